@@ -1,0 +1,58 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test test-fast lint format check-deploy browser-deps clean
+
+# Reinstall only when the pins change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Start everything: Redis (embedded unless REDIS_URL is set), Daphne, one RQ worker. Ctrl-C stops all.
+run: export DEBUG ?= true
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	exec $(PY) manage.py run_platform --host $(HOST) --port $(PORT)
+
+## The whole test suite (browser tests included).
+test: $(VENV)/.installed browser-deps
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+## Everything but the browser and whole-stack tests.
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -n auto -m "not browser and not stack" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## Django's deployment checklist with production-like variables.
+check-deploy: $(VENV)/.installed
+	DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
+	ALLOWED_HOSTS=dash.example.com CSRF_TRUSTED_ORIGINS=https://dash.example.com \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+## Debian's Chromium and its driver, for the Playwright browser tests (never `playwright install`).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) staticfiles

@@ -1,0 +1,1 @@
+"""Project configuration: settings, ASGI entry point, URL and WebSocket routing."""

@@ -1,0 +1,1 @@
+"""Hosted dashboard apps and their releases."""

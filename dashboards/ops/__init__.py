@@ -1,0 +1,1 @@
+"""Running the platform: health checks, the embedded Redis, and the `make run` process supervisor."""

@@ -1,0 +1,108 @@
+"""Demo tenants, people, teams and apps for ``make run``. Idempotent: running it again changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from dashboards.hosting.services import app_create_or_update
+from dashboards.tenancy import services as tenancy
+from dashboards.tenancy.models import Membership, Role, Team, Tenant
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - development only: `seed_demo` refuses to run with DEBUG off
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    slug: str
+    name: str
+    people: tuple[tuple[str, str], ...]  # (username, role)
+    team: str
+    team_members: tuple[str, ...]
+    apps: tuple[tuple[str, str, str], ...]  # (slug, name, description)
+
+
+DEMO_ADMIN = "admin"
+DEMO_TENANTS = (
+    DemoTenant(
+        slug="acme",
+        name="Acme Corp",
+        people=(("alice", Role.OWNER), ("adam", Role.DEVELOPER), ("avery", Role.VIEWER)),
+        team="Analysts",
+        team_members=("alice", "avery"),
+        apps=(
+            ("counter", "Counter and greeting", "Click a button, type your name: the smallest live app."),
+            ("sales", "Sales explorer", "Click a bar of the chart to filter the table; download it as CSV."),
+        ),
+    ),
+    DemoTenant(
+        slug="globex",
+        name="Globex Inc",
+        people=(
+            ("greta", Role.OWNER),
+            ("gabe", Role.DEVELOPER),
+            ("gwen", Role.VIEWER),
+            ("alice", Role.VIEWER),
+        ),
+        team="Operations",
+        team_members=("greta", "gabe", "gwen"),
+        apps=(("counter", "Counter and greeting", "Click a button, type your name: the smallest live app."),),
+    ),
+)
+
+
+@transaction.atomic
+def seed_demo() -> None:
+    user_model = get_user_model()
+    if not user_model.objects.filter(username=DEMO_ADMIN).exists():
+        user_model.objects.create_superuser(DEMO_ADMIN, f"{DEMO_ADMIN}@example.com", DEMO_PASSWORD)
+    for spec in DEMO_TENANTS:
+        tenant = Tenant.objects.filter(slug=spec.slug).first() or tenancy.tenant_create(
+            slug=spec.slug, name=spec.name, actor=tenancy.SYSTEM
+        )
+        memberships = {}
+        for username, role in spec.people:
+            user, _ = tenancy.user_get_or_create(
+                username=username, email=f"{username}@{spec.slug}.example.com", password=DEMO_PASSWORD
+            )
+            membership = Membership.objects.for_tenant(tenant).filter(user=user).first()
+            if membership is None:
+                membership = tenancy.membership_add(tenant=tenant, user=user, role=role, actor=tenancy.SYSTEM)
+            memberships[username] = membership
+        if not Team.objects.for_tenant(tenant).filter(name=spec.team).exists():
+            tenancy.team_create(
+                tenant=tenant,
+                name=spec.team,
+                members=[memberships[name] for name in spec.team_members],
+                actor=tenancy.SYSTEM,
+            )
+        for slug, name, description in spec.apps:
+            app_create_or_update(tenant=tenant, slug=slug, name=name, description=description)
+
+
+def demo_logins() -> list[str]:
+    """One line per demo account that still exists, for the start-up banner."""
+    existing = set(
+        get_user_model()
+        .objects.filter(username__in=[DEMO_ADMIN, *_demo_usernames()])
+        .values_list("username", flat=True)
+    )
+    lines = []
+    if DEMO_ADMIN in existing:
+        lines.append(f"{DEMO_ADMIN:<8} / {DEMO_PASSWORD}   platform administrator (all tenants, /admin/)")
+    for username in _demo_usernames():
+        if username in existing:
+            roles = ", ".join(
+                f"{Role(role).label.lower()} of {spec.name}"
+                for spec in DEMO_TENANTS
+                for name, role in spec.people
+                if name == username
+            )
+            lines.append(f"{username:<8} / {DEMO_PASSWORD}   {roles}")
+    return lines
+
+
+def _demo_usernames() -> list[str]:
+    return list(dict.fromkeys(username for spec in DEMO_TENANTS for username, _ in spec.people))

@@ -1,0 +1,95 @@
+"""The admin's half of tenant scoping: a staff member sees and edits only their tenants' rows.
+
+Django's model permissions are not consulted: a membership's role is the authority. Every admin
+class for tenant data derives from ``TenantScopedAdmin``; superusers see everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+
+from dashboards.tenancy.models import Role, Tenant
+
+VIEW_ROLES = frozenset({Role.OWNER, Role.DEVELOPER})
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    #: Path from the model to its tenant.
+    tenant_field: str = "tenant"
+    #: Roles that may see the rows, and roles that may add, change and delete them.
+    view_roles: frozenset[str] = VIEW_ROLES
+    edit_roles: frozenset[str] = frozenset({Role.OWNER})
+
+    # --- which tenants ---
+    def viewable_tenants(self, request: HttpRequest) -> models.QuerySet[Tenant]:
+        return Tenant.objects.with_role(request.user, self.view_roles)
+
+    def editable_tenants(self, request: HttpRequest) -> models.QuerySet[Tenant]:
+        return Tenant.objects.with_role(request.user, self.edit_roles)
+
+    def tenant_of(self, obj: models.Model) -> Tenant:
+        value: Any = obj
+        for part in self.tenant_field.split("__"):
+            value = getattr(value, part)
+        return value
+
+    # --- rows ---
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.tenant_field}__in": self.viewable_tenants(request)})
+
+    # --- permissions, from roles ---
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff and self.viewable_tenants(request).exists()
+
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self._allowed(request, obj, self.viewable_tenants(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request, None, self.editable_tenants(request))
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self._allowed(request, obj, self.editable_tenants(request))
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self._allowed(request, obj, self.editable_tenants(request))
+
+    def _allowed(
+        self, request: HttpRequest, obj: models.Model | None, tenants: models.QuerySet[Tenant]
+    ) -> bool:
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        if request.user.is_superuser:
+            return True
+        if obj is None:
+            return tenants.exists()
+        return tenants.filter(pk=self.tenant_of(obj).pk).exists()
+
+    # --- choices: never offer another tenant's rows ---
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("queryset", self._scoped_choices(db_field, request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("queryset", self._scoped_choices(db_field, request))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _scoped_choices(self, db_field: Any, request: HttpRequest) -> models.QuerySet:
+        related = db_field.remote_field.model
+        queryset = related._default_manager.all()
+        if request.user.is_superuser:
+            return queryset
+        editable = self.editable_tenants(request)
+        if related is Tenant:
+            return editable
+        if hasattr(queryset, "for_tenants"):
+            return queryset.for_tenants(editable)
+        # Rows outside any tenant (users, say) are never offered: an admin that needs them
+        # fills them in itself, as the membership admin does with a typed username.
+        return queryset.none()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from dashboards.tenancy import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("t/", views.tenant_list, name="tenant_list"),
+    path("t/<slug:tenant_slug>/", views.tenant_home, name="tenant_home"),
+    path("t/<slug:tenant_slug>/people/", views.tenant_people, name="tenant_people"),
+]

@@ -1,0 +1,109 @@
+"""Test infrastructure: a real Redis for every test process, and the demo world as a fixture.
+
+Without REDIS_URL, the session starts the embedded Redis (the same binary `make run` uses) in a
+temporary folder; with REDIS_URL (CI's second pass), that server is used. Each xdist worker gets
+a database index of its own, flushed by the ``redis_client`` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+
+from dashboards.config.environment import redis_settings
+from dashboards.ops.embedded_redis import EmbeddedRedis
+
+EMBEDDED_FLAG = "DASHBOARDS_TESTS_EMBEDDED_REDIS"
+
+
+def _worker_index(config: pytest.Config) -> int:
+    workerinput = getattr(config, "workerinput", None)
+    return int(workerinput["workerid"].removeprefix("gw")) if workerinput else 0
+
+
+def worker_redis_url(base_url: str, index: int) -> str:
+    """The base URL with a database index of this worker's own (counting down from the base)."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "unix":
+        query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
+        base_db = int(query.get("db", 0))
+        query["db"] = str(base_db - index if base_db >= index else base_db + index)
+        return f"unix://{parts.path}?" + "&".join(f"{k}={v}" for k, v in query.items())
+    base_db = int(parts.path.strip("/") or 0)
+    db = base_db - index if base_db >= index else base_db + index
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    if not hasattr(config, "workerinput") and not os.environ.get("REDIS_URL"):
+        server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="dash-redis-")))
+        server.start()
+        config.stash[_server_key] = server
+        os.environ["REDIS_URL"] = server.url  # xdist workers start after this and inherit it
+        os.environ[EMBEDDED_FLAG] = "1"
+    for name, value in redis_settings(
+        worker_redis_url(os.environ["REDIS_URL"], _worker_index(config))
+    ).items():
+        setattr(settings, name, value)
+    # Hashing demo passwords at full strength costs seconds per test run and proves nothing here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+_server_key = pytest.StashKey[EmbeddedRedis]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_server_key, None)
+    if server is not None:
+        server.stop()
+
+
+def redis_is_embedded() -> bool:
+    return os.environ.get(EMBEDDED_FLAG) == "1"
+
+
+@pytest.fixture
+def redis_client(settings) -> Iterator[redis.Redis]:
+    """This worker's Redis database, empty at the start of the test."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@dataclass
+class DemoWorld:
+    """The seeded demo data, looked up once, for readable tests."""
+
+    acme: object
+    globex: object
+    users: dict[str, object]
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return self.users[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@pytest.fixture
+def world(db) -> DemoWorld:
+    from django.contrib.auth import get_user_model
+
+    from dashboards.ops.demo import seed_demo
+    from dashboards.tenancy.models import Tenant
+
+    seed_demo()
+    users = {user.username: user for user in get_user_model().objects.all()}
+    return DemoWorld(
+        acme=Tenant.objects.get(slug="acme"), globex=Tenant.objects.get(slug="globex"), users=users
+    )

@@ -1,0 +1,152 @@
+"""The admin: staff see and edit only their own tenant's rows; list, change, add and choices."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from dashboards.hosting.models import App
+from dashboards.tenancy.models import Membership, Role, Team, Tenant
+
+
+def admin_ids(response, model: str) -> set[int]:
+    """Primary keys linked from a changelist."""
+    return {int(pk) for pk in re.findall(rf"/admin/\w+/{model}/(\d+)/change/", response.text)}
+
+
+def option_values(response, field: str) -> set[str]:
+    select = re.search(rf'<select[^>]*name="{field}"[^>]*>(.*?)</select>', response.text, re.S)
+    assert select, f"no select named {field}"
+    return {v for v in re.findall(r'<option value="([^"]*)"', select.group(1)) if v}
+
+
+@pytest.fixture
+def as_user(client: Client, world):
+    def login(name: str) -> Client:
+        client.force_login(world.users[name])
+        return client
+
+    return login
+
+
+def test_viewers_have_no_admin(as_user) -> None:
+    response = as_user("avery").get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("user", ["alice", "adam"])
+@pytest.mark.parametrize(
+    ("model", "path"), [(App, "hosting/app"), (Membership, "tenancy/membership"), (Team, "tenancy/team")]
+)
+def test_changelists_show_only_own_tenant(as_user, world, user: str, model, path: str) -> None:
+    # alice is also a *viewer* of globex: that must not open globex's admin to her
+    response = as_user(user).get(f"/admin/{path}/")
+    assert response.status_code == 200
+    own = set(model.objects.for_tenant(world.acme).values_list("pk", flat=True))
+    assert admin_ids(response, path.split("/")[1]) == own
+
+
+def test_tenant_changelist_shows_only_own_tenant(as_user, world) -> None:
+    response = as_user("alice").get("/admin/tenancy/tenant/")
+    assert admin_ids(response, "tenant") == {world.acme.pk}
+
+
+@pytest.mark.parametrize(
+    ("model", "path"), [(App, "hosting/app"), (Membership, "tenancy/membership"), (Team, "tenancy/team")]
+)
+def test_other_tenants_objects_cannot_be_opened_changed_or_deleted(as_user, world, model, path: str) -> None:
+    client = as_user("alice")
+    foreign = model.objects.for_tenant(world.globex).first()
+    for action in ("change", "delete"):
+        response = client.get(f"/admin/{path}/{foreign.pk}/{action}/")
+        assert response.status_code == 302  # the admin's "doesn't exist" redirect
+        assert client.get(response["Location"]).status_code == 200
+    client.post(f"/admin/{path}/{foreign.pk}/delete/", {"post": "yes"})
+    assert model.objects.filter(pk=foreign.pk).exists()
+    client.post(
+        f"/admin/{path}/", {"action": "delete_selected", "_selected_action": [foreign.pk], "post": "yes"}
+    )
+    assert model.objects.filter(pk=foreign.pk).exists()
+
+
+def test_other_tenant_cannot_be_opened(as_user, world) -> None:
+    response = as_user("alice").get(f"/admin/tenancy/tenant/{world.globex.pk}/change/")
+    assert response.status_code == 302
+
+
+def test_add_forms_offer_only_own_tenant(as_user, world) -> None:
+    client = as_user("alice")
+    for path in ("hosting/app", "tenancy/membership", "tenancy/team"):
+        assert option_values(client.get(f"/admin/{path}/add/"), "tenant") == {str(world.acme.pk)}
+    members = option_values(client.get("/admin/tenancy/team/add/"), "members")
+    assert members == {
+        str(pk) for pk in Membership.objects.for_tenant(world.acme).values_list("pk", flat=True)
+    }
+
+
+def test_adding_into_another_tenant_is_refused(as_user, world) -> None:
+    client = as_user("adam")
+    response = client.post("/admin/hosting/app/add/", {"tenant": world.globex.pk, "slug": "x", "name": "X"})
+    assert response.status_code == 200 and "Select a valid choice" in response.text
+    assert not App.objects.filter(slug="x").exists()
+    response = client.post("/admin/hosting/app/add/", {"tenant": world.acme.pk, "slug": "x", "name": "X"})
+    assert response.status_code == 302
+    assert App.objects.for_tenant(world.acme).filter(slug="x").exists()
+
+
+def test_team_members_from_another_tenant_are_refused(as_user, world) -> None:
+    client = as_user("alice")
+    foreign_member = Membership.objects.for_tenant(world.globex).get(user=world.greta)
+    response = client.post(
+        "/admin/tenancy/team/add/", {"tenant": world.acme.pk, "name": "Mixed", "members": [foreign_member.pk]}
+    )
+    assert response.status_code == 200
+    assert not Team.objects.filter(name="Mixed").exists()
+
+
+def test_developers_see_but_do_not_manage_members(as_user, world) -> None:
+    client = as_user("adam")
+    assert client.get("/admin/tenancy/membership/").status_code == 200
+    assert client.get("/admin/tenancy/membership/add/").status_code == 403
+    own = Membership.objects.for_tenant(world.acme).get(user=world.avery)
+    client.post(f"/admin/tenancy/membership/{own.pk}/change/", {"role": Role.OWNER})
+    own.refresh_from_db()
+    assert own.role == Role.VIEWER
+
+
+def test_owner_adds_a_new_person_by_username(as_user, world, django_user_model) -> None:
+    client = as_user("alice")
+    response = client.post(
+        "/admin/tenancy/membership/add/",
+        {
+            "tenant": world.acme.pk,
+            "username": "nina",
+            "email": "nina@example.com",
+            "password": "s3cret-pass",
+            "role": "developer",
+        },
+    )
+    assert response.status_code == 302, response.text
+    nina = django_user_model.objects.get(username="nina")
+    assert nina.check_password("s3cret-pass") and nina.is_staff
+    assert Membership.objects.for_tenant(world.acme).filter(user=nina, role=Role.DEVELOPER).exists()
+
+
+def test_owner_cannot_demote_the_last_owner_in_the_admin(as_user, world) -> None:
+    client = as_user("alice")
+    own = Membership.objects.for_tenant(world.acme).get(user=world.alice)
+    response = client.post(f"/admin/tenancy/membership/{own.pk}/change/", {"role": Role.VIEWER})
+    assert response.status_code == 200 and "at least one owner" in response.text
+    assert client.get(f"/admin/tenancy/membership/{own.pk}/delete/").status_code == 403
+
+
+def test_superuser_sees_everything(as_user, world) -> None:
+    client = as_user("admin")
+    assert admin_ids(client.get("/admin/tenancy/tenant/"), "tenant") == set(
+        Tenant.objects.values_list("pk", flat=True)
+    )
+    assert admin_ids(client.get("/admin/hosting/app/"), "app") == set(
+        App.objects.values_list("pk", flat=True)
+    )

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from dashboards.tenancy import services
+from dashboards.tenancy.models import Membership, Role, Team
+
+
+def membership(user, tenant) -> Membership:
+    return Membership.objects.for_tenant(tenant).get(user=user)
+
+
+def test_seeding_is_idempotent(world) -> None:
+    from dashboards.ops.demo import seed_demo
+
+    counts = (Membership.objects.count(), Team.objects.count())
+    seed_demo()
+    assert (Membership.objects.count(), Team.objects.count()) == counts
+
+
+def test_owner_adds_a_member_and_developers_become_staff(world, django_user_model) -> None:
+    newcomer = django_user_model.objects.create_user("nina", password="x")
+    services.membership_add(tenant=world.acme, user=newcomer, role=Role.DEVELOPER, actor=world.alice)
+    newcomer.refresh_from_db()
+    assert newcomer.is_staff
+
+
+@pytest.mark.parametrize("actor", ["adam", "avery", "greta"])
+def test_only_owners_of_the_tenant_manage_members(world, django_user_model, actor) -> None:
+    newcomer = django_user_model.objects.create_user("nina", password="x")
+    with pytest.raises(PermissionDenied):
+        services.membership_add(tenant=world.acme, user=newcomer, role=Role.VIEWER, actor=world.users[actor])
+
+
+def test_a_viewer_in_one_tenant_cannot_manage_it_even_if_owner_elsewhere(world) -> None:
+    # alice owns acme but is only a viewer of globex
+    with pytest.raises(PermissionDenied):
+        services.team_create(tenant=world.globex, name="Alice's team", actor=world.alice)
+
+
+def test_the_last_owner_can_neither_leave_nor_be_demoted(world) -> None:
+    owner = membership(world.alice, world.acme)
+    with pytest.raises(ValidationError):
+        services.membership_change_role(membership=owner, role=Role.VIEWER, actor=world.alice)
+    with pytest.raises(ValidationError):
+        services.membership_remove(membership=owner, actor=world.alice)
+    services.membership_change_role(
+        membership=membership(world.adam, world.acme), role=Role.OWNER, actor=world.alice
+    )
+    services.membership_change_role(membership=owner, role=Role.VIEWER, actor=world.adam)
+    assert membership(world.alice, world.acme).role == Role.VIEWER
+
+
+def test_demotion_removes_staff_access(world) -> None:
+    services.membership_change_role(
+        membership=membership(world.adam, world.acme), role=Role.VIEWER, actor=world.alice
+    )
+    world.adam.refresh_from_db()
+    assert not world.adam.is_staff
+
+
+def test_a_team_only_holds_members_of_its_tenant(world) -> None:
+    team = Team.objects.for_tenant(world.acme).get()
+    with pytest.raises(ValidationError):
+        services.team_set_members(
+            team=team, members=[membership(world.greta, world.globex)], actor=world.alice
+        )
+
+
+def test_only_administrators_create_tenants(world) -> None:
+    with pytest.raises(PermissionDenied):
+        services.tenant_create(slug="initech", name="Initech", actor=world.alice)
+    assert services.tenant_create(slug="initech", name="Initech", actor=world.admin).slug == "initech"
