@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,3 +49,59 @@ def wait_for_http(url: str, timeout: float, status: int = 200) -> None:
             last_error = error
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer {status} within {timeout} s (last error: {last_error})")
+
+
+class RunningPlatform:
+    """The platform's real processes (Redis, Daphne, an RQ worker) with the demo data, for tests.
+
+    Configured as production is (DEBUG off, collected static files, real 404 pages) but for
+    plain HTTP on the loopback.
+    """
+
+    def __init__(self, var_dir: Path, redis_url: str | None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = stack_environment(var_dir, self.port, redis_url)
+        self.env.update(
+            DEBUG="false",
+            HTTPS="false",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            SECRET_KEY="browser-tests-" + "9c1f0e7a2b6d4c83a5e1f7b2d9c04a6e8b3f5d71",
+            STATIC_ROOT=str(var_dir / "static"),
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = var_dir / "platform.log"
+        self._log: IO[bytes] | None = None
+
+    def manage(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=REPO_ROOT, env=self.env, check=True, timeout=120
+        )
+
+    def start(self) -> RunningPlatform:
+        Path(self.env["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+        self.manage("collectstatic", "--noinput", "-v0")
+        self.manage("migrate", "--noinput", "-v0")
+        self.manage("seed_demo", "--allow-without-debug")
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "run_platform", "--port", str(self.port)],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_http(f"{self.url}/healthz", timeout=90)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dashboards.tenancy import services
-from dashboards.tenancy.admin_scoping import TenantScopedAdmin
+from dashboards.tenancy.admin_scoping import TenantFilter, TenantScopedAdmin
 from dashboards.tenancy.models import Membership, Role, Team, Tenant
 
 
@@ -85,7 +85,7 @@ class MembershipChangeForm(forms.ModelForm):
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdmin):
     list_display = ["user", "tenant", "role", "created_at"]
-    list_filter = ["role", "tenant"]
+    list_filter = ["role", TenantFilter]
     search_fields = ["user__username", "user__email"]
 
     def get_form(
@@ -148,7 +148,7 @@ class TeamForm(forms.ModelForm):
 class TeamAdmin(TenantScopedAdmin):
     form = TeamForm
     list_display = ["name", "tenant", "member_count"]
-    list_filter = ["tenant"]
+    list_filter = [TenantFilter]
     search_fields = ["name"]
     filter_horizontal = ["members"]
 

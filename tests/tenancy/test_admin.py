@@ -48,6 +48,21 @@ def test_changelists_show_only_own_tenant(as_user, world, user: str, model, path
     assert admin_ids(response, path.split("/")[1]) == own
 
 
+@pytest.mark.parametrize("path", ["hosting/app", "tenancy/membership", "tenancy/team", "tenancy/tenant"])
+def test_no_admin_page_names_another_tenant(as_user, world, path: str) -> None:
+    client = as_user("adam")  # developer of acme only
+    for page in (f"/admin/{path}/", "/admin/", f"/admin/{path}/add/"):
+        response = client.get(page)
+        assert "Globex" not in response.text, page
+
+
+def test_tenant_filter_narrows_the_changelist(as_user, world) -> None:
+    response = as_user("admin").get(f"/admin/tenancy/membership/?tenant={world.globex.pk}")
+    assert admin_ids(response, "membership") == set(
+        Membership.objects.for_tenant(world.globex).values_list("pk", flat=True)
+    )
+
+
 def test_tenant_changelist_shows_only_own_tenant(as_user, world) -> None:
     response = as_user("alice").get("/admin/tenancy/tenant/")
     assert admin_ids(response, "tenant") == {world.acme.pk}
