@@ -95,14 +95,21 @@ class DemoWorld:
             raise AttributeError(name) from None
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:
+    """The demo world is seeded once per test database; each test's transaction is rolled back."""
+    from dashboards.ops.demo import seed_demo
+
+    with django_db_blocker.unblock():
+        seed_demo()
+
+
 @pytest.fixture
 def world(db) -> DemoWorld:
     from django.contrib.auth import get_user_model
 
-    from dashboards.ops.demo import seed_demo
     from dashboards.tenancy.models import Tenant
 
-    seed_demo()
     users = {user.username: user for user in get_user_model().objects.all()}
     return DemoWorld(
         acme=Tenant.objects.get(slug="acme"), globex=Tenant.objects.get(slug="globex"), users=users

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from dashboards.runtime.routing import websocket_urlpatterns as runtime_routes
 
-websocket_urlpatterns: list[URLPattern] = []
+websocket_urlpatterns = [*runtime_routes]

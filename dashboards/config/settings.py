@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_rq",
     "dashboards.tenancy",
     "dashboards.hosting",
+    "dashboards.runtime",
     "dashboards.ops",
 ]
 

@@ -1,18 +1,44 @@
 from __future__ import annotations
 
-from django.core.validators import validate_slug
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_slug
 from django.db import models
 
-from dashboards.tenancy.models import Tenant, TenantScopedQuerySet
+from dashboards.tenancy.models import Team, Tenant, TenantScopedQuerySet
+
+DEFAULT_HANDLER_TIMEOUT_SECONDS = 10
+
+
+def new_link_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class AppAccess(models.TextChoices):
+    MEMBERS = "members", "All members of the tenant"
+    TEAMS = "teams", "Members of chosen teams"
+    LINK = "link", "Anyone with the link"
 
 
 class App(models.Model):
-    """A dashboard app of one tenant; its code arrives as releases (see the dashboard-apps issue)."""
+    """A dashboard app of one tenant. Its code arrives as immutable releases; one is active."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="apps")
     slug = models.SlugField(max_length=50, validators=[validate_slug])
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    access = models.CharField(max_length=10, choices=AppAccess.choices, default=AppAccess.MEMBERS)
+    teams = models.ManyToManyField(Team, blank=True, related_name="apps", help_text="For team access.")
+    link_token = models.CharField(max_length=64, default=new_link_token, editable=False, unique=True)
+    handler_timeout_seconds = models.PositiveIntegerField(
+        default=DEFAULT_HANDLER_TIMEOUT_SECONDS,
+        validators=[MinValueValidator(1), MaxValueValidator(300)],
+        help_text="Wall-clock limit of one handler run; past it the user is told and the session goes on.",
+    )
+    active_release = models.ForeignKey(
+        "AppRelease", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantScopedQuerySet.as_manager()
@@ -23,3 +49,81 @@ class App(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReleaseStatus(models.TextChoices):
+    VALID = "valid", "Valid"
+    INVALID = "invalid", "Invalid"
+
+
+class AppRelease(models.Model):
+    """One immutable version of an app's code, with the report of its validation.
+
+    ``files`` maps module file names (``main.py``, ``helpers.py``, ``page.html``) to their text;
+    ``main.py`` is the entry module. An invalid release is kept with its report and can never
+    become active.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="releases")
+    version = models.PositiveIntegerField()
+    files = models.JSONField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=ReleaseStatus.choices)
+    report = models.JSONField(default=dict)
+    handlers = models.JSONField(default=list)
+    state_keys = models.JSONField(default=list)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["app", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "version"], name="release_version_unique_in_app")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app} v{self.version}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("A release is immutable: deploy a new one instead.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == ReleaseStatus.VALID
+
+    @property
+    def source(self) -> str:
+        return self.files.get("main.py", "")
+
+
+class AppLogLevel(models.TextChoices):
+    DEBUG = "debug", "Debug"
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    ERROR = "error", "Error"
+
+
+class AppLogEntry(models.Model):
+    """A line of an app's own log: its prints, its logging, its handlers' tracebacks."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="log_entries")
+    release = models.ForeignKey(AppRelease, null=True, on_delete=models.SET_NULL, related_name="+")
+    level = models.CharField(max_length=10, choices=AppLogLevel.choices, default=AppLogLevel.INFO)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "app log entries"
+
+    def __str__(self) -> str:
+        return f"[{self.level}] {self.message[:80]}"

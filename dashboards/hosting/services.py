@@ -1,9 +1,24 @@
-"""Writes of hosted apps."""
+"""Writes of hosted apps and their releases. The admin, `deploy_app` and the tests call these."""
 
 from __future__ import annotations
 
-from dashboards.hosting.models import App
+import io
+import zipfile
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from dashboards.hosting.models import App, AppLogEntry, AppRelease, ReleaseStatus
+from dashboards.hosting.validation import validate_release_files
+from dashboards.runtime.broadcast import broadcast
+from dashboards.runtime.groups import app_group
+from dashboards.runtime.limits import APP_LOG_KEEP_LINES, APP_LOG_LINE_CHARS
 from dashboards.tenancy.models import Tenant
+
+MAX_FILES = 50
+MAX_FILE_BYTES = 512 * 1024
 
 
 def app_create_or_update(*, tenant: Tenant, slug: str, name: str, description: str = "") -> App:
@@ -12,3 +27,100 @@ def app_create_or_update(*, tenant: Tenant, slug: str, name: str, description: s
         slug=slug, defaults={"tenant": tenant, "name": name, "description": description}
     )
     return app
+
+
+def release_files_from_upload(name: str, content: bytes) -> dict[str, str]:
+    """A pasted or uploaded ``.py`` becomes ``main.py``; a ``.zip`` holds main.py and its modules."""
+    if name.endswith(".zip"):
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(content))
+        except zipfile.BadZipFile:
+            raise ValidationError("The .zip file cannot be read.") from None
+        files = {}
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            base = info.filename.rsplit("/", 1)[-1]
+            if not (base.endswith(".py") or base == "page.html"):
+                continue
+            if info.file_size > MAX_FILE_BYTES or len(files) >= MAX_FILES:
+                raise ValidationError(f"The package is too large (at most {MAX_FILES} files of 512 KiB).")
+            files[base] = archive.read(info).decode("utf-8", errors="replace")
+        return files
+    if len(content) > MAX_FILE_BYTES:
+        raise ValidationError("The source is larger than 512 KiB.")
+    return {"main.py": content.decode("utf-8", errors="replace")}
+
+
+@transaction.atomic
+def release_create(*, app: App, files: dict[str, str], author: Any) -> AppRelease:
+    """Validate (in a separate process) and store a new release, valid or not, with its report."""
+    report = validate_release_files(files)
+    locked = App.objects.select_for_update().get(pk=app.pk)
+    version = (locked.releases.aggregate(v=Max("version"))["v"] or 0) + 1
+    return AppRelease.objects.create(
+        tenant=app.tenant,
+        app=app,
+        version=version,
+        files=files,
+        author=author,
+        status=ReleaseStatus.VALID if report.get("ok") else ReleaseStatus.INVALID,
+        report=report,
+        handlers=report.get("handlers", []),
+        state_keys=report.get("state_keys", []),
+    )
+
+
+def release_activate(*, release: AppRelease, actor: Any = None) -> App:
+    """Make a valid release the one new sessions get; open sessions are told a new one is out."""
+    if not release.is_valid:
+        raise ValidationError(f"{release} is invalid and can never become active.")
+    app = release.app
+    with transaction.atomic():
+        App.objects.filter(pk=app.pk).update(active_release=release)
+        app.active_release = release
+        transaction.on_commit(lambda: _announce_release(app.pk, release.version))
+    return app
+
+
+def app_rollback(*, app: App, actor: Any = None) -> AppRelease:
+    """Activate the newest valid release older than the active one."""
+    if app.active_release is None:
+        raise ValidationError(f"{app} has no active release to roll back from.")
+    previous = (
+        AppRelease.objects.for_tenant(app.tenant)
+        .filter(app=app, status=ReleaseStatus.VALID, version__lt=app.active_release.version)
+        .order_by("-version")
+        .first()
+    )
+    if previous is None:
+        raise ValidationError(f"{app} has no earlier valid release.")
+    release_activate(release=previous, actor=actor)
+    return previous
+
+
+def _announce_release(app_id: int, version: int) -> None:
+    broadcast(app_group(app_id), {"type": "release.activated", "version": version})
+
+
+def app_log_append(
+    *, app_id: int, tenant_id: int, release_id: int | None, lines: list[tuple[str, str]]
+) -> None:
+    """Store lines of an app's log, and keep only the newest APP_LOG_KEEP_LINES."""
+    AppLogEntry.objects.bulk_create(
+        AppLogEntry(
+            tenant_id=tenant_id,
+            app_id=app_id,
+            release_id=release_id,
+            level=level,
+            message=message[:APP_LOG_LINE_CHARS],
+        )
+        for level, message in lines
+    )
+    cutoff = (
+        AppLogEntry.objects.filter(tenant_id=tenant_id, app_id=app_id)
+        .order_by("-id")
+        .values_list("id", flat=True)[APP_LOG_KEEP_LINES : APP_LOG_KEEP_LINES + 1]
+    )
+    if cutoff:
+        AppLogEntry.objects.filter(tenant_id=tenant_id, app_id=app_id, id__lte=cutoff[0]).delete()

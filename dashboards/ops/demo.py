@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from dashboards.hosting.services import app_create_or_update
+from dashboards.hosting.models import AppRelease
+from dashboards.hosting.services import app_create_or_update, release_activate, release_create
 from dashboards.tenancy import services as tenancy
 from dashboards.tenancy.models import Membership, Role, Team, Tenant
 
+DEMO_APPS_DIR = Path(__file__).parent / "demo_apps"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - development only: `seed_demo` refuses to run with DEBUG off
 
 
@@ -79,7 +82,23 @@ def seed_demo() -> None:
                 actor=tenancy.SYSTEM,
             )
         for slug, name, description in spec.apps:
-            app_create_or_update(tenant=tenant, slug=slug, name=name, description=description)
+            app = app_create_or_update(tenant=tenant, slug=slug, name=name, description=description)
+            _seed_release(app, memberships)
+
+
+def _seed_release(app, memberships) -> None:  # type: ignore[no-untyped-def]
+    """Deploy the demo's code once; later edits to it become new releases, as deploys would."""
+    source_path = DEMO_APPS_DIR / f"{app.slug}.py"
+    if not source_path.exists():
+        return
+    files = {"main.py": source_path.read_text()}
+    latest = AppRelease.objects.for_tenant(app.tenant).filter(app=app).order_by("-version").first()
+    if latest is not None and latest.files == files:
+        return
+    developer = next((m.user for m in memberships.values() if m.role == Role.DEVELOPER), None)
+    release = release_create(app=app, files=files, author=developer)
+    if release.is_valid:
+        release_activate(release=release)
 
 
 def demo_logins() -> list[str]:

@@ -6,3 +6,33 @@ from __future__ import annotations
 # Daphne 4.2.2 there was no frame limit and one client could exhaust a server's memory.
 WEBSOCKET_MAX_MESSAGE_BYTES = 64 * 1024
 WEBSOCKET_MAX_FRAME_BYTES = 64 * 1024
+
+# One handler run's wall-clock limit unless the app sets its own (App.handler_timeout_seconds).
+DEFAULT_HANDLER_TIMEOUT_SECONDS = 10.0
+
+# Sync handlers run on a pool of their own (Channels' default would run every sync call of the
+# process on one shared thread, so one slow handler would stall every session). A release may use
+# at most RELEASE_HANDLER_THREADS of them at once, so one app's stuck handlers cannot starve others.
+HANDLER_POOL_THREADS = 32
+RELEASE_HANDLER_THREADS = 8
+
+# Events a session may send: a token bucket refilled at EVENTS_PER_SECOND up to EVENT_BURST.
+# Past it events are dropped with a toast; EVENT_QUEUE_LIMIT waiting events close the socket.
+EVENTS_PER_SECOND = 30.0
+EVENT_BURST = 60
+EVENT_QUEUE_LIMIT = 100
+
+# Session snapshots in Redis: kept this long after the last event (a reload or reconnect within
+# it restores the tab's state); a page rendered but never connected keeps its snapshot briefly.
+SNAPSHOT_IDLE_SECONDS = 3600
+SNAPSHOT_UNCONNECTED_SECONDS = 120
+
+# Release validation runs in a separate process with this time limit.
+VALIDATION_TIMEOUT_SECONDS = 20.0
+
+# App log: longest line kept, and lines kept per app (older ones are deleted).
+APP_LOG_LINE_CHARS = 4000
+APP_LOG_KEEP_LINES = 2000
+
+# Largest serialised session state accepted after a handler (guards Redis memory).
+STATE_MAX_BYTES = 2 * 1024 * 1024

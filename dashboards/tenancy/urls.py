@@ -1,5 +1,6 @@
 from django.urls import path
 
+from dashboards.runtime.views import app_page
 from dashboards.tenancy import views
 
 urlpatterns = [
@@ -7,4 +8,5 @@ urlpatterns = [
     path("t/", views.tenant_list, name="tenant_list"),
     path("t/<slug:tenant_slug>/", views.tenant_home, name="tenant_home"),
     path("t/<slug:tenant_slug>/people/", views.tenant_people, name="tenant_people"),
+    path("t/<slug:tenant_slug>/apps/<slug:app_slug>/", app_page, name="app_page"),
 ]

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from dashboards.hosting.selectors import app_list
+from dashboards.hosting.selectors import app_list_for_member
 from dashboards.tenancy.roles import can_develop_apps, can_manage_members
 from dashboards.tenancy.selectors import (
     membership_list,
@@ -60,7 +60,7 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 def tenant_home(request: HttpRequest) -> HttpResponse:
     access = request.tenant_access  # type: ignore[attr-defined]
     context = {
-        "apps": app_list(tenant=access.tenant),
+        "apps": app_list_for_member(tenant=access.tenant, user=request.user, role=access.role),
         "can_develop": can_develop_apps(access.role),
     }
     return render(request, "tenancy/tenant_home.html", context)

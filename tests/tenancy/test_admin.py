@@ -103,10 +103,11 @@ def test_add_forms_offer_only_own_tenant(as_user, world) -> None:
 
 def test_adding_into_another_tenant_is_refused(as_user, world) -> None:
     client = as_user("adam")
-    response = client.post("/admin/hosting/app/add/", {"tenant": world.globex.pk, "slug": "x", "name": "X"})
+    fields = {"slug": "x", "name": "X", "access": "members", "handler_timeout_seconds": 10}
+    response = client.post("/admin/hosting/app/add/", {"tenant": world.globex.pk, **fields})
     assert response.status_code == 200 and "Select a valid choice" in response.text
     assert not App.objects.filter(slug="x").exists()
-    response = client.post("/admin/hosting/app/add/", {"tenant": world.acme.pk, "slug": "x", "name": "X"})
+    response = client.post("/admin/hosting/app/add/", {"tenant": world.acme.pk, **fields})
     assert response.status_code == 302
     assert App.objects.for_tenant(world.acme).filter(slug="x").exists()
 

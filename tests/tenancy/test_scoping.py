@@ -26,6 +26,11 @@ def test_every_tenant_model_uses_the_scoping_queryset() -> None:
 
 
 def test_the_scoping_path_filters_every_model(world) -> None:
+    from dashboards.hosting.models import App
+    from dashboards.hosting.services import app_log_append
+
+    for app in App.objects.all():  # every tenant gets a log line, so the log is checked too
+        app_log_append(app_id=app.pk, tenant_id=app.tenant_id, release_id=None, lines=[("info", "hello")])
     for model in tenant_scoped_models():
         rows = model._default_manager.for_tenant(world.acme)
         assert rows.exists(), f"the demo world has no {model.__name__} rows to check"

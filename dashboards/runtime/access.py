@@ -1,0 +1,58 @@
+"""Who may open which app: one decision for the page view and the socket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from dashboards.hosting.models import App, AppRelease, ReleaseStatus
+from dashboards.hosting.selectors import app_get, can_open_app
+from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_UNKNOWN_APP
+from dashboards.tenancy.selectors import membership_role, tenant_access_for_user
+
+
+@dataclass(frozen=True)
+class SocketDecision:
+    close_code: int | None
+    app: App | None = None
+    release: AppRelease | None = None
+
+
+def app_for_user(*, user: Any, tenant_slug: str, app_slug: str) -> tuple[App | None, bool]:
+    """(app, allowed): the app is None when it does not exist *or* its tenant is not the user's."""
+    tenant_access = tenant_access_for_user(user=user, slug=tenant_slug)
+    if tenant_access is None:
+        return None, False
+    app = app_get(tenant=tenant_access.tenant, slug=app_slug)
+    if app is None:
+        return None, False
+    return app, can_open_app(app=app, user=user, role=tenant_access.role)
+
+
+def authorise_socket(*, user: Any, tenant_slug: str, app_slug: str, release_id: str | None) -> SocketDecision:
+    app, allowed = app_for_user(user=user, tenant_slug=tenant_slug, app_slug=app_slug)
+    if app is None:
+        return SocketDecision(CLOSE_UNKNOWN_APP)
+    if not allowed:
+        return SocketDecision(CLOSE_FORBIDDEN)
+    release = app.active_release
+    if release_id and release_id.isdigit() and (release is None or str(release.pk) != release_id):
+        # A tab keeps the release it was loaded with until it reloads: any valid release of this app.
+        release = (
+            AppRelease.objects.for_tenant(app.tenant)
+            .filter(app=app, pk=int(release_id), status=ReleaseStatus.VALID)
+            .first()
+        ) or release
+    if release is None:
+        return SocketDecision(CLOSE_UNKNOWN_APP)
+    return SocketDecision(None, app=app, release=release)
+
+
+def still_allowed(*, user_id: int, app_id: int) -> bool:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    app = App.objects.select_related("tenant").filter(pk=app_id).first()
+    if user is None or app is None:
+        return False
+    return can_open_app(app=app, user=user, role=membership_role(user=user, tenant=app.tenant))

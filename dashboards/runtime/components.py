@@ -1,0 +1,382 @@
+"""The page's components, as Django template tags bound to state keys.
+
+Every component renders one element with a stable id; after a handler, only components that read
+a mutated key are rendered again and swapped out-of-band. Values are escaped on the way into
+HTML (``format_html``); markdown is rendered and then sanitised by nh3.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import nh3
+from django import template
+from django.template.base import FilterExpression, Node, NodeList, Parser, Token, Variable
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+
+from dashboards.runtime.protocol import PLOTLY_CLICK, PLOTLY_SELECTED, UI_CHANGE, UI_CLICK
+
+register = template.Library()
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+REPEAT_KEY = "__repeat_key__"
+OOB_FLAG = "__oob__"
+
+
+class ComponentNode(Node):
+    """A component: positional and keyword arguments are template expressions."""
+
+    kind = "component"
+    child_nodelists: tuple[str, ...] = ()
+
+    def __init__(self, args: list[FilterExpression], kwargs: dict[str, FilterExpression]) -> None:
+        self.args = args
+        self.kwargs = kwargs
+        self.component_id = ""  # assigned when the page is compiled
+
+    # --- what it reads ---
+    def expressions(self) -> Iterable[FilterExpression]:
+        yield from self.args
+        yield from self.kwargs.values()
+
+    def state_keys(self) -> set[str]:
+        keys = set()
+        for expression in self.expressions():
+            for variable in [expression.var, *(arg for _, args in expression.filters for _, arg in args)]:
+                if isinstance(variable, Variable) and variable.lookups:
+                    keys.add(variable.lookups[0])
+        return keys
+
+    def arg(self, context: template.Context, index: int, default: Any = None) -> Any:
+        return self.args[index].resolve(context) if len(self.args) > index else default
+
+    def kwarg(self, context: template.Context, name: str, default: Any = None) -> Any:
+        expression = self.kwargs.get(name)
+        return expression.resolve(context) if expression is not None else default
+
+    def literal(self, name: str) -> str | None:
+        """A keyword argument that must be a constant (handler names, ids): never from state."""
+        expression = self.kwargs.get(name)
+        if expression is None:
+            return None
+        if isinstance(expression.var, Variable) or expression.filters:
+            raise template.TemplateSyntaxError(f"{self.kind}: {name}= takes a quoted string")
+        return str(expression.var)
+
+    # --- how it renders ---
+    def dom_id(self, context: template.Context) -> str:
+        key = context.get(REPEAT_KEY)
+        return self.component_id if key is None else f"{self.component_id}-{key}"
+
+    def render(self, context: template.Context) -> SafeString:
+        inner = self.render_inner(context)
+        template_ = '<div id="{}" class="dc dc-{}" hx-swap-oob="true">{}</div>'
+        if not context.get(OOB_FLAG):
+            template_ = '<div id="{}" class="dc dc-{}">{}</div>'
+        return format_html(template_, self.dom_id(context), self.kind, inner)
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        raise NotImplementedError
+
+    def event_attributes(
+        self, context: template.Context, event: str, handler: str | None, trigger: str
+    ) -> SafeString:
+        if not handler:
+            return mark_safe("")
+        key = context.get(REPEAT_KEY)
+        repeat = format_html(' data-repeat-key="{}"', key) if key is not None else ""
+        return format_html(
+            ' ws-send hx-trigger="{}" data-event="{}" data-handler="{}" data-target="{}"{}',
+            trigger,
+            event,
+            handler,
+            self.dom_id(context),
+            repeat,
+        )
+
+
+def _parse_arguments(
+    parser: Parser, token: Token
+) -> tuple[list[FilterExpression], dict[str, FilterExpression]]:
+    bits = token.split_contents()[1:]
+    args, kwargs = [], {}
+    for bit in bits:
+        name, sep, value = bit.partition("=")
+        if sep and name.isidentifier():
+            kwargs[name] = parser.compile_filter(value)
+        else:
+            if kwargs:
+                raise template.TemplateSyntaxError(f"{token.contents.split()[0]}: positional after keyword")
+            args.append(parser.compile_filter(bit))
+    return args, kwargs
+
+
+def _component(kind: str):  # type: ignore[no-untyped-def]
+    def decorate(node_class: type[ComponentNode]) -> type[ComponentNode]:
+        node_class.kind = kind
+
+        def compile_tag(parser: Parser, token: Token) -> ComponentNode:
+            args, kwargs = _parse_arguments(parser, token)
+            node = node_class(args, kwargs)
+            node.literal("id")  # validate now: ids and handler names are constants
+            for name in ("on_click", "on_change", "on_selected"):
+                node.literal(name)
+            return node
+
+        register.tag(kind, compile_tag)
+        return node_class
+
+    return decorate
+
+
+@_component("text")
+class TextNode(ComponentNode):
+    """``{% text greeting %}``: a value as text."""
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        value = self.arg(context, 0, "")
+        return format_html("{}", "" if value is None else value)
+
+
+@_component("markdown")
+class MarkdownNode(ComponentNode):
+    """``{% markdown notes %}``: markdown rendered, then sanitised (no script, no event attributes)."""
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        value = self.arg(context, 0, "")
+        html = _markdown.render("" if value is None else str(value))
+        return mark_safe(nh3.clean(html))  # noqa: S308 - nh3 has just sanitised it
+
+
+@_component("button")
+class ButtonNode(ComponentNode):
+    """``{% button "Add one" on_click="increment" %}``."""
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        attrs = self.event_attributes(context, UI_CLICK, self.literal("on_click"), "click")
+        return format_html('<button type="button"{}>{}</button>', attrs, self.arg(context, 0, "Button"))
+
+
+@_component("text_input")
+class TextInputNode(ComponentNode):
+    """``{% text_input name label="Your name" on_change="greet" %}``: the value of a state key."""
+
+    input_type = "text"
+    trigger = "input changed delay:150ms, change"
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        value = self.arg(context, 0, "")
+        label = self.kwarg(context, "label", "")
+        attrs = self.event_attributes(context, UI_CHANGE, self.literal("on_change"), self.trigger)
+        extra = format_html_join(
+            "",
+            ' {}="{}"',
+            (
+                (name, v)
+                for name in ("min", "max", "step", "placeholder")
+                if (v := self.kwarg(context, name)) is not None
+            ),
+        )
+        input_id = f"{self.dom_id(context)}-input"
+        return format_html(
+            '<label for="{}">{}</label><input id="{}" name="value" type="{}" value="{}"{}{}>',
+            input_id,
+            label,
+            input_id,
+            self.input_type,
+            "" if value is None else value,
+            extra,
+            attrs,
+        )
+
+
+@_component("number")
+class NumberNode(TextInputNode):
+    input_type = "number"
+    trigger = "input changed delay:150ms, change"
+
+
+@_component("slider")
+class SliderNode(TextInputNode):
+    input_type = "range"
+    trigger = "input changed throttle:50ms, change"
+
+
+@_component("checkbox")
+class CheckboxNode(ComponentNode):
+    """``{% checkbox show_all label="Show all" on_change="toggle" %}``."""
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        checked = SafeString(" checked") if self.arg(context, 0) else ""
+        attrs = self.event_attributes(context, UI_CHANGE, self.literal("on_change"), "change")
+        input_id = f"{self.dom_id(context)}-input"
+        return format_html(
+            '<label for="{}"><input id="{}" name="value" type="checkbox"{}{}> {}</label>',
+            input_id,
+            input_id,
+            checked,
+            attrs,
+            self.kwarg(context, "label", ""),
+        )
+
+
+@_component("select")
+class SelectNode(ComponentNode):
+    """``{% select region options=regions label="Region" on_change="pick" %}``."""
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        value = self.arg(context, 0)
+        options = self.kwarg(context, "options", []) or []
+        pairs = [(o[0], o[1]) if isinstance(o, list | tuple) and len(o) == 2 else (o, o) for o in options]
+        rendered = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((v, mark_safe(" selected") if str(v) == str(value) else "", label) for v, label in pairs),
+        )
+        attrs = self.event_attributes(context, UI_CHANGE, self.literal("on_change"), "change")
+        input_id = f"{self.dom_id(context)}-input"
+        return format_html(
+            '<label for="{}">{}</label><select id="{}" name="value"{}>{}</select>',
+            input_id,
+            self.kwarg(context, "label", ""),
+            input_id,
+            attrs,
+            rendered,
+        )
+
+
+@_component("progress")
+class ProgressNode(ComponentNode):
+    """``{% progress done label="Loading" %}``: a fraction from 0 to 1."""
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        try:
+            fraction = min(max(float(self.arg(context, 0) or 0), 0.0), 1.0)
+        except (TypeError, ValueError):
+            fraction = 0.0
+        label = self.kwarg(context, "label", "")
+        return format_html(
+            '<label>{}<progress max="100" value="{}">{}%</progress></label>',
+            label,
+            round(fraction * 100),
+            round(fraction * 100),
+        )
+
+
+@_component("metric")
+class MetricNode(ComponentNode):
+    """``{% metric revenue label="Revenue" delta=change %}``."""
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        delta = self.kwarg(context, "delta")
+        delta_html = format_html('<span class="dc-delta">{}</span>', delta) if delta not in (None, "") else ""
+        return format_html(
+            '<span class="dc-metric-label">{}</span><span class="dc-metric-value">{}</span>{}',
+            self.kwarg(context, "label", ""),
+            self.arg(context, 0, ""),
+            delta_html,
+        )
+
+
+@_component("table")
+class TableNode(ComponentNode):
+    """``{% table rows %}``: a list of dicts, a list of lists with ``columns=``, or a split frame."""
+
+    max_rows = 1000
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        columns, rows = table_rows(self.arg(context, 0), self.kwarg(context, "columns"))
+        head = format_html_join("", '<th scope="col">{}</th>', ((c,) for c in columns))
+        body = format_html_join(
+            "",
+            "<tr>{}</tr>",
+            (
+                (format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),)
+                for row in rows[: self.max_rows]
+            ),
+        )
+        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def table_rows(value: Any, columns: Any = None) -> tuple[list[Any], list[list[Any]]]:
+    if value is None:
+        return [], []
+    if isinstance(value, dict) and "data" in value and "columns" in value:  # a DataFrame, split
+        return list(value["columns"]), [list(r) for r in value["data"]]
+    rows = list(value)
+    if rows and all(isinstance(r, dict) for r in rows):
+        names = list(dict.fromkeys(k for r in rows for k in r))
+        return names, [[r.get(k, "") for k in names] for r in rows]
+    return list(columns or []), [list(r) if isinstance(r, list | tuple) else [r] for r in rows]
+
+
+@_component("chart")
+class ChartNode(ComponentNode):
+    """``{% chart figure on_click="pick" %}``: a Plotly figure (dict with data and layout)."""
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        figure = self.arg(context, 0) or {"data": [], "layout": {}}
+        handlers = format_html(
+            ' data-target="{}" data-on-click="{}" data-on-selected="{}"'
+            ' data-click-event="{}" data-selected-event="{}"',
+            self.dom_id(context),
+            self.literal("on_click") or "",
+            self.literal("on_selected") or "",
+            PLOTLY_CLICK,
+            PLOTLY_SELECTED,
+        )
+        return format_html(
+            '<div class="dc-plot" data-figure="{}"{}></div>', json.dumps(figure, default=str), handlers
+        )
+
+
+@_component("download_button")
+class DownloadButtonNode(ButtonNode):
+    """``{% download_button "Export CSV" on_click="export" %}``: its handler calls ``download``."""
+
+
+class RepeatNode(ComponentNode):
+    """``{% repeat items as item %}...{% endrepeat %}``: the body once per item (or per dict entry).
+
+    Components inside get ids suffixed with the item's key, and their handlers receive the key
+    and value in ``context["repeat_key"]`` and ``context["repeat_value"]``.
+    """
+
+    kind = "repeat"
+    child_nodelists = ("nodelist",)
+
+    def __init__(self, collection: FilterExpression, name: str, nodelist: NodeList) -> None:
+        super().__init__([collection], {})
+        self.name = name
+        self.nodelist = nodelist
+
+    def state_keys(self) -> set[str]:
+        keys = super().state_keys()
+        for node in self.nodelist.get_nodes_by_type(ComponentNode):
+            keys |= node.state_keys()
+        keys.discard(self.name)
+        return keys
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        collection = self.arg(context, 0) or []
+        items = collection.items() if isinstance(collection, dict) else enumerate(collection)
+        parts = []
+        for key, value in items:
+            with context.push({self.name: value, REPEAT_KEY: str(key), OOB_FLAG: False}):
+                parts.append(
+                    format_html('<div class="dc-repeat-item">{}</div>', self.nodelist.render(context))
+                )
+        return mark_safe("".join(parts))  # noqa: S308 - each part was built by format_html
+
+
+@register.tag("repeat")
+def repeat_tag(parser: Parser, token: Token) -> RepeatNode:
+    bits = token.split_contents()
+    if len(bits) != 4 or bits[2] != "as" or not bits[3].isidentifier():
+        raise template.TemplateSyntaxError("use {% repeat items as item %}...{% endrepeat %}")
+    nodelist = parser.parse(("endrepeat",))
+    parser.delete_first_token()
+    return RepeatNode(parser.compile_filter(bits[1]), bits[3], nodelist)

@@ -1,0 +1,140 @@
+"""The WebSocket consumer of one browser tab. It authorises, then hands every event to its session."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from dashboards.runtime import access
+from dashboards.runtime.frames import render_commands, toast_command
+from dashboards.runtime.groups import app_group, login_group, user_group
+from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND
+from dashboards.runtime.protocol import (
+    CLOSE_APP_BROKEN,
+    CLOSE_FORBIDDEN,
+    CLOSE_INTERNAL_ERROR,
+    CLOSE_NOT_SIGNED_IN,
+    CLOSE_TOO_MANY_EVENTS,
+)
+from dashboards.runtime.ratelimit import TokenBucket
+from dashboards.runtime.services import AppUnavailable, release_runtime, session_resume
+from dashboards.runtime.session import AppSession
+
+logger = logging.getLogger(__name__)
+
+
+class AppSessionConsumer(AsyncWebsocketConsumer):
+    session: AppSession | None = None
+
+    async def connect(self) -> None:
+        await self.accept()  # accepted first, so the browser sees our close code, not a bare 403
+        self.session = None
+        self.groups_joined: list[str] = []
+        self.queue: asyncio.Queue[str] = asyncio.Queue(EVENT_QUEUE_LIMIT)
+        self.bucket = TokenBucket(EVENTS_PER_SECOND, EVENT_BURST)
+        self.flood_warned = False
+        kwargs = self.scope["url_route"]["kwargs"]
+        query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode()).items()}
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(CLOSE_NOT_SIGNED_IN)
+            return
+        decision = await database_sync_to_async(access.authorise_socket)(
+            user=user,
+            tenant_slug=kwargs["tenant_slug"],
+            app_slug=kwargs["app_slug"],
+            release_id=query.get("release"),
+        )
+        if decision.close_code:
+            await self.close(decision.close_code)
+            return
+        try:
+            runtime = await database_sync_to_async(release_runtime)(decision.release)
+        except AppUnavailable:
+            await self.close(CLOSE_APP_BROKEN)
+            return
+        session_id = query.get("sid") or ""
+        if not 8 <= len(session_id) <= 64:
+            await self.close(CLOSE_FORBIDDEN)
+            return
+        self.app_id, self.user_id = decision.app.pk, user.pk
+        self.session, rerender = await session_resume(
+            app=decision.app,
+            user=user,
+            session_id=session_id,
+            runtime=runtime,
+            fresh=query.get("fresh") == "1",
+        )
+        await self._join(app_group(decision.app.pk), user_group(user.pk))
+        session_key = self.scope.get("session") and self.scope["session"].session_key
+        if session_key:
+            await self._join(login_group(session_key))
+        self.worker = asyncio.create_task(self._work())
+        if rerender:
+            await self.send(text_data=self.session.full_frame())
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.session is None:
+            return
+        if text_data is None:
+            await self.send(
+                text_data=render_commands([toast_command("error", "Binary messages are not accepted.")])
+            )
+            return
+        if not self.bucket.allow():
+            if not self.flood_warned:
+                self.flood_warned = True
+                logger.warning("session %s: too many events, dropping", self.session.info.session_id)
+                await self.send(
+                    text_data=render_commands([toast_command("warning", "Too many events: slow down.")])
+                )
+            return
+        self.flood_warned = False
+        try:
+            self.queue.put_nowait(text_data)
+        except asyncio.QueueFull:
+            await self.close(CLOSE_TOO_MANY_EVENTS)
+
+    async def _work(self) -> None:
+        """Events of one tab run one at a time, in the order they were sent."""
+        assert self.session is not None
+        while True:
+            text = await self.queue.get()
+            try:
+                frame = await self.session.handle_text(text)
+            except Exception:
+                logger.exception("session %s: internal error", self.session.info.session_id)
+                await self.close(CLOSE_INTERNAL_ERROR)
+                return
+            if frame:
+                await self.send(text_data=frame)
+
+    async def disconnect(self, code: int) -> None:
+        worker = getattr(self, "worker", None)
+        if worker is not None:
+            worker.cancel()
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _join(self, *groups: str) -> None:
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+
+    # --- messages from the rest of the platform ---
+    async def release_activated(self, event: dict[str, Any]) -> None:
+        message = f"Version {event['version']} of this app is available: reload the page to use it."
+        await self.send(text_data=render_commands([toast_command("info", message, duration=0)]))
+
+    async def access_changed(self, event: dict[str, Any]) -> None:
+        allowed = await database_sync_to_async(access.still_allowed)(user_id=self.user_id, app_id=self.app_id)
+        if not allowed:
+            await self.close(CLOSE_FORBIDDEN)
+
+    async def login_ended(self, event: dict[str, Any]) -> None:
+        await self.close(CLOSE_NOT_SIGNED_IN)

@@ -1,0 +1,259 @@
+"""Turns a release's files into a loaded app: its modules imported, handlers and page found.
+
+Tenant code is imported under a package of its own per release (``dashboards_apps.r<key>``), so
+releases never share modules and a module's globals are shared by all sessions of that release
+in this process. Imports come from the release's files only, through a meta-path finder.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib
+import importlib.abc
+import importlib.machinery
+import inspect
+import linecache
+import sys
+import threading
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dashboards.runtime.injection import HandlerSignature, InjectionError, handler_signature
+from dashboards.runtime.protocol import EVENT_NAME, RESERVED_NAMESPACES, namespace_of
+
+APPS_PACKAGE = "dashboards_apps"
+ENTRY_MODULE = "main"
+PAGE_FILE = "page.html"
+_registering: contextvars.ContextVar[list[types.ModuleType] | None] = contextvars.ContextVar(
+    "registering_handlers", default=None
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a release, as the validation report shows it."""
+
+    kind: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "file": self.file, "line": self.line}
+
+
+class AppLoadError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))
+
+
+@dataclass
+class LoadedApp:
+    key: str
+    package: str
+    handlers: dict[str, Callable[..., Any]]
+    signatures: dict[str, HandlerSignature]
+    callbacks: dict[str, str]  # event name -> handler name
+    page_source: str
+    initial_state: Any
+    modules: list[types.ModuleType] = field(default_factory=list)
+
+    def exported(self, name: str) -> bool:
+        return not name.startswith("_") and name in self.handlers
+
+
+class _ReleaseFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds ``dashboards_apps.r<key>.<module>`` in the registered releases' files."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, tuple[str, str]] = {}  # full name -> (file name, source)
+        self.packages: set[str] = {APPS_PACKAGE}
+        self.lock = threading.Lock()
+
+    def find_spec(
+        self, fullname: str, path: Any, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname in self.packages:
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        if fullname in self.sources:
+            return importlib.machinery.ModuleSpec(fullname, self, origin=self.sources[fullname][0])
+        return None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        if module.__name__ in self.packages:
+            module.__path__ = []
+            return
+        filename, source = self.sources[module.__name__]
+        code = compile(source, filename, "exec", dont_inherit=True)
+        exec(code, module.__dict__)  # noqa: S102 - this is what running an app means
+
+
+_finder = _ReleaseFinder()
+sys.meta_path.insert(0, _finder)
+
+
+def _register(key: str, files: dict[str, str]) -> str:
+    package = f"{APPS_PACKAGE}.r{key}"
+    with _finder.lock:
+        _finder.packages.add(package)
+        for name, source in files.items():
+            if name.endswith(".py") and "/" not in name:
+                module = name.removesuffix(".py")
+                filename = f"<app r{key}>/{name}"
+                _finder.sources[f"{package}.{module}"] = (filename, source)
+                # Tracebacks of app code show its lines.
+                linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return package
+
+
+def unload(key: str) -> None:
+    """Forget a release's modules (used after validation and in tests)."""
+    package = f"{APPS_PACKAGE}.r{key}"
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+    with _finder.lock:
+        _finder.packages.discard(package)
+        for name in [n for n in _finder.sources if n.startswith(package + ".")]:
+            filename = _finder.sources.pop(name)[0]
+            linecache.cache.pop(filename, None)
+
+
+def init_handlers(modules: types.ModuleType | list[types.ModuleType] | tuple[types.ModuleType, ...]) -> None:
+    """Register the public functions of other modules of the same release as handlers."""
+    registry = _registering.get()
+    if registry is None:
+        return  # called outside a load (an app's own test, say): nothing to register into
+    for module in modules if isinstance(modules, list | tuple) else [modules]:
+        if not isinstance(module, types.ModuleType):
+            raise TypeError("init_handlers takes a module or a list of modules")
+        registry.append(module)
+
+
+def load_app(key: str, files: dict[str, str]) -> LoadedApp:
+    """Import a release and find its parts; raise AppLoadError listing every problem found."""
+    problems = _syntax_problems(files)
+    if problems:
+        raise AppLoadError(problems)
+    if "main.py" not in files:
+        raise AppLoadError([Problem("missing_entry", "a release needs main.py (the app's entry module)")])
+    package = _register(key, files)
+    registered: list[types.ModuleType] = []
+    token = _registering.set(registered)
+    try:
+        main = importlib.import_module(f"{package}.{ENTRY_MODULE}")
+    except Exception as error:
+        unload(key)
+        raise AppLoadError([_import_problem(error)]) from None
+    finally:
+        _registering.reset(token)
+    handlers, signatures, problems = _collect_handlers(package, [main, *registered])
+    callbacks, callback_problems = _collect_callbacks(main, handlers)
+    problems += callback_problems
+    page_source = _page_source(main, files)
+    if page_source is None:
+        problems.append(
+            Problem("page_missing", 'no page: define `page = """..."""` in main.py or add page.html')
+        )
+    initial_state = getattr(main, "initial_state", {})
+    if not (isinstance(initial_state, dict) or callable(initial_state)):
+        problems.append(Problem("initial_state", "initial_state must be a dict or a function of the session"))
+    if problems:
+        unload(key)
+        raise AppLoadError(problems)
+    return LoadedApp(
+        key=key,
+        package=package,
+        handlers=handlers,
+        signatures=signatures,
+        callbacks=callbacks,
+        page_source=page_source or "",
+        initial_state=initial_state,
+        modules=[main, *registered],
+    )
+
+
+def _syntax_problems(files: dict[str, str]) -> list[Problem]:
+    problems = []
+    for name, source in files.items():
+        if not name.endswith(".py"):
+            continue
+        try:
+            compile(source, name, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            problems.append(Problem("syntax", f"{error.msg}", file=name, line=error.lineno))
+        except ValueError as error:  # null bytes
+            problems.append(Problem("syntax", str(error), file=name))
+    return problems
+
+
+def _import_problem(error: Exception) -> Problem:
+    """The innermost frame of the app's own code, so the report points at the line to fix."""
+    tb = error.__traceback__
+    file, line = None, None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith("<app r"):
+            file, line = filename.split("/", 1)[1], tb.tb_lineno
+        tb = tb.tb_next
+    kind = "import" if isinstance(error, ImportError) else "import_error"
+    return Problem(kind, f"{type(error).__name__}: {error}", file=file, line=line)
+
+
+def _collect_handlers(
+    package: str, modules: list[types.ModuleType]
+) -> tuple[dict[str, Callable[..., Any]], dict[str, HandlerSignature], list[Problem]]:
+    handlers: dict[str, Callable[..., Any]] = {}
+    signatures: dict[str, HandlerSignature] = {}
+    problems: list[Problem] = []
+    for module in modules:
+        for name, value in vars(module).items():
+            if name.startswith("_") or not inspect.isfunction(value):
+                continue
+            if not str(getattr(value, "__module__", "")).startswith(package + "."):
+                continue  # imported from elsewhere (the SDK, the standard library): not a handler
+            try:
+                signatures[name] = handler_signature(name, value)
+            except InjectionError as error:
+                line = value.__code__.co_firstlineno
+                file = value.__code__.co_filename.split("/", 1)[-1]
+                problems.append(Problem("handler_parameters", str(error), file=file, line=line))
+                continue
+            handlers[name] = value
+    return handlers, signatures, problems
+
+
+def _collect_callbacks(
+    main: types.ModuleType, handlers: dict[str, Any]
+) -> tuple[dict[str, str], list[Problem]]:
+    raw = getattr(main, "callbacks", {})
+    if not isinstance(raw, dict):
+        return {}, [Problem("callbacks", "callbacks must be a dict of event name to handler")]
+    callbacks, problems = {}, []
+    for event, function in raw.items():
+        if not isinstance(event, str) or not EVENT_NAME.match(event):
+            problems.append(Problem("callbacks", f"{event!r} is not an event name like 'sales:export'"))
+            continue
+        if namespace_of(event) in RESERVED_NAMESPACES and namespace_of(event) != "plotly":
+            problems.append(Problem("callbacks", f"{event!r} uses the platform's reserved namespace"))
+            continue
+        name = getattr(function, "__name__", None)
+        if name not in handlers or handlers[name] is not function:
+            problems.append(Problem("callbacks", f"{event!r} must map to a public handler of the app"))
+            continue
+        callbacks[event] = name
+    return callbacks, problems
+
+
+def _page_source(main: types.ModuleType, files: dict[str, str]) -> str | None:
+    page = getattr(main, "page", None)
+    if isinstance(page, str) and page.strip():
+        return page
+    if files.get(PAGE_FILE, "").strip():
+        return files[PAGE_FILE]
+    return None

@@ -1,0 +1,100 @@
+"""Compiles an app's page template once per release and renders it whole or component by component."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import Template
+
+from dashboards.runtime.components import OOB_FLAG, ComponentNode, RepeatNode
+
+# App pages get an engine of their own: autoescaping on, our components built in, and no loader,
+# so `{% include %}` or `{% extends %}` cannot reach the platform's templates.
+_ENGINE = Engine(
+    dirs=[],
+    app_dirs=False,
+    loaders=[("django.template.loaders.locmem.Loader", {})],
+    builtins=["dashboards.runtime.components"],
+    autoescape=True,
+    debug=False,
+    string_if_invalid="",
+)
+
+
+class PageError(ValueError):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+@dataclass
+class Page:
+    template: Template
+    components: dict[str, ComponentNode]  # top-level (swappable) components by id
+    readers: dict[str, list[str]]  # state key -> ids of the components that read it
+    nested: dict[str, RepeatNode] = field(default_factory=dict)  # component id inside a repeater -> it
+    has_chart: bool = False
+
+    def render(self, values: dict[str, Any], extra: dict[str, Any] | None = None) -> str:
+        return self.template.render(Context({**values, **(extra or {})}, autoescape=True))
+
+    def components_reading(self, keys: set[str]) -> list[str]:
+        seen: dict[str, None] = {}
+        for key in keys:
+            for component_id in self.readers.get(key, ()):
+                seen[component_id] = None
+        return list(seen)
+
+    def render_components(self, component_ids: list[str], values: dict[str, Any]) -> str:
+        """The out-of-band fragments of these components, concatenated into one message."""
+        context = Context(values, autoescape=True)
+        context.template = self.template
+        parts = []
+        with context.push({OOB_FLAG: True}):
+            for component_id in component_ids:
+                parts.append(self.components[component_id].render(context))
+        return "".join(parts)
+
+    def component_kind(self, dom_id: str) -> str | None:
+        node = self.components.get(dom_id) or self.components.get(dom_id.rsplit("-", 1)[0])
+        return node.kind if node else None
+
+
+def compile_page(source: str) -> Page:
+    try:
+        template = _ENGINE.from_string(source)
+    except TemplateSyntaxError as error:
+        line = None
+        info = getattr(error, "template_debug", None)
+        if info:
+            line = info.get("line")
+        raise PageError(f"page: {error}", line) from None
+    nodes = template.nodelist.get_nodes_by_type(ComponentNode)
+    components: dict[str, ComponentNode] = {}
+    readers: dict[str, list[str]] = {}
+    nested: dict[str, RepeatNode] = {}
+    counter = 0
+    for node in nodes:  # document order, so automatic ids are stable across renders of a release
+        counter += 1
+        explicit = node.literal("id")
+        node.component_id = explicit or f"c{counter}"
+        if node.component_id in components or node.component_id in nested:
+            raise PageError(f"page: two components have the id {node.component_id!r}")
+    for repeat in [n for n in nodes if isinstance(n, RepeatNode)]:
+        for inner in repeat.nodelist.get_nodes_by_type(ComponentNode):
+            nested[inner.component_id] = repeat
+    for node in nodes:
+        if node.component_id in nested:
+            continue
+        components[node.component_id] = node
+        for key in node.state_keys():
+            readers.setdefault(key, []).append(node.component_id)
+    return Page(
+        template=template,
+        components=components,
+        readers=readers,
+        nested=nested,
+        has_chart=any(n.kind == "chart" for n in nodes),
+    )

@@ -1,0 +1,122 @@
+"""Starting and restoring tab sessions, shared by the page view and the consumer."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from dashboards.hosting.models import App, AppRelease
+from dashboards.hosting.services import app_log_append
+from dashboards.runtime.executor import AppLoadError, get_executor
+from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, SNAPSHOT_UNCONNECTED_SECONDS
+from dashboards.runtime.loader import LoadedApp
+from dashboards.runtime.page import Page, PageError, compile_page
+from dashboards.runtime.session import AppSession, SessionInfo, encode_values, initial_values
+from dashboards.runtime.snapshots import SnapshotKey, snapshot_load, snapshot_replace, snapshot_replace_sync
+from dashboards.runtime.state import SessionState
+
+_pages: dict[str, Page] = {}
+
+
+class AppUnavailable(Exception):
+    """The app cannot run (no active release, or its code is broken); the message is for users."""
+
+
+@dataclass(frozen=True)
+class ReleaseRuntime:
+    release: AppRelease
+    app: LoadedApp
+    page: Page
+
+    @property
+    def key(self) -> str:
+        return str(self.release.pk)
+
+
+def release_runtime(release: AppRelease | None) -> ReleaseRuntime:
+    """The loaded code and compiled page of a release (once per process)."""
+    if release is None:
+        raise AppUnavailable("This app has no release yet.")
+    try:
+        loaded = get_executor().load(str(release.pk), release.files)
+        page = _pages.get(str(release.pk))
+        if page is None:
+            page = _pages[str(release.pk)] = compile_page(loaded.page_source)
+    except (AppLoadError, PageError) as error:
+        app_log_append(app_id=release.app_id, tenant_id=release.tenant_id, release_id=release.pk,
+                       lines=[("error", f"release v{release.version} failed to start: {error}")])  # fmt: skip
+        raise AppUnavailable("This app failed to start; its developers have been told in its log.") from None
+    return ReleaseRuntime(release=release, app=loaded, page=page)
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def snapshot_owner(user: Any) -> str:
+    return f"u{user.pk}"
+
+
+def session_info(*, session_id: str, user: Any, app: App) -> SessionInfo:
+    return SessionInfo(session_id=session_id, user_id=user.pk, username=user.get_username(),
+                       tenant=app.tenant.slug, app=app.slug)  # fmt: skip
+
+
+def session_start_for_page(
+    *, app: App, user: Any, runtime: ReleaseRuntime
+) -> tuple[SessionInfo, SessionState]:
+    """A new tab: fresh state, saved so the socket finds it; the page is rendered from it."""
+    info = session_info(session_id=new_session_id(), user=user, app=app)
+    values = initial_values(runtime.app, info)
+    key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user), info.session_id)
+    snapshot_replace_sync(
+        key, release=runtime.key, encoded=encode_values(values), ttl=SNAPSHOT_UNCONNECTED_SECONDS
+    )
+    return info, SessionState(values)
+
+
+async def session_resume(
+    *, app: App, user: Any, session_id: str, runtime: ReleaseRuntime, fresh: bool
+) -> tuple[AppSession, bool]:
+    """The session a socket joins: its snapshot if there is one, else a fresh one.
+
+    Returns the session and whether the tab must be re-rendered (state restored from an earlier
+    page, or carried over to a newer release after a reload).
+    """
+    info = session_info(session_id=session_id, user=user, app=app)
+    key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user), session_id)
+    saved = await snapshot_load(key)
+    # The page the tab shows was rendered from exactly this snapshot: nothing to send again.
+    rerender = not (fresh and saved is not None and saved[0] == runtime.key)
+    if saved is None:
+        values = await sync_to_async(initial_values, thread_sensitive=False)(runtime.app, info)
+        await snapshot_replace(
+            key, release=runtime.key, encoded=encode_values(values), ttl=SNAPSHOT_UNCONNECTED_SECONDS
+        )
+    else:
+        saved_release, values = saved
+        if saved_release != runtime.key:  # reloaded onto a newer release: keep values, add new keys
+            fresh = await sync_to_async(initial_values, thread_sensitive=False)(runtime.app, info)
+            values = {**fresh, **values}
+    release = runtime.release
+
+    async def log_sink(lines: list[tuple[str, str]]) -> None:
+        await sync_to_async(app_log_append, thread_sensitive=False)(
+            app_id=app.pk, tenant_id=app.tenant_id, release_id=release.pk, lines=lines
+        )
+
+    session = AppSession(
+        key=key,
+        info=info,
+        release_key=runtime.key,
+        app=runtime.app,
+        page=runtime.page,
+        state=SessionState(values),
+        executor=get_executor(),
+        timeout=float(app.handler_timeout_seconds or DEFAULT_HANDLER_TIMEOUT_SECONDS),
+        log_sink=log_sink,
+    )
+    return session, rerender

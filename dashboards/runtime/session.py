@@ -1,0 +1,174 @@
+"""One tab's session: its state, its release, and what happens to each event it sends."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.template import Context
+
+from dashboards.runtime import codecs
+from dashboards.runtime.dispatch import DispatchError, Route, route_event
+from dashboards.runtime.executor import Executor, HandlerOutcome
+from dashboards.runtime.frames import render_commands, toast_command
+from dashboards.runtime.limits import STATE_MAX_BYTES
+from dashboards.runtime.loader import LoadedApp
+from dashboards.runtime.page import Page
+from dashboards.runtime.snapshots import SnapshotKey, snapshot_save
+from dashboards.runtime.state import SessionState
+
+logger = logging.getLogger(__name__)
+LogSink = Callable[[list[tuple[str, str]]], Awaitable[None]]
+INPUT_KINDS = frozenset({"text_input", "number", "slider", "checkbox", "select"})
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What a handler receives as ``session``: who and where, never the platform's objects."""
+
+    session_id: str
+    user_id: int | None
+    username: str
+    tenant: str
+    app: str
+
+    def __getitem__(self, name: str) -> Any:
+        return asdict(self)[name]
+
+
+def initial_values(app: LoadedApp, info: SessionInfo) -> dict[str, Any]:
+    """A fresh session's state: the app's ``initial_state`` dict (copied) or its function's result."""
+    source = app.initial_state
+    values = source(info) if callable(source) else copy.deepcopy(source)
+    if not isinstance(values, dict):
+        raise TypeError("initial_state must give a dict")
+    return values
+
+
+def encode_values(values: dict[str, Any], keys: set[str] | None = None) -> dict[str, str]:
+    """Encode state keys for Redis; public keys only are ever rendered, private ones stay here too."""
+    return {key: codecs.encode(values[key]) for key in (values if keys is None else keys) if key in values}
+
+
+class AppSession:
+    def __init__(
+        self,
+        *,
+        key: SnapshotKey,
+        info: SessionInfo,
+        release_key: str,
+        app: LoadedApp,
+        page: Page,
+        state: SessionState,
+        executor: Executor,
+        timeout: float,
+        log_sink: LogSink,
+    ) -> None:
+        self.key = key
+        self.info = info
+        self.release_key = release_key
+        self.app = app
+        self.page = page
+        self.state = state
+        self.executor = executor
+        self.timeout = timeout
+        self.log_sink = log_sink
+
+    async def handle_text(self, text: str) -> str:
+        """Run one incoming message; return the frame to send back (may be empty)."""
+        try:
+            message = json.loads(text)
+        except ValueError:
+            logger.info("session %s: malformed JSON dropped", self.info.session_id)
+            return self.error_frame("That message could not be read (malformed JSON).")
+        try:
+            route = route_event(message, self.app)
+        except DispatchError as error:
+            logger.info("session %s: %s", self.info.session_id, error)
+            await self.log_sink([("warning", f"event refused: {error}")])
+            return self.error_frame(str(error).capitalize() + ".")
+        return await self.run(route)
+
+    async def run(self, route: Route) -> str:
+        state = self.state
+        arguments = self.app.signatures[route.handler].arguments(
+            {
+                "state": state,
+                "payload": route.payload,
+                "context": self._context(route),
+                "session": self.info,
+                "event": route.event,
+                "target": route.target,
+            }
+        )
+        outcome = await self.executor.run(self.app, route.handler, arguments, self.timeout)
+        lines = list(outcome.output)
+        if outcome.timed_out:
+            self.state = state.detach()
+            lines.append(
+                ("error", f"{route.handler}: timed out after {self.timeout:g} s; its changes were undone")
+            )
+            frame = self.error_frame(f"{route.handler} timed out.", level="warning")
+        elif not outcome.ok:
+            state.rollback()
+            lines.append(("error", outcome.traceback or outcome.error))
+            frame = self.error_frame(f"Something went wrong in {route.handler}: {outcome.error}")
+        else:
+            frame = await self._commit(route, outcome, lines)
+        if lines:
+            asyncio.get_running_loop().create_task(self.log_sink(lines))
+        return frame
+
+    async def _commit(self, route: Route, outcome: HandlerOutcome, lines: list[tuple[str, str]]) -> str:
+        state = self.state
+        mutated = state.mutated_keys()
+        values = state.values()
+        try:
+            encoded = encode_values(values, mutated)
+            size = sum(len(v) for v in encoded.values())
+            if size > STATE_MAX_BYTES:
+                raise codecs.NotSerialisable(f"the state grew past {STATE_MAX_BYTES} bytes")
+        except (codecs.NotSerialisable, TypeError) as error:
+            state.rollback()
+            lines.append(("error", f"{route.handler}: state not kept: {error}"))
+            return self.error_frame(f"{route.handler} left state that cannot be kept: {error}")
+        state.commit()
+        commands = state.take_commands()
+        deleted = {key for key in mutated if key not in values}
+        await snapshot_save(self.key, release=self.release_key, encoded=encoded, deleted=deleted)
+        component_ids = self.page.components_reading(mutated - deleted)
+        if route.target in component_ids and self.page.component_kind(route.target) in INPUT_KINDS:
+            component_ids.remove(route.target)  # never overwrite the input the user is typing in
+        return self.page.render_components(component_ids, values) + render_commands(commands)
+
+    def full_frame(self) -> str:
+        """Every component, for a tab that reconnects to a restored session."""
+        return self.page.render_components(list(self.page.components), self.state.values())
+
+    def error_frame(self, message: str, level: str = "error") -> str:
+        return render_commands([toast_command(level, message)])
+
+    def _context(self, route: Route) -> dict[str, Any]:
+        context: dict[str, Any] = {"event": route.event, "target": route.target}
+        if route.repeat_key is not None and route.target:
+            context["repeat_key"] = route.repeat_key
+            context["repeat_value"] = self._repeat_value(route)
+        return context
+
+    def _repeat_value(self, route: Route) -> Any:
+        component_id = (route.target or "").rsplit("-", 1)[0]
+        repeat = self.page.nested.get(component_id)
+        if repeat is None:
+            return None
+        collection = repeat.args[0].resolve(Context(self.state.values()))
+        try:
+            if isinstance(collection, dict):
+                return collection.get(route.repeat_key)
+            return collection[int(route.repeat_key)]  # type: ignore[arg-type]
+        except (ValueError, IndexError, TypeError, KeyError):
+            return None

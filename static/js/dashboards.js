@@ -1,0 +1,158 @@
+/* The platform's browser side of the session protocol (docs/protocol.md): htmx does the swapping;
+   this file picks the tab's session id, shapes outgoing events, runs commands and toasts. */
+(function () {
+  "use strict";
+  var root = document.getElementById("app-root");
+  var socket = null;
+  var CLOSE_TEXT = {
+    4401: "You are signed out. Sign in again to go on.",
+    4403: "You no longer have access to this app.",
+    4404: "This app does not exist any more.",
+    4429: "Too many events: the connection was closed. Reload the page.",
+    4500: "This app failed to start. Its developers have been told."
+  };
+
+  // One session per tab: sessionStorage survives a reload of this tab and nothing else.
+  if (root) {
+    var storageKey = "dashboards:session:" + location.pathname;
+    var stored = sessionStorage.getItem(storageKey);
+    var sid = stored || root.dataset.sessionId;
+    if (!stored) sessionStorage.setItem(storageKey, sid);
+    var query = "?sid=" + encodeURIComponent(sid) + "&release=" + encodeURIComponent(root.dataset.release) +
+      "&fresh=" + (stored ? "0" : "1");
+    root.setAttribute("ws-connect", root.dataset.socketPath + query);
+  }
+
+  function payloadOf(elt) {
+    if (elt.tagName === "INPUT" && elt.type === "checkbox") return elt.checked;
+    if (elt.tagName === "INPUT" && (elt.type === "number" || elt.type === "range")) {
+      return elt.value === "" ? null : Number(elt.value);
+    }
+    if (elt.tagName === "INPUT" || elt.tagName === "SELECT" || elt.tagName === "TEXTAREA") return elt.value;
+    return null;
+  }
+
+  function message(event, handler, target, payload, repeatKey) {
+    var body = { event: event, payload: payload };
+    if (handler) body.handler = handler;
+    if (target) body.target = target;
+    if (repeatKey !== undefined && repeatKey !== null) body.repeat_key = repeatKey;
+    return JSON.stringify(body);
+  }
+
+  document.addEventListener("htmx:wsConfigSend", function (evt) {
+    var elt = evt.detail.elt || evt.target;
+    var data = elt.dataset;
+    evt.detail.messageBody = message(data.event, data.handler, data.target, payloadOf(elt), data.repeatKey);
+    window.dashboards.lastSendAt = performance.now();
+  });
+
+  document.addEventListener("htmx:wsOpen", function (evt) {
+    socket = evt.detail.socketWrapper;
+    setStatus("");
+  });
+
+  document.addEventListener("htmx:wsClose", function (evt) {
+    var code = evt.detail.event && evt.detail.event.code;
+    setStatus(CLOSE_TEXT[code] || "Connection lost. Reconnecting…", !!CLOSE_TEXT[code]);
+  });
+
+  function setStatus(text, final) {
+    var status = document.getElementById("connection-status");
+    if (!status) return;
+    status.textContent = text;
+    status.hidden = !text;
+    status.classList.toggle("final", !!final);
+  }
+
+  // --- Python -> browser commands ---
+  var commands = {
+    "dashboards:set-content": function (data) {
+      var target = document.querySelector(data.selector);
+      if (target) target.textContent = data.text;
+    },
+    "dashboards:download": function (data) {
+      var bytes = data.encoding === "base64" ? Uint8Array.from(atob(data.content), function (c) { return c.charCodeAt(0); }) : data.content;
+      var url = URL.createObjectURL(new Blob([bytes], { type: data.mimeType || "application/octet-stream" }));
+      var link = document.createElement("a");
+      link.href = url;
+      link.download = data.filename;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    },
+    "dashboards:navigate": function (data) {
+      if (typeof data.url === "string" && data.url.charAt(0) === "/" && data.url.charAt(1) !== "/") location.assign(data.url);
+    },
+    "plotly:update-layout": function (data) {
+      var plot = document.querySelector("#" + CSS.escape(data.target) + " .dc-plot");
+      if (plot && window.Plotly) window.Plotly.relayout(plot, data.layout || {});
+    }
+  };
+
+  function runCommands() {
+    document.querySelectorAll("#dashboards-commands script.dashboards-command").forEach(function (node) {
+      var list = [];
+      try { list = JSON.parse(node.textContent); } catch (e) { console.warn("bad command", e); }
+      node.remove();
+      list.forEach(function (command) {
+        var run = commands[command.type];
+        if (run) run(command); else console.warn("unknown command", command.type);
+      });
+    });
+  }
+
+  // --- toasts: timers, dismissal ---
+  function armToasts() {
+    document.querySelectorAll(".toast:not([data-armed])").forEach(function (toast) {
+      toast.setAttribute("data-armed", "");
+      var ms = parseInt(toast.dataset.duration || "0", 10);
+      if (ms > 0) setTimeout(function () { toast.remove(); }, ms);
+    });
+  }
+  document.addEventListener("click", function (evt) {
+    if (evt.target.classList && evt.target.classList.contains("toast-close")) evt.target.closest(".toast").remove();
+  });
+
+  // --- charts (Plotly loads only on pages that hold a chart) ---
+  function drawCharts(scope) {
+    if (!window.Plotly) return;
+    (scope || document).querySelectorAll(".dc-plot[data-figure]").forEach(function (plot) {
+      var figure = JSON.parse(plot.dataset.figure);
+      window.Plotly.react(plot, figure.data || [], figure.layout || {}, { displaylogo: false, responsive: true });
+      plot.removeAttribute("data-figure");
+      if (plot.dataset.bound) return;
+      plot.dataset.bound = "1";
+      ["click", "selected"].forEach(function (kind) {
+        var handler = plot.dataset["on" + kind.charAt(0).toUpperCase() + kind.slice(1)];
+        if (!handler) return;
+        plot.on("plotly_" + kind, function (event) {
+          var points = ((event && event.points) || []).map(function (p) {
+            return { x: p.x, y: p.y, curveNumber: p.curveNumber, pointNumber: p.pointNumber, label: p.label, text: p.text, customdata: p.customdata };
+          });
+          send(message(plot.dataset[kind + "Event"], handler, plot.dataset.target, { points: points }));
+        });
+      });
+    });
+  }
+
+  function send(body) {
+    if (socket) socket.send(body);
+  }
+
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    runCommands();
+    armToasts();
+    drawCharts();
+    window.dashboards.lastUpdateAt = performance.now();
+  });
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(); armToasts(); });
+
+  window.dashboards = {
+    /** Send an app-defined event, e.g. dashboards.emit("sales:export", {format: "csv"}). */
+    emit: function (name, data) { send(message(name, null, null, data === undefined ? null : data)); },
+    lastSendAt: 0,
+    lastUpdateAt: 0
+  };
+})();
