@@ -1,15 +1,230 @@
 from __future__ import annotations
 
-from django.contrib import admin
+import contextvars
+import difflib
+from typing import Any
 
-from dashboards.hosting.models import App
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from dashboards.hosting import services
+from dashboards.hosting.models import App, AppLogEntry, AppRelease
+from dashboards.hosting.selectors import app_log, release_list
 from dashboards.tenancy.admin_scoping import VIEW_ROLES, TenantFilter, TenantScopedAdmin
+
+# The version the release page compares with (?compare=N), for the request being answered.
+_compare_version: contextvars.ContextVar[int | None] = contextvars.ContextVar("compare_version", default=None)
 
 
 @admin.register(App)
 class AppAdmin(TenantScopedAdmin):
     edit_roles = VIEW_ROLES  # owners and developers deploy and edit apps
-    list_display = ["name", "slug", "tenant", "created_at"]
-    list_filter = [TenantFilter]
+    list_display = ["name", "slug", "tenant", "access", "active_version", "links"]
+    list_filter = [TenantFilter, "access"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["teams"]
+    actions = ["roll_back"]
+
+    @admin.display(description="Active release")
+    def active_version(self, app: App) -> str:
+        return f"v{app.active_release.version}" if app.active_release else "-"
+
+    @admin.display(description="")
+    def links(self, app: App) -> SafeString:
+        deploy = reverse("admin:hosting_apprelease_add") + f"?app={app.pk}"
+        log = reverse("admin:hosting_app_log", args=[app.pk])
+        return format_html('<a href="{}">Deploy a release</a> · <a href="{}">Log</a>', deploy, log)
+
+    @admin.action(description="Roll back to the previous release")
+    def roll_back(self, request: HttpRequest, queryset: QuerySet[App]) -> None:
+        for app in queryset:
+            try:
+                release = services.app_rollback(app=app, actor=request.user)
+            except ValidationError as error:
+                self.message_user(request, error.messages[0], messages.ERROR)
+            else:
+                self.message_user(request, f"{app} is back on v{release.version}.", messages.SUCCESS)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path("<int:app_id>/log/", self.admin_site.admin_view(self.log_view), name="hosting_app_log"),
+            *super().get_urls(),
+        ]
+
+    def log_view(self, request: HttpRequest, app_id: int) -> HttpResponse:
+        """The app's own log, newest first; the table refreshes itself every two seconds."""
+        app = get_object_or_404(self.get_queryset(request), pk=app_id)
+        context = {**self.admin_site.each_context(request), "app": app, "entries": app_log(app=app),
+                   "opts": self.model._meta, "title": f"Log of {app}"}  # fmt: skip
+        if request.headers.get("HX-Request"):
+            return render(request, "admin/hosting/app_log_rows.html", context)
+        return render(request, "admin/hosting/app_log.html", context)
+
+
+class ReleaseForm(forms.ModelForm):
+    source = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
+        help_text="Paste main.py here, or upload a file below.",
+    )  # fmt: skip
+    upload = forms.FileField(
+        required=False,
+        help_text="A .py file (becomes main.py), or a .zip with main.py, its modules and page.html.",
+    )
+    activate = forms.BooleanField(
+        required=False, initial=True, help_text="Make it active at once if it is valid."
+    )
+
+    class Meta:
+        model = AppRelease
+        fields = ["app"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload, source = cleaned.get("upload"), cleaned.get("source", "")
+        if upload:
+            if not upload.name.endswith((".py", ".zip")):
+                raise ValidationError("Upload a .py or a .zip file.")
+            cleaned["files"] = services.release_files_from_upload(upload.name, upload.read())
+        elif source.strip():
+            cleaned["files"] = services.release_files_from_upload("main.py", source.encode())
+        else:
+            raise ValidationError("Paste the source or upload a file.")
+        return cleaned
+
+
+@admin.register(AppRelease)
+class AppReleaseAdmin(TenantScopedAdmin):
+    edit_roles = VIEW_ROLES
+    form = ReleaseForm
+    list_display = ["__str__", "tenant", "status", "is_active", "author", "created_at"]
+    list_filter = [TenantFilter, "status"]
+    search_fields = ["app__name", "app__slug"]
+    actions = ["activate"]
+    readonly_fields = ["app", "version", "status", "author", "created_at", "report_display", "handlers",
+                       "state_keys", "source_display", "diff_display"]  # fmt: skip
+
+    def get_fields(self, request: HttpRequest, obj: AppRelease | None = None) -> list[str]:
+        if obj is None:
+            return ["app", "source", "upload", "activate"]
+        return list(self.readonly_fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AppRelease | None = None) -> list[str]:
+        return list(self.readonly_fields) if obj else []
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"app": request.GET.get("app")}
+
+    def has_change_permission(self, request: HttpRequest, obj: AppRelease | None = None) -> bool:
+        return False  # releases are immutable: deploy a new one
+
+    def has_delete_permission(self, request: HttpRequest, obj: AppRelease | None = None) -> bool:
+        return False  # kept for history, rollback and the diff
+
+    def save_model(self, request: HttpRequest, obj: AppRelease, form: Any, change: bool) -> None:
+        release = services.release_create(app=obj.app, files=form.cleaned_data["files"], author=request.user)
+        obj.pk = release.pk
+        if not release.is_valid:
+            self.message_user(
+                request, f"{release} is invalid: see its report. It cannot be activated.", messages.ERROR
+            )
+        elif form.cleaned_data.get("activate"):
+            services.release_activate(release=release, actor=request.user)
+            self.message_user(
+                request, f"{release} is valid and now active for new sessions.", messages.SUCCESS
+            )
+
+    def response_add(
+        self, request: HttpRequest, obj: AppRelease, post_url_continue: str | None = None
+    ) -> Any:
+        return redirect(reverse("admin:hosting_apprelease_change", args=[obj.pk]))
+
+    @admin.action(description="Activate the selected release")
+    def activate(self, request: HttpRequest, queryset: QuerySet[AppRelease]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one release to activate.", messages.ERROR)
+            return
+        release = queryset.get()
+        try:
+            services.release_activate(release=release, actor=request.user)
+        except ValidationError as error:
+            self.message_user(request, error.messages[0], messages.ERROR)
+        else:
+            self.message_user(request, f"{release} is now active for new sessions.", messages.SUCCESS)
+
+    @admin.display(boolean=True, description="Active")
+    def is_active(self, release: AppRelease) -> bool:
+        return release.app.active_release_id == release.pk
+
+    @admin.display(description="Validation report")
+    def report_display(self, release: AppRelease) -> SafeString:
+        problems = release.report.get("problems", [])
+        if not problems:
+            return format_html('<strong style="color:#1d7a46">Valid.</strong>')
+        rows = format_html_join(
+            "", "<li><code>{}</code> {}{}</li>",
+            ((p["kind"], f"{p['file']}:{p['line']} " if p.get("file") and p.get("line") else "", p["message"])
+             for p in problems),
+        )  # fmt: skip
+        return format_html('<ul class="release-problems">{}</ul>', rows)
+
+    @admin.display(description="Source")
+    def source_display(self, release: AppRelease) -> SafeString:
+        blocks = format_html_join(
+            "", "<h3>{}</h3><pre>{}</pre>",
+            ((name, "\n".join(f"{n:4} {line}" for n, line in enumerate(text.splitlines(), 1)))
+             for name, text in sorted(release.files.items())),
+        )  # fmt: skip
+        return blocks
+
+    @admin.display(description="Changes")
+    def diff_display(self, release: AppRelease) -> SafeString:
+        others = release_list(app=release.app).exclude(pk=release.pk)
+        request_compare = _compare_version.get()
+        base = others.filter(version=request_compare).first() if request_compare else None
+        base = base or others.filter(version__lt=release.version).first()
+        if base is None:
+            return format_html("<p>The first release of this app.</p>")
+        lines = []
+        for name in sorted(set(base.files) | set(release.files)):
+            lines += difflib.unified_diff(
+                base.files.get(name, "").splitlines(), release.files.get(name, "").splitlines(),
+                f"v{base.version}/{name}", f"v{release.version}/{name}", lineterm="",
+            )  # fmt: skip
+        choices = format_html_join(
+            " ", '<a href="?compare={}">v{}</a>', ((o.version, o.version) for o in others)
+        )
+        return format_html("<p>Compared with v{} · compare with: {}</p><pre>{}</pre>", base.version, choices,
+                           "\n".join(lines) or "(no change)")  # fmt: skip
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        compare = request.GET.get("compare", "")
+        token = _compare_version.set(int(compare) if compare.isdigit() else None)
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        finally:
+            _compare_version.reset(token)
+
+
+@admin.register(AppLogEntry)
+class AppLogEntryAdmin(TenantScopedAdmin):
+    edit_roles = frozenset()
+    list_display = ["created_at", "app", "level", "short_message"]
+    list_filter = [TenantFilter, "level"]
+    search_fields = ["message"]
+
+    @admin.display(description="Message")
+    def short_message(self, entry: AppLogEntry) -> str:
+        return entry.message[:200]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
