@@ -24,9 +24,11 @@ run: $(VENV)/.installed
 	$(PY) manage.py seed_demo
 	exec $(PY) manage.py run_platform --host $(HOST) --port $(PORT)
 
-## The whole test suite (browser tests included).
+## The whole test suite. Browser tests run in processes of their own: Playwright's sync API keeps
+## an event loop running in its process, which the async consumer tests cannot share.
 test: $(VENV)/.installed browser-deps
-	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -m browser $(PYTEST_ARGS)
 
 ## Everything but the browser and whole-stack tests.
 test-fast: $(VENV)/.installed

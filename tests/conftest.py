@@ -104,13 +104,27 @@ def django_db_setup(django_db_setup, django_db_blocker) -> None:
         seed_demo()
 
 
-@pytest.fixture
-def world(db) -> DemoWorld:
+def _world() -> DemoWorld:
     from django.contrib.auth import get_user_model
 
+    from dashboards.ops.demo import seed_demo
     from dashboards.tenancy.models import Tenant
 
+    if not Tenant.objects.filter(slug="acme").exists():  # a transactional test flushed it
+        seed_demo()
     users = {user.username: user for user in get_user_model().objects.all()}
     return DemoWorld(
         acme=Tenant.objects.get(slug="acme"), globex=Tenant.objects.get(slug="globex"), users=users
     )
+
+
+@pytest.fixture
+def world(db) -> DemoWorld:
+    """The demo data, inside the test's transaction."""
+    return _world()
+
+
+@pytest.fixture
+def live_world(transactional_db, redis_client) -> DemoWorld:
+    """The demo data, committed, for tests whose code runs in other threads (consumers)."""
+    return _world()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,23 +27,24 @@ from dashboards.runtime.services import AppUnavailable, release_runtime, session
 from dashboards.runtime.session import AppSession
 
 logger = logging.getLogger(__name__)
+FLOOD_WARNING_EVERY_SECONDS = 5.0  # one "slow down" toast per this many seconds of flooding
 
 
 class AppSessionConsumer(AsyncWebsocketConsumer):
     session: AppSession | None = None
 
     async def connect(self) -> None:
-        await self.accept()  # accepted first, so the browser sees our close code, not a bare 403
+        """Authorise and restore the session first; only then accept, so the tab is ready when open."""
         self.session = None
         self.groups_joined: list[str] = []
         self.queue: asyncio.Queue[str] = asyncio.Queue(EVENT_QUEUE_LIMIT)
         self.bucket = TokenBucket(EVENTS_PER_SECOND, EVENT_BURST)
-        self.flood_warned = False
+        self.flood_warned_at = -FLOOD_WARNING_EVERY_SECONDS
         kwargs = self.scope["url_route"]["kwargs"]
         query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode()).items()}
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(CLOSE_NOT_SIGNED_IN)
+            await self._refuse(CLOSE_NOT_SIGNED_IN)
             return
         decision = await database_sync_to_async(access.authorise_socket)(
             user=user,
@@ -51,16 +53,16 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             release_id=query.get("release"),
         )
         if decision.close_code:
-            await self.close(decision.close_code)
+            await self._refuse(decision.close_code)
             return
         try:
             runtime = await database_sync_to_async(release_runtime)(decision.release)
         except AppUnavailable:
-            await self.close(CLOSE_APP_BROKEN)
+            await self._refuse(CLOSE_APP_BROKEN)
             return
         session_id = query.get("sid") or ""
         if not 8 <= len(session_id) <= 64:
-            await self.close(CLOSE_FORBIDDEN)
+            await self._refuse(CLOSE_FORBIDDEN)
             return
         self.app_id, self.user_id = decision.app.pk, user.pk
         self.session, rerender = await session_resume(
@@ -75,8 +77,14 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if session_key:
             await self._join(login_group(session_key))
         self.worker = asyncio.create_task(self._work())
+        await self.accept()
         if rerender:
             await self.send(text_data=self.session.full_frame())
+
+    async def _refuse(self, code: int) -> None:
+        # Accepted, then closed: the browser sees our close code (a refused handshake is a bare 403).
+        await self.accept()
+        await self.close(code)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.session is None:
@@ -87,14 +95,14 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             )
             return
         if not self.bucket.allow():
-            if not self.flood_warned:
-                self.flood_warned = True
+            now = time.monotonic()
+            if now - self.flood_warned_at >= FLOOD_WARNING_EVERY_SECONDS:
+                self.flood_warned_at = now
                 logger.warning("session %s: too many events, dropping", self.session.info.session_id)
                 await self.send(
                     text_data=render_commands([toast_command("warning", "Too many events: slow down.")])
                 )
             return
-        self.flood_warned = False
         try:
             self.queue.put_nowait(text_data)
         except asyncio.QueueFull:

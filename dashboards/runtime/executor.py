@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import io
 import logging
-import sys
 import threading
 import time
 import traceback
@@ -21,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from dashboards.runtime.applog import current_output, install_log_handler
 from dashboards.runtime.limits import HANDLER_POOL_THREADS, RELEASE_HANDLER_THREADS
-from dashboards.runtime.loader import APPS_PACKAGE, AppLoadError, LoadedApp, load_app
+from dashboards.runtime.loader import AppLoadError, LoadedApp, load_app
 
 logger = logging.getLogger(__name__)
 _output: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar(
@@ -48,56 +47,13 @@ class Executor(Protocol):
     ) -> HandlerOutcome: ...
 
 
-class _RoutingStdout(io.TextIOBase):
-    """``print`` inside a handler goes to that app's log; everything else to the real stdout."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-
-    def write(self, text: str) -> int:
-        sink = _output.get()
-        if sink is None:
-            return self.real.write(text)
-        for line in text.splitlines():
-            if line.strip():
-                sink.append(("info", line))
-        return len(text)
-
-    def flush(self) -> None:
-        self.real.flush()
-
-
-class _AppLogHandler(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        sink = _output.get()
-        if sink is not None:
-            sink.append((record.levelname.lower(), self.format(record)))
-
-
-_install_lock = threading.Lock()
-_installed = False
-
-
-def _install_output_routing() -> None:
-    global _installed  # noqa: PLW0603 - installed once per process
-    with _install_lock:
-        if _installed:
-            return
-        sys.stdout = _RoutingStdout(sys.stdout)
-        app_logger = logging.getLogger(APPS_PACKAGE)
-        app_logger.addHandler(_AppLogHandler())
-        app_logger.setLevel(logging.DEBUG)
-        app_logger.propagate = False
-        _installed = True
-
-
 class InProcessExecutor:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(HANDLER_POOL_THREADS, thread_name_prefix="app-handler")
         self._loaded: dict[str, LoadedApp] = {}
         self._load_lock = threading.Lock()
         self._slots: dict[tuple[int, str], asyncio.Semaphore] = {}
-        _install_output_routing()
+        install_log_handler()
 
     def load(self, key: str, files: dict[str, str]) -> LoadedApp:
         """Import a release once per process; raise AppLoadError if it is broken."""
@@ -121,7 +77,7 @@ class InProcessExecutor:
         output: list[tuple[str, str]] = []
         started = time.perf_counter()
         context = contextvars.copy_context()
-        context.run(_output.set, output)
+        context.run(current_output.set, output)
         try:
             if app.signatures[handler].is_async:
                 task = asyncio.get_running_loop().create_task(function(**arguments), context=context)

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dashboards.runtime.applog import app_print
 from dashboards.runtime.injection import HandlerSignature, InjectionError, handler_signature
+from dashboards.runtime.loader_names import APPS_PACKAGE
 from dashboards.runtime.protocol import EVENT_NAME, RESERVED_NAMESPACES, namespace_of
 
-APPS_PACKAGE = "dashboards_apps"
 ENTRY_MODULE = "main"
 PAGE_FILE = "page.html"
 _registering: contextvars.ContextVar[list[types.ModuleType] | None] = contextvars.ContextVar(
@@ -90,6 +91,7 @@ class _ReleaseFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             module.__path__ = []
             return
         filename, source = self.sources[module.__name__]
+        module.__dict__["print"] = app_print  # an app's prints go to its own log
         code = compile(source, filename, "exec", dont_inherit=True)
         exec(code, module.__dict__)  # noqa: S102 - this is what running an app means
 

@@ -75,13 +75,12 @@ def compile_page(source: str) -> Page:
     components: dict[str, ComponentNode] = {}
     readers: dict[str, list[str]] = {}
     nested: dict[str, RepeatNode] = {}
-    counter = 0
-    for node in nodes:  # document order, so automatic ids are stable across renders of a release
-        counter += 1
-        explicit = node.literal("id")
-        node.component_id = explicit or f"c{counter}"
-        if node.component_id in components or node.component_id in nested:
+    seen: set[str] = set()
+    for counter, node in enumerate(nodes, 1):  # document order: automatic ids are stable per release
+        node.component_id = node.literal("id") or f"c{counter}"
+        if node.component_id in seen:
             raise PageError(f"page: two components have the id {node.component_id!r}")
+        seen.add(node.component_id)
     for repeat in [n for n in nodes if isinstance(n, RepeatNode)]:
         for inner in repeat.nodelist.get_nodes_by_type(ComponentNode):
             nested[inner.component_id] = repeat

@@ -91,7 +91,8 @@ class AppSession:
         except DispatchError as error:
             logger.info("session %s: %s", self.info.session_id, error)
             await self.log_sink([("warning", f"event refused: {error}")])
-            return self.error_frame(str(error).capitalize() + ".")
+            text = str(error)
+            return self.error_frame(text[:1].upper() + text[1:] + ".")
         return await self.run(route)
 
     async def run(self, route: Route) -> str:

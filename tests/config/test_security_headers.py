@@ -14,6 +14,7 @@ def test_pages_send_a_content_security_policy_without_inline_scripts(client: Cli
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.django_db
 async def test_a_websocket_from_a_foreign_origin_is_refused() -> None:
     from channels.testing import WebsocketCommunicator
 

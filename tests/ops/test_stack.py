@@ -32,8 +32,13 @@ def test_make_run_starts_answers_and_stops_leaving_nothing(tmp_path: Path, setti
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, as a terminal gives it
     )
+    output = b""
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=150)
+        assert make.stdout is not None
+        deadline = time.monotonic() + 150
+        while b"Press Ctrl-C" not in output and time.monotonic() < deadline and make.poll() is None:
+            output += make.stdout.readline()
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=5)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as response:
             assert json.load(response)["status"] == "ok"
         family = psutil.Process(make.pid).children(recursive=True)
@@ -43,12 +48,13 @@ def test_make_run_starts_answers_and_stops_leaving_nothing(tmp_path: Path, setti
         if redis_is_embedded():
             assert (tmp_path / "var" / "redis" / "appendonly.aof").exists()
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C
-        output, _ = make.communicate(timeout=60)
+        rest, _ = make.communicate(timeout=60)
+        output += rest
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
     text = output.decode()
-    assert f"http://127.0.0.1:{port}/" in text
+    assert f"http://127.0.0.1:{port}/" in text, text
     assert "alice" in text  # the logins are printed
     assert "Stopped." in text
     time.sleep(0.5)

@@ -72,7 +72,7 @@ class Command(BaseCommand):
                 self._print_banner(url)
                 exit_code = supervisor.wait()
             else:
-                exit_code = 1
+                exit_code = 0 if supervisor.stop_requested else 1  # Ctrl-C during start-up is no failure
         finally:
             self.stdout.write("Stopping the platform...")
             supervisor.stop_all()

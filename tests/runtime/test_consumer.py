@@ -1,0 +1,224 @@
+"""The tab's consumer, over a real channel layer and Redis, through the real ASGI stack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from dashboards.config.asgi import application
+from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN, CLOSE_UNKNOWN_APP
+from tests.runtime.conftest import click, component_ids, open_socket, signed_in_cookie
+
+
+async def test_a_click_runs_the_handler_and_sends_only_the_changed_component(live_world) -> None:
+    tab = await open_socket(live_world.avery)
+    frame = await click(tab, "increment", target="add")
+    assert component_ids(frame) == ["count"]
+    assert ">1<" in frame and 'hx-swap-oob="true"' in frame
+    frame = await click(tab, "increment")
+    assert ">2<" in frame
+    assert await tab.socket.receive_nothing(timeout=0.1)
+    await tab.socket.disconnect()
+
+
+async def test_typing_updates_what_reads_the_value_but_not_the_input_itself(live_world) -> None:
+    tab = await open_socket(live_world.avery)
+    frame = await click(tab, "set_name", event="ui:change", payload="Ada", target="name")
+    assert component_ids(frame) == ["greeting"]
+    assert "Hello, Ada!" in frame
+    await tab.socket.disconnect()
+
+
+async def test_two_tabs_keep_their_own_state(live_world) -> None:
+    first, second = await open_socket(live_world.avery), await open_socket(live_world.avery)
+    await click(first, "increment")
+    await click(first, "increment")
+    assert ">1<" in await click(second, "increment")
+    await first.socket.disconnect()
+    await second.socket.disconnect()
+
+
+async def test_a_reconnecting_tab_gets_its_state_back(live_world) -> None:
+    tab = await open_socket(live_world.avery)
+    await click(tab, "increment")
+    await click(tab, "increment")
+    await tab.socket.disconnect()
+    again = await open_socket(live_world.avery, session_id=tab.session_id, fresh=False)
+    frame = await again.socket.receive_from(timeout=5)  # the restored state, every component
+    assert "count" in component_ids(frame) and ">2<" in frame
+    assert ">3<" in await click(again, "increment")
+    await again.socket.disconnect()
+
+
+async def test_a_session_id_of_another_user_opens_nothing_of_theirs(live_world) -> None:
+    tab = await open_socket(live_world.avery)
+    await click(tab, "increment")
+    intruder = await open_socket(live_world.alice, session_id=tab.session_id, fresh=False)
+    frame = await intruder.socket.receive_from(timeout=5)
+    assert ">0<" in frame  # a fresh session of alice's own, not avery's count of 1
+    await tab.socket.disconnect()
+    await intruder.socket.disconnect()
+
+
+async def test_bad_events_get_a_clear_error_and_the_session_goes_on(live_world) -> None:
+    tab = await open_socket(live_world.avery)
+    for message, text in [
+        ("{not json", "malformed JSON"),
+        (json.dumps({"event": "ui:click", "handler": "_private"}), "Unknown handler"),
+        (json.dumps({"event": "ui:click", "handler": "nope"}), "Unknown handler"),
+        (json.dumps({"event": "click"}), "namespace:event-name"),
+        (json.dumps({"event": "dashboards:toast"}), "not an event the browser may send"),
+        (json.dumps([1, 2]), "Malformed message"),
+    ]:
+        await tab.socket.send_to(text_data=message)
+        frame = await tab.socket.receive_from(timeout=5)
+        assert 'class="toast toast-error"' in frame and text in frame, frame
+    assert ">1<" in await click(tab, "increment")
+    await tab.socket.disconnect()
+
+
+async def test_a_failing_handler_is_rolled_back_and_logged(lab_app) -> None:
+    from dashboards.hosting.models import AppLogEntry
+
+    tab = await open_socket(await _user("avery"), app="lab")
+    frame = await click(tab, "boom")
+    assert "toast-error" in frame and "the handler failed on purpose" in frame
+    assert ">1<" in await click(tab, "increment")  # the +100 of the failed handler was undone
+    await asyncio.sleep(0.2)
+    messages = await sync_to_async(lambda: list(AppLogEntry.objects.values_list("message", flat=True)))()
+    assert any("ValueError: the handler failed on purpose" in m and "Traceback" in m for m in messages)
+    await tab.socket.disconnect()
+
+
+async def test_a_slow_handler_times_out_and_the_session_goes_on(lab_app) -> None:
+    tab = await open_socket(await _user("avery"), app="lab")
+    frame = await click(tab, "slow")
+    assert "slow timed out" in frame
+    assert ">1<" in await click(tab, "increment")
+    await asyncio.sleep(2.5)  # the abandoned thread ends; its late write must not reach the session
+    assert ">2<" in await click(tab, "increment")
+    await tab.socket.disconnect()
+
+
+async def test_async_handlers_prints_logging_and_toasts(lab_app) -> None:
+    from dashboards.hosting.models import AppLogEntry
+
+    tab = await open_socket(await _user("avery"), app="lab")
+    assert "napped 7" in await click(tab, "nap", payload=7)
+    frame = await click(tab, "talk")
+    assert "toast-success" in frame and "Said hello" in frame
+    await asyncio.sleep(0.2)
+    messages = await sync_to_async(lambda: set(AppLogEntry.objects.values_list("message", flat=True)))()
+    assert {"hello from avery", "careful"} <= messages
+    await tab.socket.disconnect()
+
+
+async def _user(name: str):
+    from django.contrib.auth import get_user_model
+
+    return await get_user_model().objects.aget(username=name)
+
+
+async def _closed_with(path: str, cookie: str | None) -> int:
+    headers = [(b"origin", b"http://testserver")]
+    if cookie:
+        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+    socket = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await socket.connect()
+    assert connected  # accepted, then closed with a code the browser can read
+    output = await socket.receive_output(timeout=5)
+    assert output["type"] == "websocket.close"
+    return output["code"]
+
+
+async def test_refusals_have_documented_close_codes(live_world) -> None:
+    cookie = await sync_to_async(signed_in_cookie)(live_world.avery)  # Acme only
+    path = "/ws/t/{}/apps/{}/?sid=abcdefghijkl&fresh=1"
+    assert await _closed_with(path.format("acme", "counter"), None) == CLOSE_NOT_SIGNED_IN
+    assert await _closed_with(path.format("globex", "counter"), cookie) == CLOSE_UNKNOWN_APP
+    assert await _closed_with(path.format("acme", "nothing"), cookie) == CLOSE_UNKNOWN_APP
+    assert await _closed_with(path.format("nowhere", "counter"), cookie) == CLOSE_UNKNOWN_APP
+
+
+async def test_team_apps_are_closed_to_people_outside_the_teams(live_world) -> None:
+    from dashboards.hosting.models import App, AppAccess
+    from dashboards.tenancy.models import Team
+
+    def restrict() -> None:
+        app = App.objects.get(tenant=live_world.acme, slug="sales")
+        app.access = AppAccess.TEAMS
+        app.save()
+        app.teams.set([Team.objects.create(tenant=live_world.acme, name="Nobody")])
+
+    await sync_to_async(restrict)()
+    cookie = await sync_to_async(signed_in_cookie)(live_world.avery)
+    assert await _closed_with("/ws/t/acme/apps/sales/?sid=abcdefghijkl&fresh=1", cookie) == CLOSE_FORBIDDEN
+
+
+async def test_removing_access_closes_open_sockets_within_a_second(live_world) -> None:
+    from dashboards.tenancy import services
+    from dashboards.tenancy.models import Membership
+
+    tab = await open_socket(live_world.avery)
+
+    def remove() -> None:
+        membership = Membership.objects.get(tenant=live_world.acme, user=live_world.avery)
+        services.membership_remove(membership=membership, actor=live_world.alice)
+
+    await sync_to_async(remove)()
+    output = await tab.socket.receive_output(timeout=1)
+    assert output == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+
+async def test_signing_out_closes_that_browsers_sockets(live_world) -> None:
+    from django.contrib.auth import logout
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    tab = await open_socket(live_world.avery)
+    cookie = tab.socket.scope["headers"][0][1].decode().split("=", 1)[1]
+
+    def sign_out() -> None:
+        request = RequestFactory().post("/accounts/logout/")
+        request.session = SessionStore(session_key=cookie)
+        request.user = live_world.avery
+        logout(request)
+
+    await sync_to_async(sign_out)()
+    output = await tab.socket.receive_output(timeout=1)
+    assert output == {"type": "websocket.close", "code": CLOSE_NOT_SIGNED_IN}
+
+
+async def test_a_new_release_is_announced_to_open_tabs(live_world) -> None:
+    from dashboards.hosting.models import App
+    from dashboards.hosting.services import release_activate, release_create
+    from dashboards.ops.demo import DEMO_APPS_DIR
+
+    tab = await open_socket(live_world.avery)
+
+    def deploy() -> None:
+        app = App.objects.get(tenant=live_world.acme, slug="counter")
+        source = (DEMO_APPS_DIR / "counter.py").read_text() + "\n# v2\n"
+        release_activate(release=release_create(app=app, files={"main.py": source}, author=None))
+
+    await sync_to_async(deploy)()
+    frame = await tab.socket.receive_from(timeout=2)
+    assert "Version 2 of this app is available" in frame
+    assert ">1<" in await click(tab, "increment")  # the open tab keeps its release meanwhile
+    await tab.socket.disconnect()
+
+
+async def test_a_flood_of_events_is_cut_off_with_a_toast(live_world) -> None:
+    tab = await open_socket(live_world.avery)
+    message = json.dumps({"event": "ui:click", "handler": "increment"})
+    for _ in range(120):
+        await tab.socket.send_to(text_data=message)
+    frames = []
+    while not await tab.socket.receive_nothing(timeout=0.5):
+        frames.append(await tab.socket.receive_from())
+    assert sum("Too many events" in frame for frame in frames) == 1  # one warning, not a flood of toasts
+    assert len(frames) < 120  # the excess was dropped
+    await tab.socket.disconnect()

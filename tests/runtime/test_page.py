@@ -1,0 +1,127 @@
+"""Pages: components bound to state, rendered whole or one by one, always escaped."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from dashboards.runtime.page import PageError, compile_page
+
+PAGE = """
+<h1>Shop</h1>
+{% metric count label="Clicks" id="count" %}
+{% button "Add" on_click="increment" %}
+{% text_input name label="Name" on_change="set_name" %}
+{% markdown notes %}
+{% table rows %}
+{% select region options=regions on_change="pick" %}
+{% checkbox show label="Show" on_change="toggle" %}
+{% progress done %}
+{% repeat items as item %}{% text item.label %}{% button "Remove" on_click="remove" %}{% endrepeat %}
+{% chart figure on_click="pick_bar" %}
+"""
+VALUES = {
+    "count": 3,
+    "name": "Ada",
+    "notes": "**bold**",
+    "rows": [{"a": 1}],
+    "region": "EU",
+    "regions": ["EU", "US"],
+    "show": True,
+    "done": 0.5,
+    "items": [{"label": "x"}, {"label": "y"}],
+    "figure": {"data": [{"type": "bar", "x": ["a"], "y": [1]}], "layout": {}},
+}
+ATTACKS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    '" hx-on:click="alert(1)',
+    "' autofocus onfocus='alert(1)",
+    "</textarea><svg onload=alert(1)>",
+]
+
+
+class ElementCollector(HTMLParser):
+    """Every tag and attribute a browser would build from the HTML."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += attrs
+
+
+def parse(html: str) -> ElementCollector:
+    collector = ElementCollector()
+    collector.feed(html)
+    return collector
+
+
+@pytest.fixture(scope="module")
+def page():
+    return compile_page(PAGE)
+
+
+def test_each_state_key_maps_to_the_components_that_read_it(page) -> None:
+    assert page.readers["count"] == ["count"]
+    assert page.components_reading({"name"}) == ["c3"]
+    assert set(page.components_reading({"regions", "region"})) == {"c6"}
+    assert page.has_chart
+
+
+def test_partial_render_sends_only_the_named_components_out_of_band(page) -> None:
+    html = page.render_components(page.components_reading({"count"}), VALUES)
+    assert re.findall(r'id="([^"]+)" class="dc ', html) == ["count"]
+    assert 'hx-swap-oob="true"' in html and ">3<" in html
+
+
+def test_full_render_has_every_component(page) -> None:
+    html = page.render(VALUES)
+    for component_id in page.components:
+        assert f'id="{component_id}"' in html
+    assert 'id="c11-0"' in html and 'id="c11-1"' in html  # repeated buttons, one per item
+    assert 'data-repeat-key="1"' in html
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_state_values_are_escaped_everywhere(page, attack: str) -> None:
+    values = {key: attack for key in VALUES}
+    values.update(rows=[{attack: attack}], regions=[attack], items=[{"label": attack}], done=0, figure=None)
+    html = page.render(values) + page.render_components(list(page.components), values)
+    elements = parse(html)
+    assert not {"script", "img", "svg"} & set(elements.tags)
+    assert [name for name, _ in elements.attributes if name.startswith(("on", "hx-on", "autofocus"))] == []
+
+
+def test_markdown_is_sanitised() -> None:
+    page = compile_page("{% markdown notes %}")
+    html = page.render(
+        {"notes": "# Hi\n<script>alert(1)</script>\n[x](javascript:alert(1))\n<b onclick=x>b</b>"}
+    )
+    assert "<h1>Hi</h1>" in html
+    elements = parse(html)
+    assert "script" not in elements.tags and "b" not in elements.tags
+    assert not any(name == "onclick" or "javascript:" in (value or "") for name, value in elements.attributes)
+
+
+def test_handler_names_must_be_constants() -> None:
+    with pytest.raises(Exception, match="quoted string"):
+        compile_page("{% button 'x' on_click=handler_from_state %}")
+
+
+def test_page_errors_name_the_problem() -> None:
+    with pytest.raises(PageError, match="page:"):
+        compile_page("{% button 'x' %}{% endfor %}")
+    with pytest.raises(PageError, match="two components have the id"):
+        compile_page("{% text a id='x' %}{% text b id='x' %}")
+
+
+def test_pages_cannot_include_platform_templates() -> None:
+    page = compile_page('{% include "base.html" %}')
+    with pytest.raises(Exception, match=r"base\.html"):
+        page.render({})

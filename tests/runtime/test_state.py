@@ -1,0 +1,93 @@
+"""Session state: assignment and in-place changes are detected; a failed handler is undone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dashboards.runtime.state import SessionState
+
+
+def test_items_and_attributes_and_missing_keys() -> None:
+    state = SessionState({"count": 1})
+    assert state["count"] == state.count == 1
+    assert state["missing"] is None and state.missing is None
+    state.count += 1
+    state["name"] = "Ada"
+    assert state.commit() == {"count", "name"}
+    assert state.commit() == set()
+
+
+def test_reading_is_not_mutating() -> None:
+    state = SessionState({"rows": [{"a": 1}], "opts": {"x": [1]}})
+    _ = state.rows[0]["a"], list(state.opts.items()), [r for r in state.rows]
+    assert state.commit() == set()
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda s: s.items.append(4),
+        lambda s: s.items.extend([4]),
+        lambda s: s.items.insert(0, 4),
+        lambda s: s.items.pop(),
+        lambda s: s.items.remove(1),
+        lambda s: s.items.sort(reverse=True),
+        lambda s: s.items.reverse(),
+        lambda s: s.items.clear(),
+        lambda s: s.items.__setitem__(0, 9),
+        lambda s: s.items.__delitem__(0),
+        lambda s: s.__setattr__("items", [*s.items, 4]),
+        lambda s: s.nested.__setitem__("k", 1),
+        lambda s: s.nested.update(k=1),
+        lambda s: s.nested.setdefault("k", 1),
+        lambda s: s.nested.pop("a"),
+        lambda s: s.nested["a"]["b"].append(1),
+        lambda s: [row.update(seen=True) for row in s.rows],
+        lambda s: [v.append(1) for v in s.nested["a"].values()],
+    ],
+)
+def test_in_place_changes_are_detected(mutate) -> None:
+    state = SessionState({"items": [1, 2, 3], "nested": {"a": {"b": []}}, "rows": [{"id": 1}]})
+    mutate(state)
+    assert len(state.commit()) == 1
+
+
+def test_rollback_restores_assignments_in_place_changes_and_new_keys() -> None:
+    state = SessionState({"count": 1, "rows": [{"id": 1}]})
+    state.count = 5
+    state.rows[0]["id"] = 99
+    state.rows.append({"id": 2})
+    state.fresh = True
+    state.rollback()
+    assert state.count == 1
+    assert json.dumps(state.values()) == '{"count": 1, "rows": [{"id": 1}]}'
+    assert "fresh" not in state
+    assert state.commit() == set()
+
+
+def test_rollback_drops_queued_commands() -> None:
+    state = SessionState()
+    state.queue_command({"type": "dashboards:toast"})
+    state.rollback()
+    assert state.take_commands() == []
+
+
+def test_a_detached_state_refuses_the_timed_out_handler() -> None:
+    state = SessionState({"items": [1]})
+    items = state.items
+    state.count = 3
+    fresh = state.detach()
+    assert fresh.count is None and fresh.items == [1]
+    with pytest.raises(RuntimeError):
+        state.count = 4
+    with pytest.raises(RuntimeError):
+        items.append(2)
+    assert fresh.items == [1]
+
+
+def test_state_values_serialise_as_plain_json() -> None:
+    state = SessionState({"rows": [{"a": [1, {"b": 2}]}]})
+    state.rows[0]["a"][1]["b"] = 3
+    assert json.loads(json.dumps(state.values())) == {"rows": [{"a": [1, {"b": 3}]}]}
