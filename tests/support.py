@@ -83,6 +83,8 @@ class RunningPlatform:
         self.manage("collectstatic", "--noinput", "-v0")
         self.manage("migrate", "--noinput", "-v0")
         self.manage("seed_demo", "--allow-without-debug")
+        lab = Path(__file__).parent / "browser" / "apps" / "lab.py"
+        self.manage("deploy_app", str(lab), "--tenant", "acme", "--app", "lab", "--create", "--name", "Lab")
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "run_platform", "--port", str(self.port)],

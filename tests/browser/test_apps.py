@@ -1,0 +1,118 @@
+"""What a person sees in a dashboard app: live updates, per-tab state, errors, and isolation."""
+
+from __future__ import annotations
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import sign_in
+
+RECORD_SWAPS = """
+window.__swapped = [];
+new MutationObserver((records) => {
+  for (const r of records) for (const n of r.addedNodes) if (n.id) window.__swapped.push(n.id);
+}).observe(document.getElementById("app-root"), {childList: true, subtree: true});
+"""
+
+
+def open_app(page: Page, app: str = "counter", user: str = "avery") -> None:
+    sign_in(page, user)
+    page.goto(f"/t/acme/apps/{app}/")
+    page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
+    page.wait_for_timeout(300)  # the socket opens
+
+
+def test_a_click_updates_the_counter_by_swapping_only_its_fragment(page: Page) -> None:
+    open_app(page)
+    page.evaluate(RECORD_SWAPS)
+    untouched = page.locator("#greeting").element_handle()
+    page.get_by_role("button", name="Add one").click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("1")
+    page.get_by_role("button", name="Add one").click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("2")
+    assert page.evaluate("window.__swapped") == ["count", "count"]
+    assert untouched.evaluate("node => node.isConnected")  # the greeting was never replaced
+
+
+def test_typing_updates_the_greeting(page: Page) -> None:
+    open_app(page)
+    page.get_by_label("Your name").fill("Ada")
+    expect(page.locator("#greeting")).to_have_text("Hello, Ada!")
+
+
+def test_two_tabs_keep_their_own_counters(context: BrowserContext, browser, platform) -> None:
+    first = context.new_page()
+    open_app(first)
+    other_context = browser.new_context(base_url=platform.url)
+    second = other_context.new_page()
+    open_app(second)
+    for _ in range(3):
+        first.get_by_role("button", name="Add one").click()
+    expect(first.locator("#count .dc-metric-value")).to_have_text("3")
+    second.get_by_role("button", name="Add one").click()
+    expect(second.locator("#count .dc-metric-value")).to_have_text("1")
+    expect(first.locator("#count .dc-metric-value")).to_have_text("3")
+    other_context.close()
+
+
+def test_a_reload_restores_the_tabs_state(page: Page) -> None:
+    open_app(page)
+    for _ in range(2):
+        page.get_by_role("button", name="Add one").click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("2")
+    page.get_by_label("Your name").fill("Grace")
+    expect(page.locator("#greeting")).to_have_text("Hello, Grace!")
+    page.reload()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("2")
+    expect(page.locator("#greeting")).to_have_text("Hello, Grace!")
+    page.get_by_role("button", name="Add one").click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("3")
+
+
+def test_a_failing_handler_shows_an_error_toast_and_the_page_keeps_working(page: Page) -> None:
+    open_app(page, app="lab")
+    page.get_by_role("button", name="Break").click()
+    toast = page.get_by_role("alert").filter(has_text="this button always fails")
+    expect(toast).to_be_visible()
+    page.get_by_role("button", name="Add one").click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("1")  # the failed +100 was undone
+    toast.get_by_role("button", name="Dismiss").click()
+    expect(toast).to_have_count(0)
+
+
+def test_toasts_from_handlers_stack_until_dismissed(page: Page) -> None:
+    open_app(page, app="lab")
+    page.get_by_role("button", name="Say hi").click()
+    page.get_by_role("button", name="Say hi").click()
+    toasts = page.locator("#dashboards-toasts-bottom-left .toast")
+    expect(toasts).to_have_count(2)
+    page.wait_for_timeout(500)
+    expect(toasts).to_have_count(2)  # duration 0: they stay until dismissed
+
+
+def test_markup_in_state_never_runs(page: Page) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_app(page, app="lab")
+    expect(page.locator("#shown")).to_have_text("<img src=x onerror=alert(1)>")
+    for attack in ['<img src=x onerror=alert(2)>', '<script>alert(3)</script>', '" hx-on:click="alert(4)',
+                   "<svg onload=alert(5)>"]:  # fmt: skip
+        page.get_by_label("Type here").fill(attack)
+        expect(page.locator("#typed")).to_have_text(attack)
+        page.locator("#typed").click()
+        page.locator("#typed-md").click()
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    assert page.locator("#app-root img, #app-root script, #app-root svg").count() == 0
+
+
+def test_a_member_of_another_tenant_cannot_open_the_app(page: Page, platform) -> None:
+    sign_in(page, "gwen")  # Globex only
+    response = page.goto("/t/acme/apps/counter/")
+    assert response is not None and response.status == 404
+    closed = page.evaluate(
+        """() => new Promise((resolve) => {
+            const ws = new WebSocket(`ws://${location.host}/ws/t/acme/apps/counter/?sid=abcdefghijkl&fresh=1`);
+            ws.onclose = (event) => resolve(event.code);
+        })"""
+    )
+    assert closed == 4404
