@@ -52,9 +52,12 @@ def render_commands(commands: list[dict[str, Any]]) -> str:
         else:
             scripted.append(command)
     if scripted:
-        payload = json.dumps(scripted).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        # An escaped attribute, not a <script>: htmx drops script elements from swapped content.
         parts.append(
-            '<div id="dashboards-commands" hx-swap-oob="beforeend">'
-            f'<script type="application/json" class="dashboards-command">{payload}</script></div>'
+            format_html(
+                '<div id="dashboards-commands" hx-swap-oob="beforeend"><div class="dashboards-command" '
+                'data-command="{}"></div></div>',
+                json.dumps(scripted),
+            )
         )
     return "".join(parts)

@@ -92,9 +92,9 @@
   };
 
   function runCommands() {
-    document.querySelectorAll("#dashboards-commands script.dashboards-command").forEach(function (node) {
+    document.querySelectorAll("#dashboards-commands .dashboards-command").forEach(function (node) {
       var list = [];
-      try { list = JSON.parse(node.textContent); } catch (e) { console.warn("bad command", e); }
+      try { list = JSON.parse(node.dataset.command); } catch (e) { console.warn("bad command", e); }
       node.remove();
       list.forEach(function (command) {
         var run = commands[command.type];

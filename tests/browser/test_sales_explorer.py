@@ -1,0 +1,48 @@
+"""The sales explorer demo: a Plotly chart click filters the table; the table downloads as CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_apps import open_app
+
+
+def test_clicking_a_bar_filters_the_table_and_the_csv_follows(page: Page, tmp_path: Path) -> None:
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    open_app(page, app="sales", user="alice")
+    bars = page.locator("#chart .point path")
+    expect(bars).to_have_count(4)
+    rows = page.locator("#sales-table tbody tr")
+    expect(rows).to_have_count(32)
+
+    box = bars.nth(2).bounding_box()  # East; Plotly's drag layer takes the click, as for a person
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator("#heading")).to_have_text("Region: East")
+    expect(rows).to_have_count(8)
+    expect(page.locator("#sales-table tbody td:first-child")).to_have_text(["East"] * 8)
+    expect(page.locator("#chart .gtitle")).to_contain_text("East selected")  # the layout command
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    download = download_info.value
+    assert download.suggested_filename == "sales-east.csv"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    lines = target.read_text().splitlines()
+    assert lines[0] == "region,month,product,units,revenue"
+    assert len(lines) == 9 and all(line.startswith("East,") for line in lines[1:])
+
+    page.get_by_role("button", name="Show all regions").click()
+    expect(rows).to_have_count(32)
+    assert errors == []  # Plotly runs under the Content-Security-Policy
+
+
+def test_pages_without_a_chart_do_not_load_plotly(page: Page) -> None:
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(request.url))
+    open_app(page, app="counter")
+    assert not [url for url in loaded if "plotly" in url]
