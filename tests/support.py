@@ -107,3 +107,44 @@ class RunningPlatform:
                 self.process.wait()
         if self._log is not None:
             self._log.close()
+
+
+class RestartableWeb:
+    """Redis, the database and one Daphne process that a test can stop (SIGTERM) and start again."""
+
+    def __init__(self, var_dir: Path) -> None:
+        from dashboards.ops.embedded_redis import EmbeddedRedis
+
+        self.platform = RunningPlatform(var_dir, None)
+        self.redis = EmbeddedRedis(var_dir / "redis")
+        self.url = self.platform.url
+        self.daphne: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RestartableWeb:
+        Path(self.platform.env["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+        self.redis.start()
+        for args in (("collectstatic", "--noinput", "-v0"), ("migrate", "--noinput", "-v0"),
+                     ("seed_demo", "--allow-without-debug")):  # fmt: skip
+            self.platform.manage(*args)
+        return self.start_web()
+
+    def start_web(self) -> RestartableWeb:
+        from dashboards.ops.management.commands.run_platform import daphne_command
+
+        log = (Path(self.platform.env["VAR_DIR"]) / "daphne.log").open("ab")
+        self.daphne = subprocess.Popen(
+            daphne_command("127.0.0.1", self.platform.port), cwd=REPO_ROOT, env=self.platform.env,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()  # the child keeps its own copy
+        wait_for_http(f"{self.url}/healthz", timeout=60)
+        return self
+
+    def stop_web(self) -> None:
+        if self.daphne is not None and self.daphne.poll() is None:
+            self.daphne.send_signal(signal.SIGTERM)
+            self.daphne.wait(timeout=30)
+
+    def stop(self) -> None:
+        self.stop_web()
+        self.redis.stop()

@@ -9,7 +9,9 @@ import pytest
 from dashboards.testing import AppTestClient
 from tests.support import REPO_ROOT
 
-BLOCKS = re.findall(r"```python\n(# (app|test): (\w+)\n.*?)```", (REPO_ROOT / "docs" / "sdk.md").read_text(), re.S)
+BLOCKS = re.findall(
+    r"```python\n(# (app|test): (\w+)\n.*?)```", (REPO_ROOT / "docs" / "sdk.md").read_text(), re.S
+)
 APPS = {name: code for code, kind, name in BLOCKS if kind == "app"}
 TESTS = {name: code for code, kind, name in BLOCKS if kind == "test"}
 

@@ -15,6 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from dashboards.config.routing import websocket_urlpatterns  # noqa: E402
+from dashboards.runtime.shutdown import install_shutdown_hook  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -22,3 +23,5 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+install_shutdown_hook()  # under Daphne: on SIGTERM, tabs are closed with 1012 and reconnect elsewhere

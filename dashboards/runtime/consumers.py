@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from dashboards.runtime import access
+from dashboards.runtime import access, shutdown
 from dashboards.runtime.frames import render_commands, toast_command
 from dashboards.runtime.groups import app_group, login_group, user_group
 from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND
@@ -77,6 +77,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if session_key:
             await self._join(login_group(session_key))
         self.worker = asyncio.create_task(self._work())
+        shutdown.track(self)
         await self.accept()
         if rerender:
             await self.send(text_data=self.session.full_frame())
@@ -123,6 +124,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=frame)
 
     async def disconnect(self, code: int) -> None:
+        shutdown.forget(self)
         worker = getattr(self, "worker", None)
         if worker is not None:
             worker.cancel()

@@ -13,7 +13,9 @@ CLOSE_UNKNOWN_APP = 4404
 CLOSE_TOO_MANY_EVENTS = 4429
 CLOSE_APP_BROKEN = 4500
 CLOSE_INTERNAL_ERROR = 1011
-CLOSE_SERVICE_RESTART = 1012
+# The standard's 1012 ("service restart") cannot be sent by a server through Daphne (Autobahn
+# allows only 1000 and 3000-4999), so we send 4012 and dashboards.js treats it as 1012: reconnect.
+CLOSE_SERVICE_RESTART = 4012
 
 # --- event names: "namespace:event-name", both ways ---
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_-]{0,63}$")

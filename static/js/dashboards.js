@@ -23,6 +23,22 @@
     root.setAttribute("ws-connect", root.dataset.socketPath + query);
   }
 
+  // The server's "restarting, reconnect elsewhere" is 4012 (Daphne cannot send the standard 1012):
+  // show it to htmx's WebSocket extension as 1012, which it answers by reconnecting with jitter.
+  htmx.createWebSocket = function (url) {
+    var socket = new WebSocket(url, []);
+    socket.binaryType = htmx.config.wsBinaryType;
+    Object.defineProperty(socket, "onclose", {
+      set: function (listener) {
+        socket.addEventListener("close", function (event) {
+          if (event.code !== 4012) return listener(event);
+          listener(new CloseEvent("close", { code: 1012, reason: event.reason, wasClean: event.wasClean }));
+        });
+      }
+    });
+    return socket;
+  };
+
   function payloadOf(elt) {
     if (elt.tagName === "INPUT" && elt.type === "checkbox") return elt.checked;
     if (elt.tagName === "INPUT" && (elt.type === "number" || elt.type === "range")) {

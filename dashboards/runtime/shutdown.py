@@ -1,0 +1,53 @@
+"""On SIGTERM, close every open tab of this process with 1012 so browsers reconnect elsewhere.
+
+Daphne runs on Twisted's asyncio reactor; a "before shutdown" trigger runs while the loop still
+turns, before Daphne cancels its application instances. State needs no saving here: every
+handler's changes are already in Redis before its frame is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import weakref
+from typing import Any
+
+from dashboards.runtime.protocol import CLOSE_SERVICE_RESTART
+
+logger = logging.getLogger(__name__)
+CLOSE_WAIT_SECONDS = 2.0
+_open_tabs: weakref.WeakSet[Any] = weakref.WeakSet()
+_installed = False
+
+
+def track(consumer: Any) -> None:
+    _open_tabs.add(consumer)
+
+
+def forget(consumer: Any) -> None:
+    _open_tabs.discard(consumer)
+
+
+async def close_all_tabs(code: int = CLOSE_SERVICE_RESTART) -> int:
+    tabs = list(_open_tabs)
+    if tabs:
+        await asyncio.wait(
+            [asyncio.ensure_future(tab.close(code)) for tab in tabs], timeout=CLOSE_WAIT_SECONDS
+        )
+    return len(tabs)
+
+
+def install_shutdown_hook() -> None:
+    """Only under Daphne, whose reactor is installed: importing it elsewhere would install one."""
+    global _installed  # noqa: PLW0603 - once per process
+    if _installed or "twisted.internet.reactor" not in sys.modules:
+        return
+    from twisted.internet import defer, reactor  # noqa: PLC0415 - see above
+
+    def before_shutdown() -> Any:
+        logger.info("shutting down: closing %d open tabs with %d", len(_open_tabs), CLOSE_SERVICE_RESTART)
+        return defer.Deferred.fromFuture(asyncio.ensure_future(close_all_tabs()))
+
+    reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
+    _installed = True
