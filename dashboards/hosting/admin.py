@@ -167,7 +167,7 @@ class AppReleaseAdmin(TenantScopedAdmin):
     def report_display(self, release: AppRelease) -> SafeString:
         problems = release.report.get("problems", [])
         if not problems:
-            return format_html('<strong style="color:#1d7a46">Valid.</strong>')
+            return SafeString('<strong style="color:#1d7a46">Valid.</strong>')
         rows = format_html_join(
             "", "<li><code>{}</code> {}{}</li>",
             ((p["kind"], f"{p['file']}:{p['line']} " if p.get("file") and p.get("line") else "", p["message"])
@@ -191,7 +191,7 @@ class AppReleaseAdmin(TenantScopedAdmin):
         base = others.filter(version=request_compare).first() if request_compare else None
         base = base or others.filter(version__lt=release.version).first()
         if base is None:
-            return format_html("<p>The first release of this app.</p>")
+            return SafeString("<p>The first release of this app.</p>")
         lines = []
         for name in sorted(set(base.files) | set(release.files)):
             lines += difflib.unified_diff(
@@ -210,7 +210,10 @@ class AppReleaseAdmin(TenantScopedAdmin):
         compare = request.GET.get("compare", "")
         token = _compare_version.set(int(compare) if compare.isdigit() else None)
         try:
-            return super().change_view(request, object_id, form_url, extra_context)
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # the diff is built while rendering: now, while the version is set
+            return response
         finally:
             _compare_version.reset(token)
 
