@@ -142,7 +142,8 @@ def test_deploy_app_command_succeeds_and_fails_like_the_admin(world, counter: Ap
 
 def test_a_broken_app_never_takes_the_platform_down(client: Client, world, counter: App) -> None:
     # Valid at validation, failing when this process imports it (a missing environment, say).
-    source = "import os\nif os.environ.get('DASHBOARDS_TEST_BREAK_APP'):\n    raise RuntimeError('no')\npage = 'x'\n"
+    flag = "DASHBOARDS_TEST_BREAK_APP"
+    source = f"import os\nif os.environ.get('{flag}'):\n    raise RuntimeError('no')\npage = 'x'\n"
     release = services.release_create(app=counter, files={"main.py": source}, author=None)
     services.release_activate(release=release)
     import os
