@@ -60,8 +60,12 @@ async def snapshot_save(
     deleted: set[str] = frozenset(),  # type: ignore[assignment]
     ttl: int = SNAPSHOT_IDLE_SECONDS,
 ) -> None:
-    """Write the given (already encoded) keys, drop deleted ones, and push the expiry back."""
-    pipe = _client().pipeline(transaction=True)
+    """Write the given (already encoded) keys, drop deleted ones, and push the expiry back.
+
+    One round trip, no MULTI: each command is atomic on its own and a torn write can only leave
+    an older value of a key, which the next event's write replaces.
+    """
+    pipe = _client().pipeline(transaction=False)
     pipe.hset(key.redis_key, mapping={META_FIELD: release, **encoded})
     if deleted:
         pipe.hdel(key.redis_key, *deleted)
