@@ -22,7 +22,7 @@ RELEASE_HANDLER_THREADS = 8
 # back for a few seconds, while a flood is cut to 100 events/s, one handler at a time.
 EVENTS_PER_SECOND = 100.0
 EVENT_BURST = 400
-EVENT_QUEUE_LIMIT = 400
+EVENT_QUEUE_LIMIT = 500
 
 # Session snapshots in Redis: kept this long after the last event (a reload or reconnect within
 # it restores the tab's state); a page rendered but never connected keeps its snapshot briefly.
