@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboards.runtime import access, shutdown
 from dashboards.runtime.frames import render_commands, toast_command
-from dashboards.runtime.groups import app_group, login_group, user_group
+from dashboards.runtime.groups import app_group, inbox_group, login_group, user_group
 from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND
 from dashboards.runtime.protocol import (
     CLOSE_APP_BROKEN,
@@ -72,7 +72,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             runtime=runtime,
             fresh=query.get("fresh") == "1",
         )
-        await self._join(app_group(decision.app.pk), user_group(user.pk))
+        await self._join(app_group(decision.app.pk), user_group(user.pk), inbox_group(user.pk))
         session_key = self.scope.get("session") and self.scope["session"].session_key
         if session_key:
             await self._join(login_group(session_key))
@@ -148,3 +148,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
 
     async def login_ended(self, event: dict[str, Any]) -> None:
         await self.close(CLOSE_NOT_SIGNED_IN)
+
+    async def notify_toast(self, event: dict[str, Any]) -> None:
+        """A team notification (already rendered: toast and inbox badge as out-of-band swaps)."""
+        await self.send(text_data=event["html"])

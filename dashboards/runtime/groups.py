@@ -18,3 +18,8 @@ def user_group(user_id: int) -> str:
 def login_group(session_key: str) -> str:
     """Every socket opened by one signed-in browser session (closed on sign-out)."""
     return "dashboards.login." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def inbox_group(user_id: int) -> str:
+    """Every open page of a user, platform pages and app tabs alike (toasts, the inbox badge)."""
+    return f"dashboards.inbox.{user_id}"
