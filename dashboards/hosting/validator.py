@@ -42,7 +42,9 @@ def inspect_release(files: dict[str, str]) -> dict[str, Any]:
         for component in page.components.values():
             for name in ("on_click", "on_change", "on_selected"):
                 handler = component.literal(name)
-                if handler and not app.exported(handler):
+                if handler in app.not_handlers:
+                    problems.append(app.not_handlers[handler])
+                elif handler and not app.exported(handler):
                     problems.append(
                         Problem(
                             "page", f"component {component.component_id} names unknown handler {handler!r}"

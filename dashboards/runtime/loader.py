@@ -61,9 +61,35 @@ class LoadedApp:
     page_source: str
     initial_state: Any
     modules: list[types.ModuleType] = field(default_factory=list)
+    # Public functions that are no handlers (a parameter cannot be injected), with the reason.
+    not_handlers: dict[str, Problem] = field(default_factory=dict)
 
     def exported(self, name: str) -> bool:
         return not name.startswith("_") and name in self.handlers
+
+    def function_reference(self, function: Any) -> str:
+        """``module:name`` of a module-level function of this release, for jobs to name it.
+
+        Jobs cross processes as JSON, so they name their function instead of pickling it.
+        """
+        module = str(getattr(function, "__module__", ""))
+        name = str(getattr(function, "__qualname__", ""))
+        if not inspect.isfunction(function) or not module.startswith(self.package + "."):
+            raise TypeError(f"{function!r} is not a function of this app")
+        if "." in name or "<" in name:
+            raise TypeError(f"{name} must be defined at the top level of a module of the app")
+        if getattr(sys.modules.get(module), name, None) is not function:
+            raise TypeError(f"{name} must be defined at the top level of a module of the app")
+        return f"{module.removeprefix(self.package + '.')}:{name}"
+
+    def function(self, reference: str) -> Callable[..., Any]:
+        """The function a ``module:name`` reference names; KeyError when there is none."""
+        module_name, _, name = reference.partition(":")
+        module = sys.modules.get(f"{self.package}.{module_name}")
+        function = getattr(module, name, None) if module is not None else None
+        if not inspect.isfunction(function):
+            raise KeyError(reference)
+        return function
 
 
 class _ReleaseFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -154,9 +180,8 @@ def load_app(key: str, files: dict[str, str]) -> LoadedApp:
         raise AppLoadError([_import_problem(error)]) from None
     finally:
         _registering.reset(token)
-    handlers, signatures, problems = _collect_handlers(package, [main, *registered])
-    callbacks, callback_problems = _collect_callbacks(main, handlers)
-    problems += callback_problems
+    handlers, signatures, not_handlers = _collect_handlers(package, [main, *registered])
+    callbacks, problems = _collect_callbacks(main, handlers, not_handlers)
     page_source = _page_source(main, files)
     if page_source is None:
         problems.append(
@@ -177,6 +202,7 @@ def load_app(key: str, files: dict[str, str]) -> LoadedApp:
         page_source=page_source or "",
         initial_state=initial_state,
         modules=[main, *registered],
+        not_handlers=not_handlers,
     )
 
 
@@ -209,10 +235,16 @@ def _import_problem(error: Exception) -> Problem:
 
 def _collect_handlers(
     package: str, modules: list[types.ModuleType]
-) -> tuple[dict[str, Callable[..., Any]], dict[str, HandlerSignature], list[Problem]]:
+) -> tuple[dict[str, Callable[..., Any]], dict[str, HandlerSignature], dict[str, Problem]]:
+    """Public functions whose parameters can all be injected are handlers.
+
+    Other public functions (job functions, status functions, helpers) are no handlers: the
+    browser cannot reach them. Their reason is kept, so that a page or a callbacks entry naming
+    one gets a report saying which parameter cannot be injected.
+    """
     handlers: dict[str, Callable[..., Any]] = {}
     signatures: dict[str, HandlerSignature] = {}
-    problems: list[Problem] = []
+    not_handlers: dict[str, Problem] = {}
     for module in modules:
         for name, value in vars(module).items():
             if name.startswith("_") or not inspect.isfunction(value):
@@ -224,14 +256,14 @@ def _collect_handlers(
             except InjectionError as error:
                 line = value.__code__.co_firstlineno
                 file = value.__code__.co_filename.split("/", 1)[-1]
-                problems.append(Problem("handler_parameters", str(error), file=file, line=line))
+                not_handlers[name] = Problem("handler_parameters", str(error), file=file, line=line)
                 continue
             handlers[name] = value
-    return handlers, signatures, problems
+    return handlers, signatures, not_handlers
 
 
 def _collect_callbacks(
-    main: types.ModuleType, handlers: dict[str, Any]
+    main: types.ModuleType, handlers: dict[str, Any], not_handlers: dict[str, Problem]
 ) -> tuple[dict[str, str], list[Problem]]:
     raw = getattr(main, "callbacks", {})
     if not isinstance(raw, dict):
@@ -245,6 +277,9 @@ def _collect_callbacks(
             problems.append(Problem("callbacks", f"{event!r} uses the platform's reserved namespace"))
             continue
         name = getattr(function, "__name__", None)
+        if name in not_handlers:
+            problems.append(not_handlers[name])
+            continue
         if name not in handlers or handlers[name] is not function:
             problems.append(Problem("callbacks", f"{event!r} must map to a public handler of the app"))
             continue

@@ -39,7 +39,11 @@ def test_a_valid_release_lists_handlers_and_state_keys_and_sees_no_secret() -> N
         ({"main.py": "import not_a_module_anywhere\n"}, "import", 1),
         ({"main.py": "x = 1\nraise RuntimeError('boom')\n"}, "import_error", 2),
         ({"main.py": "def h(state):\n    pass\n"}, "page_missing", None),
-        ({"main.py": "page = 'x'\ndef h(state, user):\n    pass\n"}, "handler_parameters", 2),
+        (
+            {"main.py": "page = \"{% button 'x' on_click='h' %}\"\ndef h(state, user):\n    pass\n"},
+            "handler_parameters",
+            2,
+        ),
         ({"main.py": "page = 'x'\ninitial_state = {'when': object()}\n"}, "state", None),
         ({"main.py": "page = \"{% button 'x' on_click='nope' %}\"\n"}, "page", None),
         ({"main.py": "page = '{% for %}'\n"}, "page", None),
