@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "dashboards.tenancy",
     "dashboards.hosting",
     "dashboards.runtime",
+    "dashboards.notifications",
     "dashboards.ops",
 ]
 

@@ -1,5 +1,6 @@
 /* The platform's browser side of the session protocol (docs/protocol.md): htmx does the swapping;
-   this file picks the tab's session id, shapes outgoing events, runs commands and toasts. */
+   this file picks the tab's session id, shapes outgoing events and runs commands (toasts.js arms
+   the toasts). */
 (function () {
   "use strict";
   var root = document.getElementById("app-root");
@@ -119,17 +120,7 @@
     });
   }
 
-  // --- toasts: timers, dismissal ---
-  function armToasts() {
-    document.querySelectorAll(".toast:not([data-armed])").forEach(function (toast) {
-      toast.setAttribute("data-armed", "");
-      var ms = parseInt(toast.dataset.duration || "0", 10);
-      if (ms > 0) setTimeout(function () { toast.remove(); }, ms);
-    });
-  }
-  document.addEventListener("click", function (evt) {
-    if (evt.target.classList && evt.target.classList.contains("toast-close")) evt.target.closest(".toast").remove();
-  });
+  // Toasts (timers, dismissal) are armed by toasts.js, loaded on every signed-in page.
 
   // --- charts (Plotly loads only on pages that hold a chart) ---
   function drawCharts(scope) {
@@ -159,11 +150,10 @@
 
   document.addEventListener("htmx:wsAfterMessage", function () {
     runCommands();
-    armToasts();
     drawCharts();
     window.dashboards.lastUpdateAt = performance.now();
   });
-  document.addEventListener("DOMContentLoaded", function () { drawCharts(); armToasts(); });
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(); });
 
   window.dashboards = {
     /** Send an app-defined event, e.g. dashboards.emit("sales:export", {format: "csv"}). */

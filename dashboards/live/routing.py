@@ -1,0 +1,7 @@
+from django.urls import path
+
+from dashboards.live.consumers import LivePageConsumer
+
+websocket_urlpatterns = [
+    path("ws/live/", LivePageConsumer.as_asgi()),
+]

@@ -1,0 +1,70 @@
+"""What one live page may listen to: its user's inbox, and the topics it names of a tenant of theirs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from django.contrib.auth import get_user_model
+
+from dashboards.live.topics import MAX_TOPICS_PER_PAGE, TOPIC_NAME, topic_group, topic_renderer
+from dashboards.runtime.groups import inbox_group, login_group, user_group
+from dashboards.tenancy.models import Tenant
+from dashboards.tenancy.selectors import membership_role, tenant_access_for_user
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    user_id: int
+    tenant: Tenant | None = None
+    topics: tuple[str, ...] = ()
+    login_key: str | None = field(default=None, repr=False)
+
+    @property
+    def groups(self) -> list[str]:
+        groups = [inbox_group(self.user_id), user_group(self.user_id)]
+        if self.login_key:
+            groups.append(login_group(self.login_key))
+        if self.tenant is not None:
+            groups += [topic_group(tenant_id=self.tenant.pk, topic=topic) for topic in self.topics]
+        return groups
+
+
+def parse_query(query_string: bytes) -> tuple[str, list[str]]:
+    """(tenant slug, topic names) from ``?tenant=acme&topics=jobs,apps``."""
+    query = {k: v[-1] for k, v in parse_qs(query_string.decode("latin-1")).items()}
+    names = [name.strip() for name in query.get("topics", "").split(",") if name.strip()]
+    return query.get("tenant", "").strip(), list(dict.fromkeys(names))
+
+
+def subscription_for(*, user: Any, query_string: bytes, login_key: str | None) -> Subscription:
+    """Unknown topics, other tenants' topics and malformed names are dropped (logged at info)."""
+    slug, names = parse_query(query_string)
+    if not slug or not names:
+        return Subscription(user_id=user.pk, login_key=login_key)
+    access = tenant_access_for_user(user=user, slug=slug)
+    if access is None:
+        logger.info("live page of user %s: tenant %r is not theirs; topics ignored", user.pk, slug[:50])
+        return Subscription(user_id=user.pk, login_key=login_key)
+    known = [name for name in names if TOPIC_NAME.match(name) and topic_renderer(name) is not None]
+    if len(known) != len(names):
+        logger.info("live page of user %s: unknown topics ignored: %r", user.pk, names[:MAX_TOPICS_PER_PAGE])
+    if len(known) > MAX_TOPICS_PER_PAGE:
+        logger.info(
+            "live page of user %s: more than %d topics, the rest ignored", user.pk, MAX_TOPICS_PER_PAGE
+        )
+    return Subscription(
+        user_id=user.pk, tenant=access.tenant, topics=tuple(known[:MAX_TOPICS_PER_PAGE]), login_key=login_key
+    )
+
+
+def still_member(*, subscription: Subscription) -> bool:
+    """Re-checked when the user's access changes: topics of a tenant they left must stop."""
+    if subscription.tenant is None:
+        return True
+    user = get_user_model().objects.filter(pk=subscription.user_id, is_active=True).first()
+    return user is not None and membership_role(user=user, tenant=subscription.tenant) is not None

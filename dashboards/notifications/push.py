@@ -1,0 +1,38 @@
+"""The live half of a notification: a toast and the inbox badge, pushed to a user's open pages.
+
+A push is a hint, at most once (see ``dashboards.runtime.broadcast``): a page that misses it
+shows the right badge on its next load, because the badge is read from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.template.loader import render_to_string
+
+from dashboards.notifications.selectors import notification_unread_count
+from dashboards.runtime.broadcast import broadcast
+from dashboards.runtime.frames import render_toast, toast_command
+from dashboards.runtime.groups import inbox_group
+
+# The message type every consumer in the inbox group handles (app tabs and live pages alike):
+# ``html`` holds out-of-band swaps, a toast and/or the badge.
+MESSAGE_TYPE = "notify.toast"
+BADGE_TEMPLATE = "notifications/_badge.html"
+
+
+def render_badge(*, count: int, oob: bool = False) -> str:
+    return render_to_string(BADGE_TEMPLATE, {"unread_count": count, "oob": oob})
+
+
+def render_toast_html(
+    *, level: str, message: str, link: str | None, position: str, duration: int | None
+) -> str:
+    return render_toast(toast_command(level, message, duration=duration, position=position, link=link))
+
+
+def push_to_users(*, users: Iterable[object], toast_html: str = "") -> None:
+    """Send each user's pages the toast (if any) and their own unread count."""
+    for user in users:
+        badge = render_badge(count=notification_unread_count(user=user), oob=True)
+        broadcast(inbox_group(user.pk), {"type": MESSAGE_TYPE, "html": toast_html + badge})  # type: ignore[attr-defined]

@@ -1,0 +1,38 @@
+/* The live socket of every platform page that is not an app page (docs/notifications.md). htmx's
+   WebSocket extension opens it (#live-socket[ws-connect]) and swaps what arrives: toasts, the inbox
+   badge, the fragments of the live topics the page names. This file only adds what htmx cannot. */
+(function () {
+  "use strict";
+
+  // The server's "restarting, reconnect elsewhere" is 4012 (Daphne cannot send the standard 1012):
+  // htmx's extension reconnects, with jitter, only after 1006, 1011, 1012 and 1013.
+  htmx.createWebSocket = function (url) {
+    var socket = new WebSocket(url, []);
+    socket.binaryType = htmx.config.wsBinaryType;
+    Object.defineProperty(socket, "onclose", {
+      set: function (listener) {
+        socket.addEventListener("close", function (event) {
+          if (event.code !== 4012) return listener(event);
+          listener(new CloseEvent("close", { code: 1012, reason: event.reason, wasClean: event.wasClean }));
+        });
+      }
+    });
+    return socket;
+  };
+
+  document.addEventListener("htmx:wsOpen", function (evt) {
+    if (evt.target && evt.target.id === "live-socket") document.documentElement.dataset.live = "open";
+  });
+  document.addEventListener("htmx:wsClose", function (evt) {
+    if (evt.target && evt.target.id === "live-socket") document.documentElement.dataset.live = "closed";
+  });
+
+  // A new notification or a mark-as-read elsewhere changed the badge: parts of the page that list
+  // notifications (the inbox) listen for "inbox-changed" and read themselves again.
+  document.addEventListener("htmx:wsAfterMessage", function (evt) {
+    var message = evt.detail && evt.detail.message;
+    if (typeof message === "string" && message.indexOf('id="inbox-badge"') >= 0) {
+      document.body.dispatchEvent(new CustomEvent("inbox-changed", { bubbles: true }));
+    }
+  });
+})();

@@ -1,0 +1,62 @@
+/* Toasts on every signed-in page (docs/notifications.md): the server renders them into the
+   #dashboards-toasts-<position> containers through htmx out-of-band swaps; this file times them
+   out after data-duration ms (0: until dismissed), pauses the timer while pointed at or focused,
+   dismisses them with their button or Escape, and keeps each stack short. */
+(function () {
+  "use strict";
+  var MAX_PER_STACK = 5;
+
+  function startTimer(toast) {
+    var ms = parseInt(toast.dataset.duration || "0", 10);
+    if (ms > 0) toast._timer = setTimeout(function () { toast.remove(); }, ms);
+  }
+
+  function stopTimer(toast) {
+    if (toast._timer) clearTimeout(toast._timer);
+    toast._timer = null;
+  }
+
+  function armToasts() {
+    document.querySelectorAll(".toast:not([data-armed])").forEach(function (toast) {
+      toast.setAttribute("data-armed", "");
+      startTimer(toast);
+      var stack = toast.parentElement;
+      while (stack && stack.classList.contains("toasts") && stack.children.length > MAX_PER_STACK) {
+        stack.firstElementChild.remove(); // the oldest goes first
+      }
+    });
+  }
+
+  function pause(evt) {
+    var toast = evt.target.closest && evt.target.closest(".toast[data-armed]");
+    if (toast) stopTimer(toast);
+  }
+
+  function resume(evt) {
+    var toast = evt.target.closest && evt.target.closest(".toast[data-armed]");
+    if (!toast || toast._timer) return;
+    var into = evt.relatedTarget;
+    if (into && toast.contains(into)) return;
+    startTimer(toast);
+  }
+
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest(".toast-close");
+    if (button) button.closest(".toast").remove();
+  });
+  document.addEventListener("keydown", function (evt) {
+    var toast = evt.key === "Escape" && evt.target.closest && evt.target.closest(".toast");
+    if (toast) toast.remove();
+  });
+  document.addEventListener("mouseover", pause);
+  document.addEventListener("focusin", pause);
+  document.addEventListener("mouseout", resume);
+  document.addEventListener("focusout", resume);
+
+  document.addEventListener("htmx:wsAfterMessage", armToasts);
+  document.addEventListener("htmx:oobAfterSwap", armToasts);
+  document.addEventListener("htmx:afterSettle", armToasts);
+  document.addEventListener("DOMContentLoaded", armToasts);
+
+  window.dashboardsToasts = { arm: armToasts };
+})();

@@ -1,0 +1,168 @@
+"""The live socket of platform pages: who may open it, toasts, topics, closing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+
+from dashboards.live.topics import publish
+from dashboards.runtime.broadcast import broadcast
+from dashboards.runtime.groups import login_group
+from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
+from tests.live.conftest import connect_live
+from tests.runtime.conftest import open_socket
+
+
+async def send_to_analysts(**values) -> list:
+    from dashboards.notifications.services import notification_send_to_team
+    from dashboards.tenancy.models import Team
+
+    def send() -> list:
+        team = Team.objects.get(tenant__slug="acme", name="Analysts")
+        return notification_send_to_team(team=team, **{"level": "success", "message": "Job done", **values})
+
+    return await sync_to_async(send)()
+
+
+async def test_anonymous_pages_are_closed_with_4401(live_world) -> None:
+    socket = await connect_live()
+    assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": CLOSE_NOT_SIGNED_IN}
+
+
+async def test_team_members_get_the_toast_and_the_badge_on_every_page(live_world) -> None:
+    home = await connect_live(live_world.avery, "tenant=acme&topics=")
+    inbox = await connect_live(live_world.alice)  # the inbox: no tenant
+    app_tab = await open_socket(live_world.avery)  # an app page: the tab's own socket
+    outsider = await connect_live(live_world.greta, "tenant=globex")
+    colleague = await connect_live(live_world.adam, "tenant=acme")  # in Acme, not in the team
+    await send_to_analysts(link="/t/acme/", duration=0)
+    for socket, count in ((home, 1), (inbox, 1), (app_tab.socket, 1)):
+        frame = await socket.receive_from(timeout=2)
+        assert 'class="toast toast-success" role="status" data-duration="0"' in frame
+        assert "Job done" in frame and '<a href="/t/acme/">Open</a>' in frame
+        assert '<span id="inbox-badge"' in frame and f'data-count="{count}" hx-swap-oob="true"' in frame
+    assert await outsider.receive_nothing(timeout=0.3)
+    assert await colleague.receive_nothing(timeout=0.1)
+    assert await home.receive_nothing(timeout=0.1)  # at most once
+    for socket in (home, inbox, app_tab.socket, outsider, colleague):
+        await socket.disconnect()
+
+
+async def test_nothing_is_pushed_when_the_transaction_rolls_back(live_world) -> None:
+    from django.db import transaction
+
+    from dashboards.notifications.models import Notification
+    from dashboards.notifications.services import notification_send_to_team
+    from dashboards.tenancy.models import Team
+
+    page = await connect_live(live_world.avery)
+
+    def send_then_fail() -> None:
+        team = Team.objects.get(tenant__slug="acme", name="Analysts")
+        try:
+            with transaction.atomic():
+                notification_send_to_team(team=team, level="error", message="never")
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+
+    await sync_to_async(send_then_fail)()
+    assert await page.receive_nothing(timeout=0.3)
+    assert not await Notification.objects.filter(message="never").aexists()
+    await page.disconnect()
+
+
+async def test_marking_read_updates_the_badge_of_open_pages(live_world) -> None:
+    from dashboards.notifications.services import notification_mark_all_read
+
+    await send_to_analysts()
+    page = await connect_live(live_world.avery)
+    await sync_to_async(notification_mark_all_read)(user=live_world.avery)
+    frame = await page.receive_from(timeout=2)
+    assert 'data-count="0" hx-swap-oob="true" hidden' in frame and "toast" not in frame
+    await page.disconnect()
+
+
+async def test_publish_reaches_subscribed_pages_of_the_tenant_only(live_world, probe_topic) -> None:
+    subscribed = await connect_live(live_world.avery, f"tenant=acme&topics={probe_topic}")
+    not_subscribed = await connect_live(live_world.adam, "tenant=acme")
+    other_tenant = await connect_live(live_world.greta, f"tenant=globex&topics={probe_topic}")
+    await sync_to_async(publish)(tenant_id=live_world.acme.pk, topic=probe_topic, data={"n": 7})
+    assert await subscribed.receive_from(timeout=2) == '<div id="probe" hx-swap-oob="true">acme avery 7</div>'
+    assert await not_subscribed.receive_nothing(timeout=0.3)
+    assert await other_tenant.receive_nothing(timeout=0.1)
+    await sync_to_async(publish)(tenant_id=live_world.globex.pk, topic=probe_topic, data={"n": 8})
+    assert "globex greta 8" in await other_tenant.receive_from(timeout=2)
+    assert await subscribed.receive_nothing(timeout=0.3)
+    for socket in (subscribed, not_subscribed, other_tenant):
+        await socket.disconnect()
+
+
+async def test_topics_of_another_tenant_and_unknown_topics_are_ignored(
+    live_world, probe_topic, caplog
+) -> None:
+    caplog.set_level("INFO", logger="dashboards.live")
+    # avery belongs to Acme only: asking for Globex's topics gets nothing, and no error
+    intruder = await connect_live(live_world.avery, f"tenant=globex&topics={probe_topic}")
+    unknown = await connect_live(live_world.avery, "tenant=acme&topics=nothing,Bad.Name")
+    await sync_to_async(publish)(tenant_id=live_world.globex.pk, topic=probe_topic, data={"n": 1})
+    await sync_to_async(publish)(tenant_id=live_world.acme.pk, topic=probe_topic, data={"n": 2})
+    assert await intruder.receive_nothing(timeout=0.3)
+    assert await unknown.receive_nothing(timeout=0.1)
+    assert "tenant 'globex' is not theirs" in caplog.text and "unknown topics ignored" in caplog.text
+    await send_to_analysts()  # the page still gets avery's own toasts
+    assert "Job done" in await intruder.receive_from(timeout=2)
+    for socket in (intruder, unknown):
+        await socket.disconnect()
+
+
+async def test_an_empty_or_failing_renderer_sends_nothing_and_the_page_goes_on(
+    live_world, probe_topic
+) -> None:
+    page = await connect_live(live_world.avery, f"tenant=acme&topics={probe_topic}")
+    for data in ({"skip": True}, {"fail": True}):
+        await sync_to_async(publish)(tenant_id=live_world.acme.pk, topic=probe_topic, data=data)
+        assert await page.receive_nothing(timeout=0.3)
+    await sync_to_async(publish)(tenant_id=live_world.acme.pk, topic=probe_topic, data={"n": 3})
+    assert "acme avery 3" in await page.receive_from(timeout=2)
+    await page.disconnect()
+
+
+async def test_signing_out_closes_the_page(live_world) -> None:
+    from tests.runtime.conftest import signed_in_cookie
+
+    cookie = await sync_to_async(signed_in_cookie)(live_world.avery)
+    page = await connect_live(cookie=cookie)
+    await sync_to_async(broadcast)(login_group(cookie), {"type": "login.ended"})
+    assert await page.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_NOT_SIGNED_IN}
+
+
+async def test_leaving_the_tenant_closes_its_live_page(live_world, probe_topic) -> None:
+    from dashboards.tenancy import services
+    from dashboards.tenancy.models import Membership
+
+    page = await connect_live(live_world.alice, f"tenant=globex&topics={probe_topic}")
+    elsewhere = await connect_live(live_world.alice, f"tenant=acme&topics={probe_topic}")
+
+    def remove() -> None:
+        membership = Membership.objects.get(tenant=live_world.globex, user=live_world.alice)
+        services.membership_remove(membership=membership, actor=services.SYSTEM)
+
+    await sync_to_async(remove)()
+    assert await page.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+    assert await elsewhere.receive_nothing(timeout=0.3)  # her Acme page stays open
+    await elsewhere.disconnect()
+
+
+async def test_messages_meant_for_app_tabs_are_skipped(live_world) -> None:
+    from dashboards.runtime.groups import inbox_group
+
+    page = await connect_live(live_world.avery)
+    await sync_to_async(broadcast)(inbox_group(live_world.avery.pk), {"type": "release.activated"})
+    await sync_to_async(broadcast)(
+        inbox_group(live_world.avery.pk), {"type": "notify.toast", "html": "<p>ok</p>"}
+    )
+    assert await page.receive_from(timeout=2) == "<p>ok</p>"
+    await asyncio.sleep(0)
+    await page.disconnect()
