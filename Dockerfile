@@ -1,7 +1,7 @@
 # The platform's image: the same image runs the web process (default) and RQ workers.
 # Build:  docker build -t dashboards .
 # Web:    docker run -e SECRET_KEY=... -e ALLOWED_HOSTS=... -e DATABASE_URL=... -e REDIS_URL=... -p 8000:8000 dashboards
-# Worker: docker run ...same env... dashboards python manage.py rqworker --serializer rq.serializers.JSONSerializer default
+# Worker: docker run ...same env... dashboards python manage.py jobs_worker
 
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

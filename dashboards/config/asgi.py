@@ -13,8 +13,10 @@ django_http_application = get_asgi_application()  # sets Django up before the ro
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from dashboards.config.routing import websocket_urlpatterns  # noqa: E402
+from dashboards.jobs.reconciler import start_reconciler_thread  # noqa: E402
 from dashboards.runtime.shutdown import install_shutdown_hook  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,3 +27,5 @@ application = ProtocolTypeRouter(
 )
 
 install_shutdown_hook()  # under Daphne: on SIGTERM, tabs are closed with 1012 and reconnect elsewhere
+if settings.JOBS_RECONCILER_THREAD:  # web processes reconcile jobs too (the test suite runs its own)
+    start_reconciler_thread()

@@ -26,6 +26,7 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 HSTS_DEFAULT_SECONDS = 31_536_000
 # Jobs cross Redis as JSON, never pickle: with pickle, whoever can write to Redis runs code on workers.
 RQ_SERIALIZER = "rq.serializers.JSONSerializer"
+DEFAULT_JOBS_PER_TENANT = 4  # running or queued in RQ at once; the rest wait (dashboards/jobs/limits.py)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -53,6 +54,7 @@ class PlatformConfig:
     https: bool
     hsts_seconds: int
     log_level: str
+    jobs_per_tenant: int
 
 
 def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
@@ -94,6 +96,9 @@ def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
     log_level = (environ_.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise ConfigurationError("LOG_LEVEL", f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    jobs_per_tenant = _read_int(environ_, "JOBS_PER_TENANT", default=DEFAULT_JOBS_PER_TENANT)
+    if jobs_per_tenant < 1:
+        raise ConfigurationError("JOBS_PER_TENANT", "must be at least 1")
 
     return PlatformConfig(
         debug=debug,
@@ -109,6 +114,7 @@ def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
         https=https,
         hsts_seconds=hsts_seconds,
         log_level=log_level,
+        jobs_per_tenant=jobs_per_tenant,
     )
 
 

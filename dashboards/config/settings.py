@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "dashboards.hosting",
     "dashboards.runtime",
     "dashboards.notifications",
+    "dashboards.jobs",
     "dashboards.ops",
 ]
 
@@ -73,6 +74,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_IS_EMBEDDED = CONFIG.redis_is_embedded
 RQ_SERIALIZER = RQ_SERIALIZER_PATH
 globals().update(redis_settings(CONFIG.redis_url))  # REDIS_URL, CHANNEL_LAYERS, RQ_QUEUES
+JOBS_PER_TENANT = CONFIG.jobs_per_tenant
+# Web processes also fail jobs of dead workers; test processes import the ASGI application
+# without being web servers, and turn it off.
+JOBS_RECONCILER_THREAD = os.environ.get("DASHBOARDS_TESTS_NO_RECONCILER") != "1"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import threading
 import time
@@ -24,9 +25,6 @@ from dashboards.runtime.limits import HANDLER_POOL_THREADS, RELEASE_HANDLER_THRE
 from dashboards.runtime.loader import AppLoadError, LoadedApp, load_app
 
 logger = logging.getLogger(__name__)
-_output: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar(
-    "app_output", default=None
-)
 
 
 @dataclass
@@ -37,6 +35,8 @@ class HandlerOutcome:
     traceback: str = ""
     duration: float = 0.0
     output: list[tuple[str, str]] = field(default_factory=list)  # (level, line)
+    value: Any = None  # what a job function returned
+    exception: BaseException | None = None
 
 
 class Executor(Protocol):
@@ -45,6 +45,12 @@ class Executor(Protocol):
     async def run(
         self, app: LoadedApp, handler: str, arguments: dict[str, Any], timeout: float
     ) -> HandlerOutcome: ...
+
+    async def run_function(
+        self, app: LoadedApp, reference: str, arguments: list[Any], timeout: float
+    ) -> HandlerOutcome: ...
+
+    def call(self, app: LoadedApp, reference: str, arguments: list[Any]) -> HandlerOutcome: ...
 
 
 class InProcessExecutor:
@@ -73,20 +79,32 @@ class InProcessExecutor:
     async def run(
         self, app: LoadedApp, handler: str, arguments: dict[str, Any], timeout: float
     ) -> HandlerOutcome:
-        function = app.handlers[handler]
+        return await self._run(app, app.handlers[handler], (), arguments, timeout,
+                               is_async=app.signatures[handler].is_async)  # fmt: skip
+
+    async def run_function(
+        self, app: LoadedApp, reference: str, arguments: list[Any], timeout: float
+    ) -> HandlerOutcome:
+        """A function of the app named ``module:name`` (a job's status function), positionally."""
+        function = app.function(reference)
+        return await self._run(app, function, tuple(arguments), {}, timeout,
+                               is_async=inspect.iscoroutinefunction(function))  # fmt: skip
+
+    async def _run(self, app: LoadedApp, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   timeout: float, *, is_async: bool) -> HandlerOutcome:  # fmt: skip
         output: list[tuple[str, str]] = []
         started = time.perf_counter()
         context = contextvars.copy_context()
         context.run(current_output.set, output)
         try:
-            if app.signatures[handler].is_async:
-                task = asyncio.get_running_loop().create_task(function(**arguments), context=context)
+            if is_async:
+                task = asyncio.get_running_loop().create_task(function(*args, **kwargs), context=context)
                 await asyncio.wait_for(task, timeout)
             else:
                 loop = asyncio.get_running_loop()
                 slot = self._slot(app.key)
                 await slot.acquire()
-                future = loop.run_in_executor(self._pool, context.run, lambda: function(**arguments))
+                future = loop.run_in_executor(self._pool, context.run, lambda: function(*args, **kwargs))
                 # The slot is given back when the thread really ends, not when we stop waiting:
                 # a release whose handlers hang uses up its own share of the pool, nobody else's.
                 future.add_done_callback(lambda _done: slot.release())
@@ -95,14 +113,38 @@ class InProcessExecutor:
             return HandlerOutcome(ok=False, timed_out=True, error="handler timed out", output=output,
                                   duration=time.perf_counter() - started)  # fmt: skip
         except Exception as error:
-            return HandlerOutcome(
-                ok=False,
-                error=f"{type(error).__name__}: {error}",
-                traceback="".join(traceback.format_exception(error)),
-                output=output,
-                duration=time.perf_counter() - started,
-            )
+            return _failed(error, output, started)
         return HandlerOutcome(ok=True, output=output, duration=time.perf_counter() - started)
+
+    def call(self, app: LoadedApp, reference: str, arguments: list[Any]) -> HandlerOutcome:
+        """Run a job's function in this thread, to its end (a work horse: a process of its own).
+
+        Its time limit is the caller's (RQ's job timeout raises inside it); the exception is
+        returned, not raised, with the output the function printed or logged.
+        """
+        output: list[tuple[str, str]] = []
+        started = time.perf_counter()
+        token = current_output.set(output)
+        try:
+            value = app.function(reference)(*arguments)
+            if asyncio.iscoroutine(value):
+                value = asyncio.run(value)
+        except Exception as error:
+            return _failed(error, output, started)
+        finally:
+            current_output.reset(token)
+        return HandlerOutcome(ok=True, output=output, duration=time.perf_counter() - started, value=value)
+
+
+def _failed(error: Exception, output: list[tuple[str, str]], started: float) -> HandlerOutcome:
+    return HandlerOutcome(
+        ok=False,
+        error=f"{type(error).__name__}: {error}",
+        traceback="".join(traceback.format_exception(error)),
+        output=output,
+        duration=time.perf_counter() - started,
+        exception=error,
+    )
 
 
 _default: InProcessExecutor | None = None

@@ -23,3 +23,8 @@ def login_group(session_key: str) -> str:
 def inbox_group(user_id: int) -> str:
     """Every open page of a user, platform pages and app tabs alike (toasts, the inbox badge)."""
     return f"dashboards.inbox.{user_id}"
+
+
+def tab_group(app_id: int, session_id: str) -> str:
+    """One tab's session, wherever its socket is open (its jobs report here)."""
+    return f"dashboards.tab.{app_id}.{session_id}"

@@ -68,19 +68,7 @@ class LoadedApp:
         return not name.startswith("_") and name in self.handlers
 
     def function_reference(self, function: Any) -> str:
-        """``module:name`` of a module-level function of this release, for jobs to name it.
-
-        Jobs cross processes as JSON, so they name their function instead of pickling it.
-        """
-        module = str(getattr(function, "__module__", ""))
-        name = str(getattr(function, "__qualname__", ""))
-        if not inspect.isfunction(function) or not module.startswith(self.package + "."):
-            raise TypeError(f"{function!r} is not a function of this app")
-        if "." in name or "<" in name:
-            raise TypeError(f"{name} must be defined at the top level of a module of the app")
-        if getattr(sys.modules.get(module), name, None) is not function:
-            raise TypeError(f"{name} must be defined at the top level of a module of the app")
-        return f"{module.removeprefix(self.package + '.')}:{name}"
+        return function_reference(self.package, function)
 
     def function(self, reference: str) -> Callable[..., Any]:
         """The function a ``module:name`` reference names; KeyError when there is none."""
@@ -150,6 +138,21 @@ def unload(key: str) -> None:
         for name in [n for n in _finder.sources if n.startswith(package + ".")]:
             filename = _finder.sources.pop(name)[0]
             linecache.cache.pop(filename, None)
+
+
+def function_reference(package: str, function: Any) -> str:
+    """``module:name`` of a module-level function of the release imported as ``package``.
+
+    Jobs and status functions cross processes as JSON, so they name their function instead of
+    pickling it: it must be found again by that name.
+    """
+    module = str(getattr(function, "__module__", ""))
+    name = str(getattr(function, "__qualname__", ""))
+    if not inspect.isfunction(function) or not module.startswith(package + "."):
+        raise TypeError(f"{function!r} is not a function of this app")
+    if "." in name or "<" in name or getattr(sys.modules.get(module), name, None) is not function:
+        raise TypeError(f"{name} must be defined at the top level of a module of the app")
+    return f"{module.removeprefix(package + '.')}:{name}"
 
 
 def init_handlers(modules: types.ModuleType | list[types.ModuleType] | tuple[types.ModuleType, ...]) -> None:

@@ -43,7 +43,7 @@ def test_make_run_starts_answers_and_stops_leaving_nothing(tmp_path: Path, setti
             assert json.load(response)["status"] == "ok"
         family = psutil.Process(make.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in family)
-        assert "daphne" in names and "rqworker" in names
+        assert "daphne" in names and "jobs_worker" in names
         assert ("redis-server" in names) is redis_is_embedded()
         if redis_is_embedded():
             assert (tmp_path / "var" / "redis" / "appendonly.aof").exists()

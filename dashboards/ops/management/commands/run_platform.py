@@ -32,14 +32,7 @@ def daphne_command(host: str, port: int) -> list[str]:
 
 
 def worker_command() -> list[str]:
-    return [
-        sys.executable,
-        str(BASE_DIR / "manage.py"),
-        "rqworker",
-        "--serializer",
-        settings.RQ_SERIALIZER,
-        "default",
-    ]
+    return [sys.executable, str(BASE_DIR / "manage.py"), "jobs_worker"]
 
 
 class Command(BaseCommand):

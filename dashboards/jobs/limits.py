@@ -1,0 +1,37 @@
+"""Every limit and interval of long-running jobs, named once. Each says what it guards."""
+
+from __future__ import annotations
+
+# A job's wall-clock limit unless the call sets its own (invoke_long_callback(..., timeout=)).
+DEFAULT_JOB_TIMEOUT_SECONDS = 600
+MAX_JOB_TIMEOUT_SECONDS = 24 * 3600
+
+# Jobs of one tenant admitted to the queue or running at once; the rest wait in the database, in
+# order, so one tenant's thousand jobs cannot starve the others. Knob: the JOBS_PER_TENANT variable
+# (default 4, read in dashboards/config/environment.py).
+
+# Arguments and results travel as JSON; these bound what one job keeps in Redis and the database.
+JOB_ARGUMENTS_MAX_BYTES = 64 * 1024
+JOB_RESULT_MAX_BYTES = 256 * 1024
+ARGUMENT_SUMMARY_CHARS = 200
+ERROR_SUMMARY_CHARS = 500
+MESSAGE_CHARS = 300
+
+# Progress reports of one job are coalesced: at most one every PROGRESS_MIN_INTERVAL seconds reaches
+# the pages (about 20 a second), the last one always; the database row is written less often.
+PROGRESS_MIN_INTERVAL = 0.05
+PROGRESS_DB_INTERVAL = 1.0
+
+# A running job proves it is alive by refreshing a Redis key; a job whose key expired is failed
+# with "worker died" by the reconciler, which runs this often in every worker and web process.
+ALIVE_TTL_SECONDS = 10
+ALIVE_REFRESH_SECONDS = 2
+RECONCILE_EVERY_SECONDS = 5
+
+# Opt-in retries: at most this many, waiting RETRY_BASE_SECONDS * 2**attempt (capped) in between.
+MAX_RETRIES = 10
+RETRY_BASE_SECONDS = 2.0
+RETRY_MAX_DELAY_SECONDS = 300.0
+
+# The status function's period: below this, ticks would flood the tab.
+MIN_PERIOD_MS = 100

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from dashboards.hosting.models import App, AppRelease
+from dashboards.tenancy.models import Tenant, TenantScopedQuerySet
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    STARTED = "started", "Running"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+    STOPPED = "stopped", "Stopped"
+
+
+ACTIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.STARTED})
+ENDED_STATUSES = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED})
+
+
+class Job(models.Model):
+    """A long-running callback of an app, mirrored from its RQ job: the database is the truth.
+
+    A queued job without ``rq_id`` waits for a slot of its tenant's quota; one with ``rq_id`` is
+    in RQ's queue. Status changes are conditional updates (``services``), so a job ends once
+    however many processes race to end it.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="jobs")
+    release = models.ForeignKey(AppRelease, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    session_id = models.CharField(max_length=64, blank=True, db_index=True)
+    function = models.CharField(max_length=200, help_text="module:function of the release")
+    arguments = models.JSONField(default=list)
+    argument_summary = models.CharField(max_length=250, blank=True)
+    status_function = models.CharField(max_length=200, blank=True)
+    status_arguments = models.JSONField(default=list)
+    period_ms = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.FloatField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    timeout_seconds = models.PositiveIntegerField()
+    max_retries = models.PositiveSmallIntegerField(default=0)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    rq_id = models.CharField(max_length=64, blank=True, db_index=True)
+    status_delivered = models.BooleanField(
+        default=False, help_text="The tab's status function has run with the final status."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "status"], name="job_tenant_status")]
+
+    def __str__(self) -> str:
+        return f"{self.function_name} #{self.pk} ({self.status})"
+
+    @property
+    def function_name(self) -> str:
+        return self.function.partition(":")[2] or self.function
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def progress_percent(self) -> int | None:
+        return None if self.progress is None else round(self.progress * 100)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.ended_at or timezone.now()
+        return (end - self.started_at).total_seconds()

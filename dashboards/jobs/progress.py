@@ -1,0 +1,123 @@
+"""Progress of a running job, from the work horse to the tab and the Jobs page, coalesced.
+
+A job may call ``progress()`` in a tight loop. Reports are coalesced per job: the first goes out
+at once, later ones at most every PROGRESS_MIN_INTERVAL seconds, and the last one always. They
+travel on the Redis channel layer from one event loop owned by a thread of the work horse, so the
+job's own thread never waits for Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+
+from dashboards.jobs.limits import MESSAGE_CHARS, PROGRESS_DB_INTERVAL, PROGRESS_MIN_INTERVAL
+from dashboards.jobs.services import job_progress_save
+from dashboards.runtime.groups import tab_group
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobTarget:
+    job_id: int
+    tenant_id: int
+    app_id: int
+    session_id: str
+
+
+class ProgressReporter:
+    def __init__(self, target: JobTarget) -> None:
+        self.target = target
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="job-progress", daemon=True)
+        self._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        self._latest: tuple[float | None, str] | None = None
+        self._sent_at = 0.0
+        self._flush_pending = False
+        self._saved_at = 0.0
+        self._sends: set[asyncio.Future[Any]] = set()
+        self._thread.start()
+
+    # --- the job's thread ---
+    def report(self, fraction: float | None, message: str) -> None:
+        if fraction is not None:
+            fraction = min(max(float(fraction), 0.0), 1.0)
+        message = str(message)[:MESSAGE_CHARS]
+        self._loop.call_soon_threadsafe(self._on_report, fraction, message)
+        now = time.monotonic()
+        if now - self._saved_at >= PROGRESS_DB_INTERVAL:  # the row, for pages opened later
+            self._saved_at = now
+            job_progress_save(job_id=self.target.job_id, fraction=fraction, message=message)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Send what is pending, then stop the loop; the job's end is announced after this."""
+        future = asyncio.run_coroutine_threadsafe(self._drain(), self._loop)
+        try:
+            future.result(timeout)
+        except Exception as error:  # Redis unreachable: progress is a hint, the row is the truth
+            logger.info("job %s: pending progress dropped (%s)", self.target.job_id, error)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+
+    # --- the loop's thread ---
+    def _on_report(self, fraction: float | None, message: str) -> None:
+        self._latest = (fraction, message)
+        if self._flush_pending:
+            return
+        wait = self._sent_at + PROGRESS_MIN_INTERVAL - time.monotonic()
+        self._flush_pending = True
+        if wait <= 0:
+            self._flush()
+        else:
+            self._loop.call_later(wait, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        if self._latest is None:
+            return
+        fraction, message = self._latest
+        self._latest = None
+        self._sent_at = time.monotonic()
+        task = self._loop.create_task(self._send(fraction, message))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def _send(self, fraction: float | None, message: str) -> None:
+        target = self.target
+        try:
+            if target.session_id:
+                await self._layer.group_send(
+                    tab_group(target.app_id, target.session_id),
+                    {
+                        "type": "job.progress",
+                        "job_id": target.job_id,
+                        "progress": fraction,
+                        "message": message,
+                    },
+                )
+            data = {"job_id": target.job_id, "progress": fraction, "message": message}
+            await self._layer.group_send(
+                f"dashboards.live.{target.tenant_id}.jobs",
+                {"type": "live.changed", "topic": "jobs", "data": data},
+            )
+        except Exception as error:
+            logger.info("job %s: progress not delivered (%s)", target.job_id, error)
+
+    async def _drain(self) -> None:
+        if self._flush_pending or self._latest is not None:
+            self._flush()
+        if self._sends:
+            await asyncio.gather(*self._sends, return_exceptions=True)
+
+
+current_reporter: contextvars.ContextVar[ProgressReporter | None] = contextvars.ContextVar(
+    "current_job_progress", default=None
+)

@@ -1,0 +1,134 @@
+"""What happens in the work horse: load the release, run the app's function, record the end.
+
+The app's function runs through the executor with the platform's ``progress`` reporter and a
+liveness key refreshed beside it; RQ's job timeout raises inside it. The outcome becomes the
+job's row (finished, failed, or queued again for a retry), and the end is announced once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+from rq import get_current_job
+from rq.timeouts import JobTimeoutException
+
+from dashboards.hosting.services import app_log_append
+from dashboards.jobs import queues, services
+from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES
+from dashboards.jobs.models import Job
+from dashboards.jobs.progress import JobTarget, ProgressReporter, current_reporter
+from dashboards.runtime.context import AppContext, current_app_context
+from dashboards.runtime.executor import get_executor
+from dashboards.runtime.loader import AppLoadError
+
+logger = logging.getLogger(__name__)
+
+
+class AliveKey:
+    """Refreshes the job's liveness key until stopped; a SIGKILL stops it too, and the key expires."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.client = queues.connection()
+        self.stopped = threading.Event()
+        queues.mark_alive(self.client, job_id)
+        self.thread = threading.Thread(target=self._refresh, name="job-alive", daemon=True)
+        self.thread.start()
+
+    def _refresh(self) -> None:
+        while not self.stopped.wait(ALIVE_REFRESH_SECONDS):
+            try:
+                queues.mark_alive(self.client, self.job_id)
+            except Exception as error:  # Redis restarting: try again at the next beat
+                logger.info("job %s: liveness not refreshed (%s)", self.job_id, error)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.client.delete(queues.alive_key(self.job_id))
+
+
+def run_job_in_this_process(job_id: int) -> dict[str, Any]:
+    job = Job.objects.select_related("release").filter(pk=job_id).first()
+    current = get_current_job()
+    rq_id = current.id if current is not None else ""
+    if job is None:
+        return {"skipped": "no such job"}
+    alive = AliveKey(job_id)
+    try:
+        if not services.job_start(job_id=job_id, rq_id=rq_id):
+            return {"skipped": "canceled or taken"}
+        return _run(job)
+    finally:
+        alive.stop()
+
+
+def _run(job: Job) -> dict[str, Any]:
+    log_lines: list[tuple[str, str]] = []
+    reporter = ProgressReporter(
+        JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id=job.session_id)
+    )
+    try:
+        app = get_executor().load(str(job.release_id), job.release.files)
+    except AppLoadError as error:
+        reporter.close()
+        services.job_fail(job_id=job.pk, error=f"the app's code failed to load: {error}")
+        return {"status": "failed"}
+    context = AppContext(
+        tenant_id=job.tenant_id,
+        app_id=job.app_id,
+        release_id=job.release_id,
+        package=app.package,
+        user_id=job.user_id,
+        session_id=job.session_id,
+        job_id=job.pk,
+    )
+    context_token = current_app_context.set(context)
+    reporter_token = current_reporter.set(reporter)
+    try:
+        outcome = get_executor().call(app, job.function, list(job.arguments))
+    finally:
+        current_reporter.reset(reporter_token)
+        current_app_context.reset(context_token)
+        reporter.close()
+    log_lines += outcome.output
+    error = ""
+    if isinstance(outcome.exception, JobTimeoutException):
+        error = f"timed out after {job.timeout_seconds} s"
+    elif not outcome.ok:
+        error = outcome.error
+        log_lines.append(("error", f"job {job.function_name} #{job.pk} failed:\n{outcome.traceback}"))
+    else:
+        result, error = _bounded_result(outcome.value)
+    if error:
+        _record_failure(job, error, log_lines)
+        status = "failed"
+    else:
+        services.job_finish(job_id=job.pk, result=result)
+        status = "finished"
+    if log_lines:
+        app_log_append(app_id=job.app_id, tenant_id=job.tenant_id, release_id=job.release_id, lines=log_lines)
+    return {"status": status}
+
+
+def _bounded_result(value: Any) -> tuple[Any, str]:
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        return None, f"its result cannot be kept (it must be JSON-serialisable): {error}"
+    if len(text) > JOB_RESULT_MAX_BYTES:
+        return (
+            None,
+            f"its result is too large ({len(text)} bytes of JSON; the limit is {JOB_RESULT_MAX_BYTES})",
+        )
+    return json.loads(text), ""
+
+
+def _record_failure(job: Job, error: str, log_lines: list[tuple[str, str]]) -> None:
+    delay = services.job_retry_later(job_id=job.pk, error=error)
+    if delay is not None:
+        log_lines.append(("warning", f"job {job.function_name} #{job.pk}: {error}; retrying in {delay:g} s"))
+        return
+    services.job_fail(job_id=job.pk, error=error)

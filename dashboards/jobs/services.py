@@ -1,0 +1,275 @@
+"""Writes of jobs: submit, start, progress, end, retry, cancel, and the reconciler.
+
+Every status change is a conditional update (``filter(status=...).update(...)``): when a worker
+finishing a job races a user cancelling it or the reconciler failing it, exactly one wins, and
+only the winner announces the end. Announcements (the tab, the Jobs page, the team) go out after
+the transaction commits and are hints; the row is the truth.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from dashboards.jobs import queues
+from dashboards.jobs.limits import (
+    ARGUMENT_SUMMARY_CHARS,
+    DEFAULT_JOB_TIMEOUT_SECONDS,
+    ERROR_SUMMARY_CHARS,
+    JOB_ARGUMENTS_MAX_BYTES,
+    MAX_JOB_TIMEOUT_SECONDS,
+    MAX_RETRIES,
+    MESSAGE_CHARS,
+    RETRY_BASE_SECONDS,
+    RETRY_MAX_DELAY_SECONDS,
+)
+from dashboards.jobs.models import ACTIVE_STATUSES, Job, JobStatus
+from dashboards.live.topics import publish
+from dashboards.notifications.services import notification_send_to_teams, notification_send_to_users
+from dashboards.runtime.broadcast import broadcast
+from dashboards.runtime.groups import tab_group
+from dashboards.tenancy.models import Tenant
+
+logger = logging.getLogger(__name__)
+JOBS_TOPIC = "jobs"
+STALE_QUEUED_SECONDS = 15  # an admitted job missing from RQ this long after admission is enqueued again
+
+
+class JobRefused(ValueError):
+    """A job that cannot be submitted; the message is for the app's author."""
+
+
+def encode_arguments(arguments: Any, *, what: str = "user_function_args") -> list[Any]:
+    """Arguments as a JSON list, or JobRefused saying why (they cross processes as JSON)."""
+    if arguments is None:
+        return []
+    if not isinstance(arguments, list | tuple):
+        raise JobRefused(f"{what} must be a list or tuple, not {type(arguments).__name__}")
+    try:
+        text = json.dumps(list(arguments), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise JobRefused(f"{what} must be JSON-serialisable: {error}") from None
+    if len(text) > JOB_ARGUMENTS_MAX_BYTES:
+        raise JobRefused(f"{what} are {len(text)} bytes of JSON; the limit is {JOB_ARGUMENTS_MAX_BYTES}")
+    return json.loads(text)
+
+
+def _summary(arguments: list[Any]) -> str:
+    text = ", ".join(json.dumps(a) for a in arguments)
+    return text if len(text) <= ARGUMENT_SUMMARY_CHARS else text[: ARGUMENT_SUMMARY_CHARS - 1] + "…"
+
+
+def job_submit(
+    *,
+    tenant_id: int,
+    app_id: int,
+    release_id: int,
+    user_id: int | None,
+    session_id: str,
+    function: str,
+    arguments: list[Any],
+    status_function: str = "",
+    status_arguments: list[Any] | None = None,
+    period_ms: int = 0,
+    timeout_seconds: int | None = None,
+    max_retries: int = 0,
+) -> Job:
+    """Store a job and admit it to RQ if its tenant has a free slot; otherwise it waits its turn."""
+    timeout = DEFAULT_JOB_TIMEOUT_SECONDS if timeout_seconds is None else int(timeout_seconds)
+    if not 1 <= timeout <= MAX_JOB_TIMEOUT_SECONDS:
+        raise JobRefused(f"timeout must be between 1 and {MAX_JOB_TIMEOUT_SECONDS} seconds")
+    if not 0 <= int(max_retries) <= MAX_RETRIES:
+        raise JobRefused(f"retries must be between 0 and {MAX_RETRIES}")
+    with transaction.atomic():
+        job = Job.objects.create(
+            tenant_id=tenant_id, app_id=app_id, release_id=release_id, user_id=user_id,
+            session_id=session_id, function=function, arguments=arguments,
+            argument_summary=_summary(arguments), status_function=status_function,
+            status_arguments=status_arguments or [], period_ms=period_ms, timeout_seconds=timeout,
+            max_retries=int(max_retries),
+        )  # fmt: skip
+        _admit_waiting(tenant_id)
+        transaction.on_commit(lambda: _publish_change(job.tenant_id, job.pk))
+    job.refresh_from_db(fields=["rq_id"])
+    return job
+
+
+def _admit_waiting(tenant_id: int) -> None:
+    """Give free slots of the tenant's quota to its oldest waiting jobs (inside a transaction).
+
+    The tenant row is locked (PostgreSQL), so concurrent admissions count one after another.
+    """
+    Tenant.objects.select_for_update().filter(pk=tenant_id).first()
+    tenant_jobs = Job.objects.filter(tenant_id=tenant_id, status__in=ACTIVE_STATUSES)
+    free = settings.JOBS_PER_TENANT - tenant_jobs.exclude(rq_id="").count()
+    if free <= 0:
+        return
+    waiting = list(tenant_jobs.filter(status=JobStatus.QUEUED, rq_id="").order_by("created_at", "id")[:free])
+    for job in waiting:
+        job.rq_id = queues.new_rq_id()
+        Job.objects.filter(pk=job.pk, rq_id="").update(rq_id=job.rq_id)
+        transaction.on_commit(lambda job=job: _enqueue_admitted(job))
+
+
+def _enqueue_admitted(job: Job) -> None:
+    try:
+        queues.enqueue(job_id=job.pk, rq_id=job.rq_id, timeout_seconds=job.timeout_seconds)
+    except Exception as error:  # Redis unreachable: the row is kept, the reconciler enqueues it later
+        logger.warning("job %s: not enqueued yet (%s: %s)", job.pk, type(error).__name__, error)
+
+
+def job_start(*, job_id: int, rq_id: str) -> bool:
+    """The worker takes the job; False when it was cancelled (or taken) meanwhile: run nothing."""
+    started = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, rq_id=rq_id).update(
+        status=JobStatus.STARTED, started_at=timezone.now(), message=""
+    )
+    if started:
+        job = Job.objects.only("tenant_id").get(pk=job_id)
+        _publish_change(job.tenant_id, job_id)
+    return bool(started)
+
+
+def job_progress_save(*, job_id: int, fraction: float | None, message: str) -> None:
+    Job.objects.filter(pk=job_id, status=JobStatus.STARTED).update(
+        progress=fraction, message=message[:MESSAGE_CHARS]
+    )
+
+
+def job_finish(*, job_id: int, result: Any) -> bool:
+    return _end(job_id, JobStatus.FINISHED, from_statuses=[JobStatus.STARTED], result=result, progress=1.0)
+
+
+def job_fail(*, job_id: int, error: str, from_statuses: list[str] | None = None) -> bool:
+    return _end(job_id, JobStatus.FAILED, from_statuses=from_statuses or [JobStatus.STARTED], error=error)
+
+
+def _end(job_id: int, status: str, *, from_statuses: list[str], **fields: Any) -> bool:
+    if "error" in fields:
+        fields["error"] = str(fields["error"])[:ERROR_SUMMARY_CHARS]
+    with transaction.atomic():
+        ended = Job.objects.filter(pk=job_id, status__in=from_statuses).update(
+            status=status, ended_at=timezone.now(), **fields
+        )
+        if not ended:
+            return False
+        job = Job.objects.select_related("app", "tenant").get(pk=job_id)
+        _admit_waiting(job.tenant_id)
+        transaction.on_commit(lambda: _announce_end(job))
+    return True
+
+
+def job_retry_later(*, job_id: int, error: str) -> float | None:
+    """After a failed attempt with retries left: back to queued, in RQ again after a backoff.
+
+    The job keeps its slot of the quota while it waits. Returns the delay, or None when no retry
+    is left (the caller then fails the job).
+    """
+    job = Job.objects.filter(pk=job_id, status=JobStatus.STARTED).first()
+    if job is None or job.attempt > job.max_retries:
+        return None
+    delay = min(RETRY_BASE_SECONDS * 2 ** (job.attempt - 1), RETRY_MAX_DELAY_SECONDS)
+    rq_id = queues.new_rq_id()
+    message = f"attempt {job.attempt} failed ({error[:120]}); retrying in {delay:g} s"
+    updated = Job.objects.filter(pk=job_id, status=JobStatus.STARTED).update(
+        status=JobStatus.QUEUED, attempt=job.attempt + 1, rq_id=rq_id, message=message[:MESSAGE_CHARS],
+        progress=None,
+    )  # fmt: skip
+    if not updated:
+        return None
+    queues.enqueue(job_id=job_id, rq_id=rq_id, timeout_seconds=job.timeout_seconds, delay_seconds=delay)
+    _publish_change(job.tenant_id, job_id)
+    return delay
+
+
+def job_cancel(*, job: Job) -> bool:
+    """Cancel a queued job, or stop a running one (RQ's stop-job command kills its work horse)."""
+    if job.status == JobStatus.QUEUED:
+        if not _end(job.pk, JobStatus.CANCELED, from_statuses=[JobStatus.QUEUED], message="canceled"):
+            return False
+        if job.rq_id:
+            queues.cancel_queued(job.rq_id)
+        return True
+    if job.status == JobStatus.STARTED:
+        if not _end(job.pk, JobStatus.STOPPED, from_statuses=[JobStatus.STARTED], message="stopped"):
+            return False
+        queues.stop_running(job.rq_id)
+        return True
+    return False
+
+
+def job_resubmit(*, job: Job, user_id: int | None) -> Job:
+    """The Retry button: the same call again, as a new job (the failed one stays as it was)."""
+    return job_submit(
+        tenant_id=job.tenant_id, app_id=job.app_id, release_id=job.release_id, user_id=user_id,
+        session_id=job.session_id, function=job.function, arguments=job.arguments,
+        status_function=job.status_function, status_arguments=job.status_arguments,
+        period_ms=job.period_ms, timeout_seconds=job.timeout_seconds, max_retries=job.max_retries,
+    )  # fmt: skip
+
+
+def job_mark_status_delivered(*, job_id: int) -> None:
+    Job.objects.filter(pk=job_id).update(status_delivered=True)
+
+
+def jobs_reconcile() -> int:
+    """Fail running jobs whose worker died; put admitted jobs that RQ lost back in the queue.
+
+    Safe to run in every process at once: the end of a job is a conditional update. Returns the
+    number of jobs it changed.
+    """
+    changed = 0
+    running = list(Job.objects.filter(status=JobStatus.STARTED).values_list("pk", flat=True)[:1000])
+    alive = queues.alive_job_ids(running)
+    for job_id in running:
+        if job_id not in alive and job_fail(job_id=job_id, error="worker died"):
+            logger.warning("job %s: its worker died; marked failed", job_id)
+            changed += 1
+    stale = timezone.now() - timezone.timedelta(seconds=STALE_QUEUED_SECONDS)
+    admitted = Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=stale).exclude(rq_id="")
+    for job in admitted[:1000]:
+        if not queues.rq_job_exists(job.rq_id):
+            logger.warning("job %s: missing from RQ (Redis lost it?); enqueued again", job.pk)
+            queues.enqueue(job_id=job.pk, rq_id=job.rq_id, timeout_seconds=job.timeout_seconds)
+            changed += 1
+    return changed
+
+
+# --- announcements (after commit; at most once) ---
+def _publish_change(tenant_id: int, job_id: int) -> None:
+    publish(tenant_id=tenant_id, topic=JOBS_TOPIC, data={"job_id": job_id})
+
+
+def _announce_end(job: Job) -> None:
+    if job.session_id:
+        broadcast(tab_group(job.app_id, job.session_id), {"type": "job.ended", "job_id": job.pk})
+    _publish_change(job.tenant_id, job.pk)
+    try:
+        _notify_end(job)
+    except Exception:  # a notification must never undo the end of a job
+        logger.exception("job %s: team notification failed", job.pk)
+
+
+def _notify_end(job: Job) -> None:
+    """The app's teams hear of every end; an app without teams tells the user who started it."""
+    if job.status == JobStatus.CANCELED:
+        return
+    level, verb = {
+        JobStatus.FINISHED: ("success", "finished"),
+        JobStatus.FAILED: ("error", "failed"),
+        JobStatus.STOPPED: ("warning", "was stopped"),
+    }[JobStatus(job.status)]
+    message = f"{job.app.name}: {job.function_name} {verb}"
+    if job.status == JobStatus.FAILED and job.error:
+        message += f": {job.error[:200]}"
+    link = f"/t/{job.tenant.slug}/jobs/{job.pk}/"
+    options = {"level": level, "message": message, "link": link, "subject_type": "job", "subject_id": job.pk}
+    teams = list(job.app.teams.all())
+    if teams:
+        notification_send_to_teams(teams=teams, **options)
+    elif job.user_id is not None:
+        notification_send_to_users(tenant=job.tenant, users=[job.user], **options)
