@@ -19,21 +19,34 @@ See docs/sdk.md for the whole guide, with examples that run as tests.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from dashboards.jobs.specs import JobProgress, JobSpec, check_period, check_retries, encode_arguments
+from dashboards.runtime.context import require_app_context
 from dashboards.runtime.frames import toast_command
-from dashboards.runtime.loader import init_handlers
-from dashboards.runtime.protocol import CMD_CHART_LAYOUT, CMD_DOWNLOAD, CMD_NAVIGATE, CMD_SET_CONTENT
+from dashboards.runtime.loader import function_reference, init_handlers
+from dashboards.runtime.protocol import (
+    CMD_CHART_LAYOUT,
+    CMD_DOWNLOAD,
+    CMD_NAVIGATE,
+    CMD_SET_CONTENT,
+    TOAST_LEVELS,
+)
 from dashboards.runtime.session import SessionInfo as Session
 from dashboards.runtime.state import SessionState as State
 
 __all__ = [
+    "JobProgress",
     "Session",
     "State",
     "download",
     "init_handlers",
+    "invoke_long_callback",
     "navigate",
     "notify",
+    "notify_team",
+    "progress",
     "set_content",
     "update_chart_layout",
 ]
@@ -79,3 +92,83 @@ def navigate(state: State, url: str) -> None:
 def update_chart_layout(state: State, target: str, layout: dict[str, Any]) -> None:
     """Change a chart's layout (title, axes...) without sending its data again; target is its id."""
     state.queue_command({"type": CMD_CHART_LAYOUT, "target": target, "layout": layout})
+
+
+def invoke_long_callback(  # noqa: PLR0917 - Taipy's positional signature
+    state: State,
+    user_function: Callable[..., Any],
+    user_function_args: Sequence[Any] = (),
+    user_status_function: Callable[..., Any] | None = None,
+    user_status_function_args: Sequence[Any] = (),
+    period: int = 0,
+    *,
+    timeout: int | None = None,
+    retries: int = 0,
+) -> None:
+    """Run ``user_function(*user_function_args)`` on a job worker, and tell this tab how it goes.
+
+    ``user_status_function(state, status, [result,] *user_status_function_args)`` runs in this tab
+    with ``status`` True or False (and the function's result) when the job ends, and with a
+    ``JobProgress`` (an int counting the periods, plus ``fraction`` and ``message``) every
+    ``period`` ms and at every ``progress()`` report while it runs. Both functions are
+    module-level functions of the app; arguments and the result must be JSON-serialisable.
+    ``timeout`` is in seconds (default 10 minutes); ``retries`` retries a failed job with backoff.
+    The job starts once this handler has succeeded (a handler that fails starts nothing).
+    """
+    context = require_app_context("invoke_long_callback")
+    if context.in_job or not context.session_id:
+        raise RuntimeError("invoke_long_callback is called from a handler of a tab")
+    spec = JobSpec(
+        function=function_reference(context.package, user_function),
+        arguments=encode_arguments(user_function_args),
+        status_function=(
+            function_reference(context.package, user_status_function)
+            if user_status_function is not None
+            else ""
+        ),
+        status_arguments=tuple(encode_arguments(user_status_function_args, what="user_status_function_args")),
+        period_ms=check_period(period),
+        timeout_seconds=None if timeout is None else int(timeout),
+        max_retries=check_retries(retries),
+    )
+    context.submit_job(spec)
+
+
+def progress(fraction: float | None = None, message: str = "") -> None:
+    """Inside a job's function: report how far it is (0 to 1, or None) and what it is doing.
+
+    Cheap to call in a tight loop: reports are coalesced to about 20 a second.
+    """
+    context = require_app_context("progress")
+    if context.progress_sink is None:
+        raise RuntimeError(
+            "progress() reports a job's progress: call it in the function given to invoke_long_callback"
+        )
+    context.progress_sink(fraction, message)
+
+
+def notify_team(team: str, level: str, message: str, link: str | None = None) -> None:
+    """Tell every member of a team of this tenant: a toast on their open pages and an inbox entry.
+
+    From a handler it is sent once the handler has succeeded; from a job, at once.
+    """
+    context = require_app_context("notify_team")
+    if level not in TOAST_LEVELS:
+        raise ValueError(f"level must be one of {', '.join(TOAST_LEVELS)}")
+    if link is not None and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("link is a path on this site, like /t/acme/jobs/")
+    tenant_id = context.tenant_id
+
+    def send() -> Any:
+        from dashboards.notifications.services import notification_send_to_team  # noqa: PLC0415
+        from dashboards.tenancy.models import Team  # noqa: PLC0415 - app code imports the SDK bare
+
+        team_row = Team.objects.for_tenant(tenant_id).filter(name=team).first()
+        if team_row is None:
+            raise ValueError(f"there is no team named {team!r} in this tenant")
+        return notification_send_to_team(team=team_row, level=level, message=message, link=link)
+
+    if context.in_job:
+        send()
+    else:
+        context.deferred.append(send)

@@ -9,7 +9,6 @@ job's own thread never waits for Redis.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import threading
 import time
@@ -116,8 +115,3 @@ class ProgressReporter:
             self._flush()
         if self._sends:
             await asyncio.gather(*self._sends, return_exceptions=True)
-
-
-current_reporter: contextvars.ContextVar[ProgressReporter | None] = contextvars.ContextVar(
-    "current_job_progress", default=None
-)

@@ -19,7 +19,7 @@ from dashboards.hosting.services import app_log_append
 from dashboards.jobs import queues, services
 from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES
 from dashboards.jobs.models import Job
-from dashboards.jobs.progress import JobTarget, ProgressReporter, current_reporter
+from dashboards.jobs.progress import JobTarget, ProgressReporter
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.executor import get_executor
 from dashboards.runtime.loader import AppLoadError
@@ -84,13 +84,12 @@ def _run(job: Job) -> dict[str, Any]:
         user_id=job.user_id,
         session_id=job.session_id,
         job_id=job.pk,
+        progress_sink=reporter.report,
     )
     context_token = current_app_context.set(context)
-    reporter_token = current_reporter.set(reporter)
     try:
         outcome = get_executor().call(app, job.function, list(job.arguments))
     finally:
-        current_reporter.reset(reporter_token)
         current_app_context.reset(context_token)
         reporter.close()
     log_lines += outcome.output

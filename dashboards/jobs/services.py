@@ -21,7 +21,6 @@ from dashboards.jobs.limits import (
     ARGUMENT_SUMMARY_CHARS,
     DEFAULT_JOB_TIMEOUT_SECONDS,
     ERROR_SUMMARY_CHARS,
-    JOB_ARGUMENTS_MAX_BYTES,
     MAX_JOB_TIMEOUT_SECONDS,
     MAX_RETRIES,
     MESSAGE_CHARS,
@@ -29,6 +28,7 @@ from dashboards.jobs.limits import (
     RETRY_MAX_DELAY_SECONDS,
 )
 from dashboards.jobs.models import ACTIVE_STATUSES, Job, JobStatus
+from dashboards.jobs.specs import JobRefused, JobSpec
 from dashboards.live.topics import publish
 from dashboards.notifications.services import notification_send_to_teams, notification_send_to_users
 from dashboards.runtime.broadcast import broadcast
@@ -38,25 +38,6 @@ from dashboards.tenancy.models import Tenant
 logger = logging.getLogger(__name__)
 JOBS_TOPIC = "jobs"
 STALE_QUEUED_SECONDS = 15  # an admitted job missing from RQ this long after admission is enqueued again
-
-
-class JobRefused(ValueError):
-    """A job that cannot be submitted; the message is for the app's author."""
-
-
-def encode_arguments(arguments: Any, *, what: str = "user_function_args") -> list[Any]:
-    """Arguments as a JSON list, or JobRefused saying why (they cross processes as JSON)."""
-    if arguments is None:
-        return []
-    if not isinstance(arguments, list | tuple):
-        raise JobRefused(f"{what} must be a list or tuple, not {type(arguments).__name__}")
-    try:
-        text = json.dumps(list(arguments), allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise JobRefused(f"{what} must be JSON-serialisable: {error}") from None
-    if len(text) > JOB_ARGUMENTS_MAX_BYTES:
-        raise JobRefused(f"{what} are {len(text)} bytes of JSON; the limit is {JOB_ARGUMENTS_MAX_BYTES}")
-    return json.loads(text)
 
 
 def _summary(arguments: list[Any]) -> str:
@@ -200,6 +181,17 @@ def job_cancel(*, job: Job) -> bool:
         queues.stop_running(job.rq_id)
         return True
     return False
+
+
+def job_submit_spec(*, spec: JobSpec, tenant_id: int, app_id: int, release_id: int, user_id: int | None,
+                    session_id: str) -> Job:  # fmt: skip
+    """What ``invoke_long_callback`` asked for, once its handler succeeded."""
+    return job_submit(
+        tenant_id=tenant_id, app_id=app_id, release_id=release_id, user_id=user_id, session_id=session_id,
+        function=spec.function, arguments=spec.arguments, status_function=spec.status_function,
+        status_arguments=list(spec.status_arguments), period_ms=spec.period_ms,
+        timeout_seconds=spec.timeout_seconds, max_retries=spec.max_retries,
+    )  # fmt: skip
 
 
 def job_resubmit(*, job: Job, user_id: int | None) -> Job:

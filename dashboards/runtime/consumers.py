@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,7 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboards.runtime import access, shutdown
 from dashboards.runtime.frames import render_commands, toast_command
-from dashboards.runtime.groups import app_group, inbox_group, login_group, user_group
+from dashboards.runtime.groups import app_group, inbox_group, login_group, tab_group, user_group
 from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND
 from dashboards.runtime.protocol import (
     CLOSE_APP_BROKEN,
@@ -37,7 +38,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         """Authorise and restore the session first; only then accept, so the tab is ready when open."""
         self.session = None
         self.groups_joined: list[str] = []
-        self.queue: asyncio.Queue[str] = asyncio.Queue(EVENT_QUEUE_LIMIT)
+        # Browser messages (text) and the platform's own work for this tab (status functions), in order.
+        self.queue: asyncio.Queue[str | Callable[[], Awaitable[str]]] = asyncio.Queue(EVENT_QUEUE_LIMIT)
         self.bucket = TokenBucket(EVENTS_PER_SECOND, EVENT_BURST)
         self.flood_warned_at = -FLOOD_WARNING_EVERY_SECONDS
         kwargs = self.scope["url_route"]["kwargs"]
@@ -72,7 +74,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             runtime=runtime,
             fresh=query.get("fresh") == "1",
         )
-        await self._join(app_group(decision.app.pk), user_group(user.pk), inbox_group(user.pk))
+        await self._join(app_group(decision.app.pk), user_group(user.pk), inbox_group(user.pk),
+                         tab_group(decision.app.pk, session_id))  # fmt: skip
         session_key = self.scope.get("session") and self.scope["session"].session_key
         if session_key:
             await self._join(login_group(session_key))
@@ -81,6 +84,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         await self.accept()
         if rerender:
             await self.send(text_data=self.session.full_frame())
+        self.session.jobs.post = self._post
+        await self.session.jobs.resume()
 
     async def _refuse(self, code: int) -> None:
         # Accepted, then closed: the browser sees our close code (a refused handshake is a bare 403).
@@ -113,9 +118,9 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         """Events of one tab run one at a time, in the order they were sent."""
         assert self.session is not None
         while True:
-            text = await self.queue.get()
+            item = await self.queue.get()
             try:
-                frame = await self.session.handle_text(text)
+                frame = await (self.session.handle_text(item) if isinstance(item, str) else item())
             except Exception:
                 logger.exception("session %s: internal error", self.session.info.session_id)
                 await self.close(CLOSE_INTERNAL_ERROR)
@@ -123,8 +128,19 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             if frame:
                 await self.send(text_data=frame)
 
+    def _post(self, work: Callable[[], Awaitable[str]]) -> None:
+        """Queue the platform's own work for this tab behind the events already waiting."""
+        try:
+            self.queue.put_nowait(work)
+        except asyncio.QueueFull:
+            logger.warning(
+                "session %s: queue full, job update dropped", self.session and self.session.info.session_id
+            )
+
     async def disconnect(self, code: int) -> None:
         shutdown.forget(self)
+        if self.session is not None:
+            self.session.jobs.close()
         worker = getattr(self, "worker", None)
         if worker is not None:
             worker.cancel()
@@ -148,6 +164,20 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
 
     async def login_ended(self, event: dict[str, Any]) -> None:
         await self.close(CLOSE_NOT_SIGNED_IN)
+
+    async def job_progress(self, event: dict[str, Any]) -> None:
+        if self.session is not None:
+            jobs = self.session.jobs
+            self._post(
+                lambda: jobs.progress(
+                    int(event["job_id"]), event.get("progress"), str(event.get("message", ""))
+                )
+            )
+
+    async def job_ended(self, event: dict[str, Any]) -> None:
+        if self.session is not None:
+            jobs = self.session.jobs
+            self._post(lambda: jobs.ended(int(event["job_id"])))
 
     async def notify_toast(self, event: dict[str, Any]) -> None:
         """A team notification (already rendered: toast and inbox badge as out-of-band swaps)."""

@@ -3,6 +3,9 @@
 SDK functions that take no ``state`` (``notify_team``, ``progress``) find their tenant, app and
 job here. Work a handler asks for (jobs, team notifications) is deferred until the handler has
 succeeded: a handler that raises or times out is rolled back, and so is what it asked for.
+
+No Django import at module level: app code imports the SDK, which imports this, while its
+release is validated in a bare process.
 """
 
 from __future__ import annotations
@@ -24,15 +27,45 @@ class AppContext:
     job_id: int | None = None
     # Sync work to run after the handler succeeded, in order (in a worker thread).
     deferred: list[Callable[[], Any]] = field(default_factory=list)
+    # Where a running job's progress() reports go (set by the job runner).
+    progress_sink: Callable[[float | None, str], None] | None = None
+    # Where invoke_long_callback's jobs go: by default, submitted once the handler succeeded;
+    # the app authors' test client runs them in place instead.
+    job_sink: Callable[[Any], None] | None = None
 
     @property
     def in_job(self) -> bool:
         return self.job_id is not None
 
+    def submit_job(self, spec: Any) -> None:
+        if self.job_sink is not None:
+            self.job_sink(spec)
+            return
+        from dashboards.jobs.services import job_submit_spec  # noqa: PLC0415 - see the module's docstring
+
+        self.deferred.append(
+            lambda: job_submit_spec(
+                spec=spec,
+                tenant_id=self.tenant_id,
+                app_id=self.app_id,
+                release_id=self.release_id,
+                user_id=self.user_id,
+                session_id=self.session_id,
+            )
+        )
+
 
 current_app_context: contextvars.ContextVar[AppContext | None] = contextvars.ContextVar(
     "current_app_context", default=None
 )
+
+
+def run_deferred(deferred: list[Callable[[], Any]]) -> list[Any]:
+    """The deferred work of one handler, in one transaction: all of it happens, or none."""
+    from django.db import transaction  # noqa: PLC0415 - this module stays free of Django at import
+
+    with transaction.atomic():
+        return [work() for work in deferred]
 
 
 def require_app_context(what: str) -> AppContext:

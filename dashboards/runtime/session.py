@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.template import Context
 
 from dashboards.runtime import codecs
+from dashboards.runtime.context import AppContext, current_app_context, run_deferred
 from dashboards.runtime.dispatch import DispatchError, Route, route_event
 from dashboards.runtime.executor import Executor, HandlerOutcome
 from dashboards.runtime.frames import render_commands, toast_command
@@ -78,6 +80,9 @@ class AppSession:
         self.executor = executor
         self.timeout = timeout
         self.log_sink = log_sink
+        from dashboards.runtime.long_callbacks import TabJobs  # noqa: PLC0415 - models: see context.py
+
+        self.jobs = TabJobs(self)
 
     async def handle_text(self, text: str) -> str:
         """Run one incoming message; return the frame to send back (may be empty)."""
@@ -96,10 +101,9 @@ class AppSession:
         return await self.run(route)
 
     async def run(self, route: Route) -> str:
-        state = self.state
         arguments = self.app.signatures[route.handler].arguments(
             {
-                "state": state,
+                "state": self.state,
                 "payload": route.payload,
                 "context": self._context(route),
                 "session": self.info,
@@ -107,25 +111,51 @@ class AppSession:
                 "target": route.target,
             }
         )
-        outcome = await self.executor.run(self.app, route.handler, arguments, self.timeout)
+        return await self.run_code(
+            route.handler,
+            route.target,
+            lambda: self.executor.run(self.app, route.handler, arguments, self.timeout),
+        )
+
+    async def run_code(
+        self, name: str, target: str | None, call: Callable[[], Awaitable[HandlerOutcome]]
+    ) -> str:
+        """Run app code against this tab's state (a handler, a status function); return the frame."""
+        state = self.state
+        context = self.app_context()
+        token = current_app_context.set(context)
+        try:
+            outcome = await call()
+        finally:
+            current_app_context.reset(token)
         lines = list(outcome.output)
         if outcome.timed_out:
             self.state = state.detach()
-            lines.append(
-                ("error", f"{route.handler}: timed out after {self.timeout:g} s; its changes were undone")
-            )
-            frame = self.error_frame(f"{route.handler} timed out.", level="warning")
+            lines.append(("error", f"{name}: timed out after {self.timeout:g} s; its changes were undone"))
+            frame = self.error_frame(f"{name} timed out.", level="warning")
         elif not outcome.ok:
             state.rollback()
             lines.append(("error", outcome.traceback or outcome.error))
-            frame = self.error_frame(f"Something went wrong in {route.handler}: {outcome.error}")
+            frame = self.error_frame(f"Something went wrong in {name}: {outcome.error}")
         else:
-            frame = await self._commit(route, outcome, lines)
+            frame = await self._commit(name, target, context, lines)
         if lines:
             asyncio.get_running_loop().create_task(self.log_sink(lines))
         return frame
 
-    async def _commit(self, route: Route, outcome: HandlerOutcome, lines: list[tuple[str, str]]) -> str:
+    def app_context(self) -> AppContext:
+        return AppContext(
+            tenant_id=self.key.tenant_id,
+            app_id=self.key.app_id,
+            release_id=int(self.release_key),
+            package=self.app.package,
+            user_id=self.info.user_id,
+            session_id=self.info.session_id,
+        )
+
+    async def _commit(
+        self, name: str, target: str | None, context: AppContext, lines: list[tuple[str, str]]
+    ) -> str:
         state = self.state
         mutated = state.mutated_keys()
         values = state.values()
@@ -136,15 +166,24 @@ class AppSession:
                 raise codecs.NotSerialisable(f"the state grew past {STATE_MAX_BYTES} bytes")
         except (codecs.NotSerialisable, TypeError) as error:
             state.rollback()
-            lines.append(("error", f"{route.handler}: state not kept: {error}"))
-            return self.error_frame(f"{route.handler} left state that cannot be kept: {error}")
+            lines.append(("error", f"{name}: state not kept: {error}"))
+            return self.error_frame(f"{name} left state that cannot be kept: {error}")
+        if context.deferred:  # jobs and team notifications the code asked for: all or nothing
+            try:
+                results = await sync_to_async(run_deferred, thread_sensitive=False)(context.deferred)
+            except Exception as error:
+                state.rollback()
+                logger.exception("session %s: %s: deferred work failed", self.info.session_id, name)
+                lines.append(("error", f"{name}: {type(error).__name__}: {error}; its changes were undone"))
+                return self.error_frame(f"{name} could not be completed: {error}")
+            self.jobs.watch_submitted(results)
         state.commit()
         commands = state.take_commands()
         deleted = {key for key in mutated if key not in values}
         await snapshot_save(self.key, release=self.release_key, encoded=encoded, deleted=deleted)
         component_ids = self.page.components_reading(mutated - deleted)
-        if route.target in component_ids and self.page.component_kind(route.target) in INPUT_KINDS:
-            component_ids.remove(route.target)  # never overwrite the input the user is typing in
+        if target in component_ids and self.page.component_kind(target) in INPUT_KINDS:
+            component_ids.remove(target)  # never overwrite the input the user is typing in
         return self.page.render_components(component_ids, values) + render_commands(commands)
 
     def full_frame(self) -> str:

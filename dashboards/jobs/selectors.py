@@ -1,0 +1,36 @@
+"""Reads of jobs, always scoped to one tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from dashboards.jobs.models import Job
+from dashboards.tenancy.models import Tenant
+
+
+def job_list(
+    *, tenant: Tenant | int, app_slug: str = "", status: str = "", username: str = "", limit: int = 200
+) -> QuerySet[Job]:
+    jobs = Job.objects.for_tenant(tenant).select_related("app", "user", "tenant")
+    if app_slug:
+        jobs = jobs.filter(app__slug=app_slug)
+    if status:
+        jobs = jobs.filter(status=status)
+    if username:
+        jobs = jobs.filter(user__username=username)
+    return jobs.order_by("-created_at", "-id")[:limit]
+
+
+def job_get(*, tenant: Tenant | int, job_id: Any) -> Job | None:
+    try:
+        job_id = int(job_id)
+    except (TypeError, ValueError):
+        return None
+    return Job.objects.for_tenant(tenant).select_related("app", "user", "tenant").filter(pk=job_id).first()
+
+
+def jobs_of_tab(*, tenant_id: int, app_id: int, session_id: str) -> QuerySet[Job]:
+    """A tab's jobs (the session id is per tab, and unguessable)."""
+    return Job.objects.for_tenant(tenant_id).filter(app_id=app_id, session_id=session_id)

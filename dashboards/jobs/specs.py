@@ -1,0 +1,80 @@
+"""What a long callback asks for, checked where it is asked (in the handler), free of Django.
+
+App code imports the SDK while its release is validated in a bare process, so nothing here may
+import models.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from dashboards.jobs.limits import JOB_ARGUMENTS_MAX_BYTES, MAX_RETRIES, MIN_PERIOD_MS
+
+
+class JobRefused(ValueError):
+    """A job that cannot be submitted; the message is for the app's author."""
+
+
+class JobProgress(int):
+    """What a status function gets while its job runs: an int, as in Taipy, plus the progress.
+
+    The int counts the periods elapsed (0 before the first one); ``fraction`` (0 to 1, or None)
+    and ``message`` are the job's latest ``progress()`` report.
+    """
+
+    fraction: float | None
+    message: str
+    job_id: int
+
+    def __new__(
+        cls, count: int, fraction: float | None = None, message: str = "", job_id: int = 0
+    ) -> JobProgress:
+        value = super().__new__(cls, count)
+        value.fraction, value.message, value.job_id = fraction, message, job_id
+        return value
+
+    def __repr__(self) -> str:
+        return f"JobProgress(count={int(self)}, fraction={self.fraction!r}, message={self.message!r})"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    function: str  # module:name in the release
+    arguments: list[Any]
+    status_function: str = ""
+    status_arguments: tuple[Any, ...] = ()
+    period_ms: int = 0
+    timeout_seconds: int | None = None
+    max_retries: int = 0
+
+
+def encode_arguments(arguments: Any, *, what: str = "user_function_args") -> list[Any]:
+    """Arguments as a JSON list, or JobRefused saying why (they cross processes as JSON)."""
+    if arguments is None:
+        return []
+    if not isinstance(arguments, list | tuple):
+        raise JobRefused(f"{what} must be a list or tuple, not {type(arguments).__name__}")
+    try:
+        text = json.dumps(list(arguments), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise JobRefused(f"{what} must be JSON-serialisable: {error}") from None
+    if len(text) > JOB_ARGUMENTS_MAX_BYTES:
+        raise JobRefused(f"{what} are {len(text)} bytes of JSON; the limit is {JOB_ARGUMENTS_MAX_BYTES}")
+    return json.loads(text)
+
+
+def check_period(period: Any) -> int:
+    if isinstance(period, bool) or not isinstance(period, int | float) or period < 0:
+        raise JobRefused("period is a number of milliseconds (0: no periodic calls)")
+    period = int(period)
+    if 0 < period < MIN_PERIOD_MS:
+        raise JobRefused(f"period must be 0 or at least {MIN_PERIOD_MS} ms")
+    return period
+
+
+def check_retries(retries: Any) -> int:
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
+        raise JobRefused(f"retries must be a whole number from 0 to {MAX_RETRIES}")
+    return retries

@@ -1,0 +1,151 @@
+"""A tab's long-running callbacks: watching its jobs and running their status function.
+
+A job runs on an RQ worker; its tab hears of it through its channel-layer group (progress, end)
+and through its own timer (``period``). Every status-function run goes through the tab's ordered
+event queue, so it never races a handler for the state. When the tab is gone the result stays on
+the job; a tab that comes back (reload, reconnect) runs the status function then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import sync_to_async
+
+from dashboards.jobs.models import Job, JobStatus
+from dashboards.jobs.selectors import jobs_of_tab
+from dashboards.jobs.services import job_mark_status_delivered
+from dashboards.jobs.specs import JobProgress
+from dashboards.runtime.snapshots import SnapshotKey
+
+if TYPE_CHECKING:
+    from dashboards.runtime.session import AppSession
+
+logger = logging.getLogger(__name__)
+Post = Callable[[Callable[[], Awaitable[str]]], None]
+
+
+@dataclass
+class JobWatch:
+    job_id: int
+    status_function: str
+    status_arguments: list[Any]
+    period_ms: int
+    count: int = 0
+    fraction: float | None = None
+    message: str = ""
+    ticker: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+def status_call_arguments(function: Any, state: Any, status: Any, result: Any, extra: list[Any]) -> list[Any]:
+    """(state, status, *extra), or (state, status, result, *extra) when the function takes one more."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return [state, status, *extra]
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_any = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+    if takes_any or len(positional) >= 3 + len(extra):
+        return [state, status, result, *extra]
+    return [state, status, *extra]
+
+
+class TabJobs:
+    """The jobs of one tab that have a status function to run."""
+
+    def __init__(self, session: AppSession) -> None:
+        self.session = session
+        self.watches: dict[int, JobWatch] = {}
+        self.post: Post | None = None  # the consumer's ordered queue; None: no socket (tests)
+
+    # --- registering ---
+    def watch_submitted(self, results: list[Any]) -> None:
+        for value in results:
+            if isinstance(value, Job) and value.status_function:
+                self._watch(value)
+
+    def _watch(self, job: Job) -> None:
+        if job.pk in self.watches:
+            return
+        watch = JobWatch(job.pk, job.status_function, list(job.status_arguments), job.period_ms)
+        self.watches[job.pk] = watch
+        if watch.period_ms and self.post is not None:
+            watch.ticker = asyncio.get_running_loop().create_task(self._tick(watch))
+
+    async def resume(self) -> None:
+        """A tab that (re)connects: watch its running jobs, deliver the ends it missed."""
+        jobs = await sync_to_async(_undelivered_jobs, thread_sensitive=False)(self.session.key)
+        for job in jobs:
+            self._watch(job)
+            if not job.is_active and self.post is not None:
+                self.post(lambda job_id=job.pk: self.ended(job_id))
+
+    def close(self) -> None:
+        for watch in self.watches.values():
+            if watch.ticker is not None:
+                watch.ticker.cancel()
+
+    # --- what arrives ---
+    async def _tick(self, watch: JobWatch) -> None:
+        while True:
+            await asyncio.sleep(watch.period_ms / 1000)
+            if self.post is None or self.watches.get(watch.job_id) is not watch:
+                return
+            watch.count += 1
+            self.post(lambda: self._run_running(watch))
+
+    async def progress(self, job_id: int, fraction: float | None, message: str) -> str:
+        watch = self.watches.get(job_id)
+        if watch is None:
+            return ""
+        watch.fraction, watch.message = fraction, message
+        return await self._run_running(watch)
+
+    async def _run_running(self, watch: JobWatch) -> str:
+        if self.watches.get(watch.job_id) is not watch:
+            return ""  # ended meanwhile
+        status = JobProgress(watch.count, watch.fraction, watch.message, watch.job_id)
+        return await self._run_status(watch.status_function, watch.status_arguments, status, None)
+
+    async def ended(self, job_id: int) -> str:
+        job = await sync_to_async(_tab_job, thread_sensitive=False)(self.session.key, job_id)
+        watch = self.watches.pop(job_id, None)
+        if watch is not None and watch.ticker is not None:
+            watch.ticker.cancel()
+        if job is None or job.is_active or job.status_delivered or not job.status_function:
+            return ""
+        await sync_to_async(job_mark_status_delivered, thread_sensitive=False)(job_id=job_id)
+        succeeded = job.status == JobStatus.FINISHED
+        return await self._run_status(job.status_function, list(job.status_arguments), succeeded, job.result)
+
+    async def _run_status(self, reference: str, extra: list[Any], status: Any, result: Any) -> str:
+        session = self.session
+        try:
+            function = session.app.function(reference)
+        except KeyError:
+            logger.info("session %s: status function %s is gone", session.info.session_id, reference)
+            return ""
+        arguments = status_call_arguments(function, session.state, status, result, extra)
+        return await session.run_code(
+            function.__name__,
+            None,
+            lambda: session.executor.run_function(session.app, reference, arguments, session.timeout),
+        )
+
+
+def _undelivered_jobs(key: SnapshotKey) -> list[Job]:
+    jobs = jobs_of_tab(tenant_id=key.tenant_id, app_id=key.app_id, session_id=key.session_id)
+    return list(jobs.filter(status_delivered=False).exclude(status_function="").order_by("created_at"))
+
+
+def _tab_job(key: SnapshotKey, job_id: int) -> Job | None:
+    return (
+        jobs_of_tab(tenant_id=key.tenant_id, app_id=key.app_id, session_id=key.session_id)
+        .filter(pk=job_id)
+        .first()
+    )
