@@ -53,12 +53,14 @@ def test_every_signed_in_page_has_the_badge_the_toasts_and_the_live_socket(as_us
     assert 'ws-connect="/ws/live/?tenant=acme&amp;topics="' in html
     notification_send_to_team(team=analysts, level="info", message="Hello")
     for path in ("/t/acme/", "/t/", "/inbox/", "/t/acme/apps/counter/"):
-        html = client.get(path).text
+        response = client.get(path)
+        assert response.status_code == 200, path
+        html = response.text
         assert badge(html).group(1) == "1", path
         for position in ("top-right", "top-left", "bottom-right", "bottom-left"):
             assert html.count(f'id="dashboards-toasts-{position}"') == 1, path
         assert "js/toasts.js" in html, path
-    app_page = client.get("/t/acme/apps/counter/").text
+    app_page = client.get("/t/acme/apps/counter/").text  # a 200, checked above
     assert "/ws/live/" not in app_page and "js/live.js" not in app_page  # the app tab has its own socket
     assert app_page.count("ws.min.js") == 1
 
