@@ -54,6 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
         worker_redis_url(os.environ["REDIS_URL"], _worker_index(config))
     ).items():
         setattr(settings, name, value)
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        # A file, not memory: job tests run a real RQ worker process, which must see the same data.
+        database.setdefault("TEST", {})["NAME"] = str(
+            Path(tempfile.mkdtemp(prefix="dash-db-")) / "test.sqlite3"
+        )
     # Hashing demo passwords at full strength costs seconds per test run and proves nothing here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -28,9 +28,15 @@ def test_every_tenant_model_uses_the_scoping_queryset() -> None:
 def test_the_scoping_path_filters_every_model(world) -> None:
     from dashboards.hosting.models import App
     from dashboards.hosting.services import app_log_append
+    from dashboards.jobs.services import job_submit
+    from dashboards.notifications.services import notification_send_to_users
 
-    for app in App.objects.all():  # every tenant gets a log line, so the log is checked too
+    for app in App.objects.all():  # every tenant gets a log line, a job and a notification too
         app_log_append(app_id=app.pk, tenant_id=app.tenant_id, release_id=None, lines=[("info", "hello")])
+        job_submit(tenant_id=app.tenant_id, app_id=app.pk, release_id=app.active_release_id, user_id=None,
+                   session_id="", function="main:anything", arguments=[])  # fmt: skip
+        member = app.tenant.memberships.first().user
+        notification_send_to_users(tenant=app.tenant, users=[member], level="info", message="hi")
     for model in tenant_scoped_models():
         rows = model._default_manager.for_tenant(world.acme)
         assert rows.exists(), f"the demo world has no {model.__name__} rows to check"

@@ -1,0 +1,89 @@
+"""A test app whose functions run as jobs: they count, fail, sleep, retry and return too much."""
+
+import time
+from pathlib import Path
+
+from dashboards.sdk import invoke_long_callback, notify, notify_team, progress
+
+initial_state = {"status": "", "result": None, "ticks": 0, "fraction": 0.0, "message": ""}
+page = """
+{% text status id="status" %}
+{% progress fraction id="bar" %}
+{% text message id="message" %}
+{% text result id="result" %}
+"""
+
+
+def crunch(n, pause=0.0):
+    total = 0
+    for step in range(n):
+        total += step
+        if pause:
+            time.sleep(pause)
+        progress((step + 1) / n, f"step {step + 1} of {n}")
+    print("crunched", n)
+    return {"total": total}
+
+
+def explode(message):
+    raise ValueError(message)
+
+
+def sleepy(seconds):
+    time.sleep(seconds)
+    return "woke"
+
+
+def flaky(marker):
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("failed once")
+        raise RuntimeError("the first attempt fails")
+    return "second time lucky"
+
+
+def huge():
+    return "x" * 300_000
+
+
+def tell_team(team):
+    notify_team(team, "info", "a message from a job")
+    return "told"
+
+
+FUNCTIONS = {"crunch": crunch, "explode": explode, "sleepy": sleepy, "flaky": flaky, "huge": huge,
+             "tell_team": tell_team}  # fmt: skip
+
+
+def on_status(state, status, result):
+    if isinstance(status, bool):
+        state.status = "done" if status else "failed"
+        state.result = result
+        notify(state, "success" if status else "error", f"job {state.status}")
+    else:
+        state.ticks = int(status)
+        state.fraction = status.fraction or 0.0
+        state.message = status.message
+        state.status = "running"
+
+
+def start(state, payload):
+    invoke_long_callback(
+        state,
+        FUNCTIONS[payload["fn"]],
+        payload.get("args", []),
+        on_status,
+        period=payload.get("period", 0),
+        timeout=payload.get("timeout"),
+        retries=payload.get("retries", 0),
+    )
+    state.status = "submitted"
+
+
+def start_bad_arguments(state):
+    invoke_long_callback(state, crunch, [object()])
+
+
+def start_then_fail(state):
+    invoke_long_callback(state, crunch, [1])
+    raise RuntimeError("the handler fails after asking for a job")
