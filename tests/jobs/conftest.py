@@ -33,7 +33,8 @@ def database_url() -> str:
     if config["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{config['NAME']}"
     password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
-    return f"postgres://{config['USER']}{password}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{config['NAME']}"
+    host, port = config["HOST"] or "127.0.0.1", config["PORT"] or 5432
+    return f"postgres://{config['USER']}{password}@{host}:{port}/{config['NAME']}"
 
 
 class RunningWorker:
