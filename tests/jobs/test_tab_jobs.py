@@ -1,0 +1,99 @@
+"""A tab's long callbacks end to end: its socket, a real worker, the status function in the tab."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from asgiref.sync import sync_to_async
+
+from dashboards.jobs.models import Job, JobStatus
+from tests.runtime.conftest import click, open_socket
+
+
+async def frames_until(tab, text: str, timeout: float = 20.0) -> list[str]:
+    frames: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            frame = await tab.socket.receive_from(timeout=max(0.1, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            break
+        frames.append(frame)
+        if text in frame:
+            return frames
+    raise AssertionError(f"{text!r} never arrived; got {frames}")
+
+
+async def job_count() -> int:
+    return await sync_to_async(Job.objects.count)()
+
+
+async def test_progress_and_the_result_reach_the_status_function(jobs_lab, job_worker, live_world) -> None:
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    frame = await click(tab, "start", payload={"fn": "crunch", "args": [5, 0.1]})
+    assert "submitted" in frame
+    frames = await frames_until(tab, "done")
+    assert any("step 3 of 5" in f for f in frames)  # JobProgress.message, through the status function
+    assert any('value="60"' in f for f in frames)  # the progress bar bound to state.fraction
+    assert "total" in frames[-1] and "10" in frames[-1]  # the result, written into state
+    assert "job done" in frames[-1]  # the status function's toast
+    await tab.socket.disconnect()
+
+
+async def test_a_failed_job_calls_the_status_function_with_false(jobs_lab, job_worker, live_world) -> None:
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "explode", "args": ["nope"]})
+    frames = await frames_until(tab, "job failed")
+    assert "failed" in frames[-1]
+    await tab.socket.disconnect()
+
+
+async def test_period_ticks_count_while_the_job_runs(jobs_lab, job_worker, live_world) -> None:
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "sleepy", "args": [1.5], "period": 200})
+    frames = await frames_until(tab, "done")
+    running = [f for f in frames if "running" in f]
+    assert len(running) >= 3, frames
+    await tab.socket.disconnect()
+
+
+async def test_a_tab_that_comes_back_gets_the_result_it_missed(jobs_lab, job_worker, live_world) -> None:
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "sleepy", "args": [0.5]})
+    await tab.socket.disconnect()
+
+    def finished() -> bool:
+        return Job.objects.filter(status=JobStatus.FINISHED).exists()
+
+    for _ in range(200):
+        if await sync_to_async(finished)():
+            break
+        await asyncio.sleep(0.05)
+    again = await open_socket(live_world.adam, app="jobs-lab", session_id=tab.session_id, fresh=False)
+    frames = await frames_until(again, "job done")
+    assert "woke" in "".join(frames)
+    await again.socket.disconnect()
+
+
+async def test_arguments_that_are_not_json_are_refused_in_the_handler(jobs_lab, live_world) -> None:
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    frame = await click(tab, "start_bad_arguments")
+    assert "JSON-serialisable" in frame and "toast-error" in frame
+    assert await job_count() == 0
+    await tab.socket.disconnect()
+
+
+async def test_a_handler_that_fails_starts_no_job(jobs_lab, live_world) -> None:
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    frame = await click(tab, "start_then_fail")
+    assert "toast-error" in frame
+    assert await job_count() == 0
+    await tab.socket.disconnect()
+
+
+async def test_job_functions_are_not_reachable_from_the_browser(jobs_lab, live_world) -> None:
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    frame = await click(tab, "crunch", payload=5)
+    assert "Unknown handler" in frame
+    await tab.socket.disconnect()
