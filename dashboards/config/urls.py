@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("inbox/", include("dashboards.notifications.urls")),
+    path("t/<slug:tenant_slug>/jobs/", include("dashboards.jobs.urls")),
     path("", include("dashboards.tenancy.urls")),
 ]

@@ -11,9 +11,18 @@ from dashboards.tenancy.models import Tenant
 
 
 def job_list(
-    *, tenant: Tenant | int, app_slug: str = "", status: str = "", username: str = "", limit: int = 200
+    *,
+    tenant: Tenant | int,
+    app_ids: list[int] | None = None,
+    app_slug: str = "",
+    status: str = "",
+    username: str = "",
+    limit: int = 200,
 ) -> QuerySet[Job]:
+    """The newest jobs of the tenant, narrowed by the filters; ``app_ids``: the apps one may see."""
     jobs = Job.objects.for_tenant(tenant).select_related("app", "user", "tenant")
+    if app_ids is not None:
+        jobs = jobs.filter(app_id__in=app_ids)
     if app_slug:
         jobs = jobs.filter(app__slug=app_slug)
     if status:

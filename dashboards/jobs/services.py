@@ -75,7 +75,7 @@ def job_submit(
             max_retries=int(max_retries),
         )  # fmt: skip
         _admit_waiting(tenant_id)
-        transaction.on_commit(lambda: _publish_change(job.tenant_id, job.pk))
+        _publish_change(job.tenant_id, job.pk, created=True)
     job.refresh_from_db(fields=["rq_id"])
     return job
 
@@ -232,8 +232,9 @@ def jobs_reconcile() -> int:
 
 
 # --- announcements (after commit; at most once) ---
-def _publish_change(tenant_id: int, job_id: int) -> None:
-    publish(tenant_id=tenant_id, topic=JOBS_TOPIC, data={"job_id": job_id})
+def _publish_change(tenant_id: int, job_id: int, *, created: bool = False) -> None:
+    """The Jobs pages re-read the job (``publish`` sends after the transaction commits)."""
+    publish(tenant_id=tenant_id, topic=JOBS_TOPIC, data={"job_id": job_id, "created": created})
 
 
 def _announce_end(job: Job) -> None:

@@ -17,7 +17,7 @@ async def frames_until(tab, text: str, timeout: float = 20.0) -> list[str]:
     while time.monotonic() < deadline:
         try:
             frame = await tab.socket.receive_from(timeout=max(0.1, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break
         frames.append(frame)
         if text in frame:

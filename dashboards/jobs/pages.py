@@ -1,0 +1,54 @@
+"""What the Jobs pages show, for views and for the live ``jobs`` topic alike (plain functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from dashboards.hosting.selectors import app_list_for_member, can_open_app
+from dashboards.jobs.models import Job, JobStatus
+from dashboards.jobs.selectors import job_get
+from dashboards.tenancy.roles import can_develop_apps
+from dashboards.tenancy.selectors import membership_role
+
+
+def may_see_job(*, job: Job, user: Any, role: str | None) -> bool:
+    """Members see the jobs of the apps they may open."""
+    return can_open_app(app=job.app, user=user, role=role)
+
+
+def may_control_job(*, job: Job, user: Any, role: str | None) -> bool:
+    """Who started it, and the tenant's developers and owners, may cancel or retry it."""
+    return role is not None and (job.user_id == user.pk or can_develop_apps(role))
+
+
+def visible_app_ids(*, tenant: Any, user: Any, role: str) -> list[int]:
+    return [app.pk for app in app_list_for_member(tenant=tenant, user=user, role=role)]
+
+
+def row_context(*, job: Job, user: Any, role: str | None) -> dict[str, Any]:
+    return {"job": job, "can_control": may_control_job(job=job, user=user, role=role),
+            "statuses": JobStatus}  # fmt: skip
+
+
+def render_jobs_topic(*, user: Any, tenant: Any, data: dict[str, Any]) -> str:
+    """The live ``jobs`` topic: a job's row (and its outcome) swapped into the pages showing it.
+
+    A progress report carries its figures, so only the progress cell is rendered from it; any
+    other change is re-read from the database, the truth.
+    """
+    job = job_get(tenant=tenant, job_id=data.get("job_id"))
+    if job is None:
+        return ""
+    role = membership_role(user=user, tenant=tenant)
+    if not may_see_job(job=job, user=user, role=role):
+        return ""
+    if "progress" in data:
+        job.progress, job.message = data.get("progress"), str(data.get("message") or "")
+        return render_to_string("jobs/_job_progress.html", {"job": job, "oob": True})
+    context = row_context(job=job, user=user, role=role) | {"oob": "new" if data.get("created") else True}
+    html = render_to_string("jobs/_job_row.html", context)
+    if not job.is_active:
+        html += render_to_string("jobs/_job_outcome.html", {"job": job, "oob": True})
+    return html

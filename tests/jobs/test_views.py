@@ -1,0 +1,100 @@
+"""The Jobs pages: scoping, who may cancel and retry, and the live topic's fragments."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from dashboards.jobs import services
+from dashboards.jobs.models import Job, JobStatus
+from dashboards.jobs.pages import render_jobs_topic
+
+
+@pytest.fixture
+def counter_job(world) -> Job:
+    from dashboards.hosting.models import App
+
+    app = App.objects.get(tenant=world.acme, slug="counter")
+    return services.job_submit(tenant_id=app.tenant_id, app_id=app.pk, release_id=app.active_release_id,
+                               user_id=world.avery.pk, session_id="", function="main:crunch", arguments=[3])  # fmt: skip
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_jobs_page_lists_the_tenants_jobs(world, counter_job) -> None:
+    response = client_for(world.adam).get("/t/acme/jobs/")
+    assert response.status_code == 200
+    assert f'id="job-{counter_job.pk}"' in response.text
+    assert "crunch" in response.text
+
+
+def test_filters_narrow_the_list(world, counter_job) -> None:
+    assert f'id="job-{counter_job.pk}"' not in client_for(world.adam).get("/t/acme/jobs/?status=failed").text
+    assert f'id="job-{counter_job.pk}"' in client_for(world.adam).get("/t/acme/jobs/?user=avery").text
+
+
+def test_another_tenants_job_answers_404(world, counter_job) -> None:
+    greta = client_for(world.greta)
+    assert greta.get(f"/t/acme/jobs/{counter_job.pk}/").status_code == 404
+    assert greta.get(f"/t/globex/jobs/{counter_job.pk}/").status_code == 404
+    assert f"job-{counter_job.pk}" not in greta.get("/t/globex/jobs/").text
+
+
+def test_the_job_page_shows_the_outcome(world, counter_job) -> None:
+    Job.objects.filter(pk=counter_job.pk).update(status=JobStatus.FINISHED, result={"total": 3})
+    response = client_for(world.avery).get(f"/t/acme/jobs/{counter_job.pk}/")
+    assert response.status_code == 200
+    assert "Result" in response.text and "total" in response.text
+
+
+def test_who_started_a_job_and_developers_may_cancel_it(world, counter_job) -> None:
+    alice_is_owner = client_for(world.alice)
+    response = client_for(world.adam).post(f"/t/acme/jobs/{counter_job.pk}/cancel/")
+    assert response.status_code == 302
+    counter_job.refresh_from_db()
+    assert counter_job.status == JobStatus.CANCELED
+    assert alice_is_owner.get("/t/acme/jobs/").status_code == 200
+
+
+def test_a_viewer_may_not_cancel_someone_elses_job(world) -> None:
+    from dashboards.hosting.models import App
+
+    app = App.objects.get(tenant=world.acme, slug="counter")
+    job = services.job_submit(tenant_id=app.tenant_id, app_id=app.pk, release_id=app.active_release_id,
+                              user_id=world.adam.pk, session_id="", function="main:crunch", arguments=[])  # fmt: skip
+    assert client_for(world.avery).post(f"/t/acme/jobs/{job.pk}/cancel/").status_code == 404
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+
+
+def test_retry_submits_the_same_call_again(world, counter_job) -> None:
+    Job.objects.filter(pk=counter_job.pk).update(status=JobStatus.FAILED, error="boom")
+    response = client_for(world.avery).post(f"/t/acme/jobs/{counter_job.pk}/retry/")
+    assert response.status_code == 302
+    again = Job.objects.exclude(pk=counter_job.pk).get(function="main:crunch")
+    assert again.arguments == [3] and again.status == JobStatus.QUEUED
+
+
+def test_the_live_topic_renders_a_progress_cell_from_the_report(world, counter_job) -> None:
+    html = render_jobs_topic(user=world.avery, tenant=world.acme,
+                             data={"job_id": counter_job.pk, "progress": 0.5, "message": "half <b>way</b>"})  # fmt: skip
+    assert f'id="job-{counter_job.pk}-progress"' in html and 'hx-swap-oob="true"' in html
+    assert 'value="50"' in html and "half &lt;b&gt;way&lt;/b&gt;" in html
+    assert "<tr" not in html
+
+
+def test_the_live_topic_prepends_a_new_job_and_replaces_a_changed_one(world, counter_job) -> None:
+    created = render_jobs_topic(
+        user=world.avery, tenant=world.acme, data={"job_id": counter_job.pk, "created": True}
+    )
+    assert 'hx-swap-oob="afterbegin:#jobs-rows"' in created
+    changed = render_jobs_topic(user=world.avery, tenant=world.acme, data={"job_id": counter_job.pk})
+    assert f'<tr id="job-{counter_job.pk}"' in changed and 'hx-swap-oob="true"' in changed
+
+
+def test_the_live_topic_renders_nothing_for_another_tenant(world, counter_job) -> None:
+    assert render_jobs_topic(user=world.greta, tenant=world.globex, data={"job_id": counter_job.pk}) == ""
