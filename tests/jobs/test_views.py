@@ -15,8 +15,15 @@ def counter_job(world) -> Job:
     from dashboards.hosting.models import App
 
     app = App.objects.get(tenant=world.acme, slug="counter")
-    return services.job_submit(tenant_id=app.tenant_id, app_id=app.pk, release_id=app.active_release_id,
-                               user_id=world.avery.pk, session_id="", function="main:crunch", arguments=[3])  # fmt: skip
+    return services.job_submit(
+        tenant_id=app.tenant_id,
+        app_id=app.pk,
+        release_id=app.active_release_id,
+        user_id=world.avery.pk,
+        session_id="",
+        function="main:crunch",
+        arguments=[3],
+    )
 
 
 def client_for(user) -> Client:
@@ -64,8 +71,15 @@ def test_a_viewer_may_not_cancel_someone_elses_job(world) -> None:
     from dashboards.hosting.models import App
 
     app = App.objects.get(tenant=world.acme, slug="counter")
-    job = services.job_submit(tenant_id=app.tenant_id, app_id=app.pk, release_id=app.active_release_id,
-                              user_id=world.adam.pk, session_id="", function="main:crunch", arguments=[])  # fmt: skip
+    job = services.job_submit(
+        tenant_id=app.tenant_id,
+        app_id=app.pk,
+        release_id=app.active_release_id,
+        user_id=world.adam.pk,
+        session_id="",
+        function="main:crunch",
+        arguments=[],
+    )
     assert client_for(world.avery).post(f"/t/acme/jobs/{job.pk}/cancel/").status_code == 404
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED
@@ -80,8 +94,11 @@ def test_retry_submits_the_same_call_again(world, counter_job) -> None:
 
 
 def test_the_live_topic_renders_a_progress_cell_from_the_report(world, counter_job) -> None:
-    html = render_jobs_topic(user=world.avery, tenant=world.acme,
-                             data={"job_id": counter_job.pk, "progress": 0.5, "message": "half <b>way</b>"})  # fmt: skip
+    html = render_jobs_topic(
+        user=world.avery,
+        tenant=world.acme,
+        data={"job_id": counter_job.pk, "progress": 0.5, "message": "half <b>way</b>"},
+    )
     assert f'id="job-{counter_job.pk}-progress"' in html and 'hx-swap-oob="true"' in html
     assert 'value="50"' in html and "half &lt;b&gt;way&lt;/b&gt;" in html
     assert "<tr" not in html
