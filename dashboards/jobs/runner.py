@@ -93,7 +93,7 @@ def _run(job: Job) -> dict[str, Any]:
         current_app_context.reset(context_token)
         reporter.close()
     log_lines += outcome.output
-    error = ""
+    result, error = None, ""
     if isinstance(outcome.exception, JobTimeoutException):
         error = f"timed out after {job.timeout_seconds} s"
     elif not outcome.ok:
@@ -101,15 +101,16 @@ def _run(job: Job) -> dict[str, Any]:
         log_lines.append(("error", f"job {job.function_name} #{job.pk} failed:\n{outcome.traceback}"))
     else:
         result, error = _bounded_result(outcome.value)
-    if error:
-        _record_failure(job, error, log_lines)
-        status = "failed"
-    else:
-        services.job_finish(job_id=job.pk, result=result)
-        status = "finished"
-    if log_lines:
+    if error and job.attempt <= job.max_retries:
+        log_lines.append(("warning", f"job {job.function_name} #{job.pk}: {error}; it will be retried"))
+    if log_lines:  # before the end is announced: whoever reads the log then finds these lines
         app_log_append(app_id=job.app_id, tenant_id=job.tenant_id, release_id=job.release_id, lines=log_lines)
-    return {"status": status}
+    if not error:
+        services.job_finish(job_id=job.pk, result=result)
+        return {"status": "finished"}
+    if services.job_retry_later(job_id=job.pk, error=error) is None:
+        services.job_fail(job_id=job.pk, error=error)
+    return {"status": "failed"}
 
 
 def _bounded_result(value: Any) -> tuple[Any, str]:
@@ -123,11 +124,3 @@ def _bounded_result(value: Any) -> tuple[Any, str]:
             f"its result is too large ({len(text)} bytes of JSON; the limit is {JOB_RESULT_MAX_BYTES})",
         )
     return json.loads(text), ""
-
-
-def _record_failure(job: Job, error: str, log_lines: list[tuple[str, str]]) -> None:
-    delay = services.job_retry_later(job_id=job.pk, error=error)
-    if delay is not None:
-        log_lines.append(("warning", f"job {job.function_name} #{job.pk}: {error}; retrying in {delay:g} s"))
-        return
-    services.job_fail(job_id=job.pk, error=error)

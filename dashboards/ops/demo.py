@@ -25,6 +25,7 @@ class DemoTenant:
     team: str
     team_members: tuple[str, ...]
     apps: tuple[tuple[str, str, str], ...]  # (slug, name, description)
+    team_apps: tuple[str, ...] = ()  # apps whose jobs the team hears about
 
 
 DEMO_ADMIN = "admin"
@@ -38,7 +39,13 @@ DEMO_TENANTS = (
         apps=(
             ("counter", "Counter and greeting", "Click a button, type your name: the smallest live app."),
             ("sales", "Sales explorer", "Click a bar of the chart to filter the table; download it as CSV."),
+            (
+                "reports",
+                "Quarterly report",
+                "A long job on a worker: live progress, the team told when it ends.",
+            ),
         ),
+        team_apps=("reports",),
     ),
     DemoTenant(
         slug="globex",
@@ -74,16 +81,17 @@ def seed_demo() -> None:
             if membership is None:
                 membership = tenancy.membership_add(tenant=tenant, user=user, role=role, actor=tenancy.SYSTEM)
             memberships[username] = membership
-        if not Team.objects.for_tenant(tenant).filter(name=spec.team).exists():
-            tenancy.team_create(
-                tenant=tenant,
-                name=spec.team,
-                members=[memberships[name] for name in spec.team_members],
-                actor=tenancy.SYSTEM,
-            )
+        team = Team.objects.for_tenant(tenant).filter(name=spec.team).first() or tenancy.team_create(
+            tenant=tenant,
+            name=spec.team,
+            members=[memberships[name] for name in spec.team_members],
+            actor=tenancy.SYSTEM,
+        )
         for slug, name, description in spec.apps:
             app = app_create_or_update(tenant=tenant, slug=slug, name=name, description=description)
             _seed_release(app, memberships)
+            if slug in spec.team_apps and not app.teams.filter(pk=team.pk).exists():
+                app.teams.add(team)
 
 
 def _seed_release(app, memberships) -> None:  # type: ignore[no-untyped-def]
