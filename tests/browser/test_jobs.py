@@ -1,0 +1,60 @@
+"""Long jobs as people see them: progress and the result in the tab, team toasts, the live Jobs page."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_notifications import open_app_page, open_live_page, people  # noqa: F401 - fixture
+
+REPORT = "/t/acme/apps/reports/"
+
+
+def build(page: Page, steps: int) -> None:
+    page.get_by_label("Steps").fill(str(steps))
+    page.wait_for_timeout(400)  # the number input sends its change after a short delay
+    page.get_by_role("button", name="Build the report").click()
+
+
+def test_progress_and_the_result_reach_the_tab(people) -> None:
+    page = open_app_page(people("avery"), REPORT)
+    build(page, 5)
+    expect(page.locator("#message")).to_contain_text("Step 1 of 5")
+    expect(page.locator("#message")).to_have_text("Step 5 of 5", timeout=15_000)
+    expect(page.locator("#status")).to_have_text("Report built.", timeout=15_000)
+    expect(page.locator("#rows .dc-metric-value")).to_have_text("5000")
+    expect(page.locator("#bar progress")).to_have_attribute("value", "100")
+    expect(page.get_by_role("status").filter(has_text="Report built.")).to_be_visible()
+
+
+def test_the_team_hears_when_the_job_ends_and_other_tenants_do_not(people) -> None:
+    avery_app = open_app_page(people("avery"), REPORT)  # Analysts, starts the job
+    alice_home = open_live_page(people("alice"), "/t/acme/")  # Analysts, elsewhere on the platform
+    greta_home = open_live_page(people("greta"), "/t/globex/")  # another tenant
+    build(avery_app, 3)
+    for page in (alice_home, avery_app):
+        toast = page.locator(".toast").filter(has_text="Quarterly report: build_report finished")
+        expect(toast).to_be_visible(timeout=15_000)
+        expect(toast.get_by_role("link", name="Open")).to_have_attribute("href", re.compile(r"^/t/acme/jobs/\d+/$"))
+    greta_home.wait_for_timeout(500)
+    expect(greta_home.locator(".toast")).to_have_count(0)
+    alice_home.locator(".toast").filter(has_text="build_report finished").get_by_role("link", name="Open").click()
+    expect(alice_home.get_by_role("heading", name="Result")).to_be_visible()
+    expect(alice_home.locator(".job-result")).to_have_text("3000")
+
+
+def test_the_jobs_page_moves_live_and_stops_a_running_job(people) -> None:
+    jobs_page = open_live_page(people("adam"), "/t/acme/jobs/")  # a developer of Acme
+    avery_app = open_app_page(people("avery"), REPORT)
+    build(avery_app, 40)  # 8 seconds
+    row = jobs_page.locator("tr.job-row").filter(has_text="build_report").first
+    expect(row.get_by_test_id("job-status")).to_have_text("Running", timeout=10_000)
+    expect(row.locator("progress")).to_be_visible()
+    expect(row.locator(".job-message")).to_contain_text("Step")
+    row.get_by_role("button", name="Stop").click()
+    stopped = jobs_page.locator("tr.job-row").filter(has_text="build_report").first
+    expect(stopped.get_by_test_id("job-status")).to_have_text("Stopped")
+    expect(avery_app.locator("#status")).to_have_text(
+        "The report failed: see the Jobs page.", timeout=10_000
+    )  # the tab's status function ran with False
