@@ -79,3 +79,35 @@ def sign_in(page: Page, username: str, password: str | None = None) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password or DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def people(browser: Browser, platform: RunningPlatform) -> Iterator[dict[str, BrowserContext]]:
+    """One browser (its own cookies) per person."""
+    contexts: dict[str, BrowserContext] = {}
+
+    def open_for(name: str) -> BrowserContext:
+        if name not in contexts:
+            contexts[name] = browser.new_context(base_url=platform.url)
+            contexts[name].set_default_timeout(10_000)
+            sign_in(contexts[name].new_page(), name)
+        return contexts[name]
+
+    yield open_for  # type: ignore[misc]
+    for context in contexts.values():
+        context.close()
+
+
+def open_live_page(context: BrowserContext, path: str) -> Page:
+    page = context.new_page()
+    page.goto(path)
+    page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
+    return page
+
+
+def open_app_page(context: BrowserContext, path: str) -> Page:
+    page = context.new_page()
+    page.goto(path)
+    page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
+    page.wait_for_timeout(300)  # the socket opens
+    return page

@@ -2,45 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from playwright.sync_api import Browser, Page, expect
 
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_app_page, open_live_page, sign_in
 from tests.support import RunningPlatform
-
-
-@pytest.fixture
-def people(browser: Browser, platform: RunningPlatform) -> Iterator[dict[str, BrowserContext]]:
-    """One browser (its own cookies) per person."""
-    contexts: dict[str, BrowserContext] = {}
-
-    def open_for(name: str) -> BrowserContext:
-        if name not in contexts:
-            contexts[name] = browser.new_context(base_url=platform.url)
-            contexts[name].set_default_timeout(10_000)
-            sign_in(contexts[name].new_page(), name)
-        return contexts[name]
-
-    yield open_for  # type: ignore[misc]
-    for context in contexts.values():
-        context.close()
-
-
-def open_live_page(context: BrowserContext, path: str) -> Page:
-    page = context.new_page()
-    page.goto(path)
-    page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
-    return page
-
-
-def open_app_page(context: BrowserContext, path: str) -> Page:
-    page = context.new_page()
-    page.goto(path)
-    page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
-    page.wait_for_timeout(300)  # the socket opens
-    return page
 
 
 def notify(platform: RunningPlatform, message: str, *extra: str) -> None:
@@ -121,13 +86,13 @@ def test_mark_as_read_works_without_javascript(browser: Browser, platform) -> No
 def test_a_toast_with_duration_0_stays_until_dismissed(people, platform) -> None:
     page = open_live_page(people("avery"), "/t/acme/")
     notify(platform, "Stays here", "--level", "error", "--duration", "0", "--position", "bottom-left")
-    notify(platform, "Goes away", "--level", "info", "--duration", "800", "--position", "bottom-left")
+    notify(platform, "Goes away", "--level", "info", "--duration", "3000", "--position", "bottom-left")
     sticky = page.get_by_role("alert").filter(has_text="Stays here")
     brief = page.get_by_role("status").filter(has_text="Goes away")
     expect(sticky).to_be_visible()
     expect(brief).to_be_visible()
     expect(page.locator("#dashboards-toasts-bottom-left .toast")).to_have_count(2)  # stacked
-    expect(brief).to_have_count(0, timeout=5_000)
+    expect(brief).to_have_count(0, timeout=10_000)
     page.wait_for_timeout(1_000)
     expect(sticky).to_be_visible()
     sticky.get_by_role("button", name="Dismiss").click()
