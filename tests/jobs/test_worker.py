@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -100,3 +102,24 @@ def test_a_job_whose_worker_is_killed_fails_within_30_seconds(jobs_lab, start_wo
     assert job.status == JobStatus.FAILED
     assert job.error == "worker died"
     assert time.monotonic() - killed_at < 30
+
+
+def test_a_tenants_quota_keeps_it_from_starving_another(jobs_lab, start_worker, live_world, settings) -> None:
+    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
+
+    settings.JOBS_PER_TENANT = 1
+    start_worker(JOBS_PER_TENANT="1")
+    globex_app = app_create_or_update(tenant=live_world.globex, slug="jobs-lab", name="Jobs lab")
+    release_activate(release=release_create(app=globex_app, files=jobs_lab.active_release.files, author=None))
+    globex_app.refresh_from_db()
+    acme_jobs = [submit(jobs_lab, live_world.adam, "sleepy", [1]) for _ in range(3)]
+    assert [bool(job.rq_id) for job in acme_jobs] == [True, False, False]  # one slot: the rest wait
+    globex_job = submit(globex_app, live_world.gabe, "crunch", [2])
+    wait_for(lambda: ended(globex_job), timeout=30)
+    for job in acme_jobs[1:]:
+        job.refresh_from_db()
+    assert globex_job.ended_at < (acme_jobs[1].started_at or globex_job.ended_at + timedelta(days=1))
+    for job in acme_jobs:
+        wait_for(lambda job=job: ended(job), timeout=30)
+    starts = sorted((job.started_at, job.ended_at) for job in acme_jobs)
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(starts))  # one at a time

@@ -1,0 +1,87 @@
+"""Job services without a worker: admission under the quota, single ends, reconciling, notifying."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rq.job import Job as RQJob
+
+from dashboards.jobs import queues, services
+from dashboards.jobs.models import Job, JobStatus
+from dashboards.jobs.specs import JobRefused, encode_arguments
+from dashboards.notifications.models import Notification
+
+
+def submit(app, user=None, **options) -> Job:
+    return services.job_submit(
+        tenant_id=app.tenant_id, app_id=app.pk, release_id=app.active_release_id,
+        user_id=user.pk if user else None, session_id="", function="main:crunch", arguments=[1], **options,
+    )  # fmt: skip
+
+
+def test_arguments_must_be_json(world) -> None:
+    assert encode_arguments((1, "two", [3.0], {"four": None})) == [1, "two", [3.0], {"four": None}]
+    for bad in ([object()], [float("nan")], "not a list", ["x" * 70_000]):
+        with pytest.raises(JobRefused):
+            encode_arguments(bad)
+
+
+def test_a_tenant_gets_at_most_its_quota_of_jobs_in_the_queue(jobs_lab, settings, redis_client) -> None:
+    settings.JOBS_PER_TENANT = 2
+    jobs = [submit(jobs_lab) for _ in range(3)]
+    assert [bool(job.rq_id) for job in jobs] == [True, True, False]  # the third waits in the database
+    assert queues.get_queue().count == 2
+    Job.objects.filter(pk=jobs[0].pk).update(status=JobStatus.STARTED)
+    assert services.job_finish(job_id=jobs[0].pk, result=None)
+    jobs[2].refresh_from_db()
+    assert jobs[2].rq_id and RQJob.exists(jobs[2].rq_id, connection=redis_client)
+
+
+def test_a_job_ends_once_however_many_try(jobs_lab, redis_client) -> None:
+    job = submit(jobs_lab)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.STARTED)
+    assert services.job_fail(job_id=job.pk, error="worker died")
+    assert not services.job_finish(job_id=job.pk, result=42)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.result is None
+
+
+def test_the_reconciler_fails_jobs_whose_liveness_expired(jobs_lab, redis_client) -> None:
+    alive, dead = submit(jobs_lab), submit(jobs_lab)
+    Job.objects.filter(pk__in=[alive.pk, dead.pk]).update(status=JobStatus.STARTED)
+    queues.mark_alive(redis_client, alive.pk)
+    assert services.jobs_reconcile() == 1
+    assert Job.objects.get(pk=dead.pk).error == "worker died"
+    assert Job.objects.get(pk=alive.pk).status == JobStatus.STARTED
+
+
+def test_the_reconciler_enqueues_again_what_redis_lost(jobs_lab, redis_client) -> None:
+    job = submit(jobs_lab)
+    redis_client.flushdb()  # Redis restarted without its data
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    assert services.jobs_reconcile() == 1
+    assert RQJob.exists(job.rq_id, connection=redis_client)
+
+
+def test_the_apps_team_hears_of_the_end(jobs_lab, live_world, redis_client) -> None:
+    from dashboards.tenancy.models import Team
+
+    jobs_lab.teams.add(Team.objects.get(tenant=live_world.acme, name="Analysts"))
+    job = submit(jobs_lab, live_world.adam)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.STARTED)
+    services.job_fail(job_id=job.pk, error="ValueError: no data")
+    rows = Notification.objects.filter(subject_type="job", subject_id=job.pk)
+    assert sorted(rows.values_list("user__username", flat=True)) == ["alice", "avery"]
+    assert all(
+        r.level == "error" and "no data" in r.message and r.link == f"/t/acme/jobs/{job.pk}/" for r in rows
+    )
+
+
+def test_an_app_without_teams_tells_who_started_the_job(jobs_lab, live_world, redis_client) -> None:
+    job = submit(jobs_lab, live_world.adam)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.STARTED)
+    services.job_finish(job_id=job.pk, result=1)
+    rows = Notification.objects.filter(subject_id=job.pk)
+    assert list(rows.values_list("user__username", "level")) == [("adam", "success")]
