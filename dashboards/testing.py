@@ -9,16 +9,23 @@
         assert app.rendered("count")  # the component's HTML after the change
 
 It loads the app the way the platform does (same handler discovery, argument injection, state
-tracking and rollback), so what passes here behaves the same when deployed.
+tracking and rollback), so what passes here behaves the same when deployed. Long callbacks run
+in place, right after the handler that asked for them: their progress reports and their status
+function calls happen in order, and ``app.jobs`` tells what ran; ``notify_team`` messages are
+recorded in ``app.team_notifications``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dashboards.jobs.specs import JobProgress, JobSpec, status_call_arguments
+from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.dispatch import route_event
 from dashboards.runtime.loader import LoadedApp, load_app, unload
 from dashboards.runtime.page import Page, compile_page
@@ -42,6 +49,8 @@ class AppTestClient:
         self.state = SessionState(initial_values(self.app, self.session))
         self.commands: list[dict[str, Any]] = []
         self.last_mutated: set[str] = set()
+        self.jobs: list[dict[str, Any]] = []
+        self.team_notifications: list[dict[str, Any]] = []
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> AppTestClient:
@@ -68,6 +77,7 @@ class AppTestClient:
         """Run one message through the dispatcher and its handler; return the mutated keys.
 
         A handler that raises is rolled back, as on the platform, and the exception is re-raised.
+        The long callbacks it asked for then run to their end.
         """
         route = route_event(message, self.app)
         available = {"state": self.state, "payload": route.payload, "session": self.session,
@@ -75,17 +85,62 @@ class AppTestClient:
                      "event": route.event, "target": route.target}  # fmt: skip
         arguments = self.app.signatures[route.handler].arguments(available)
         function = self.app.handlers[route.handler]
+        asked: list[JobSpec] = []
+        self._run(lambda: function(**arguments), jobs=asked.append)
+        for spec in asked:
+            self._run_job(spec)
+        return self.last_mutated
+
+    def _run(self, call: Callable[[], Any], *, jobs: Callable[[JobSpec], None] | None = None) -> None:
+        """Run app code against the state, as the platform does: commit, or roll back and raise."""
+        context = AppContext(tenant_id=0, app_id=0, release_id=0, package=self.app.package,
+                             session_id=self.session.session_id, job_sink=jobs or self._no_jobs,
+                             team_sink=self.team_notifications.append)  # fmt: skip
+        token = current_app_context.set(context)
         try:
-            if self.app.signatures[route.handler].is_async:
-                asyncio.run(function(**arguments))
-            else:
-                function(**arguments)
+            value = call()
+            if asyncio.iscoroutine(value):
+                asyncio.run(value)
         except BaseException:
             self.state.rollback()
             raise
+        finally:
+            current_app_context.reset(token)
         self.last_mutated = self.state.commit()
         self.commands += self.state.take_commands()
-        return self.last_mutated
+
+    @staticmethod
+    def _no_jobs(spec: JobSpec) -> None:
+        raise RuntimeError("invoke_long_callback is called from a handler, not from a status function")
+
+    def _run_job(self, spec: JobSpec) -> None:
+        record: dict[str, Any] = {"function": spec.function, "arguments": spec.arguments, "progress": []}
+        self.jobs.append(record)
+        status_function = self.app.function(spec.status_function) if spec.status_function else None
+
+        def report(fraction: float | None, message: str) -> None:
+            record["progress"].append((fraction, message))
+            if status_function is not None:
+                status = JobProgress(0, fraction, message)
+                self._call_status(status_function, spec, status, None)
+
+        context = AppContext(tenant_id=0, app_id=0, release_id=0, package=self.app.package, job_id=0,
+                             progress_sink=report, team_sink=self.team_notifications.append)  # fmt: skip
+        token = current_app_context.set(context)
+        try:
+            result = json.loads(json.dumps(self.app.function(spec.function)(*spec.arguments)))
+            record.update(status="finished", result=result)
+        except Exception as error:  # a job's failure is its status, not the test's
+            record.update(status="failed", error=f"{type(error).__name__}: {error}")
+        finally:
+            current_app_context.reset(token)
+        if status_function is not None:
+            succeeded = record["status"] == "finished"
+            self._call_status(status_function, spec, succeeded, record.get("result"))
+
+    def _call_status(self, function: Callable[..., Any], spec: JobSpec, status: Any, result: Any) -> None:
+        arguments = status_call_arguments(function, self.state, status, result, list(spec.status_arguments))
+        self._run(lambda: function(*arguments))
 
     # --- looking at the result ---
     @property

@@ -6,6 +6,7 @@ import models.
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -78,3 +79,16 @@ def check_retries(retries: Any) -> int:
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
         raise JobRefused(f"retries must be a whole number from 0 to {MAX_RETRIES}")
     return retries
+
+
+def status_call_arguments(function: Any, state: Any, status: Any, result: Any, extra: list[Any]) -> list[Any]:
+    """(state, status, *extra), or (state, status, result, *extra) when the function takes one more."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return [state, status, *extra]
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_any = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+    if takes_any or len(positional) >= 3 + len(extra):
+        return [state, status, result, *extra]
+    return [state, status, *extra]

@@ -32,6 +32,8 @@ class AppContext:
     # Where invoke_long_callback's jobs go: by default, submitted once the handler succeeded;
     # the app authors' test client runs them in place instead.
     job_sink: Callable[[Any], None] | None = None
+    # Where notify_team's messages go instead of the database (the test client records them).
+    team_sink: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def in_job(self) -> bool:

@@ -9,7 +9,6 @@ the job; a tab that comes back (reload, reconnect) runs the status function then
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from asgiref.sync import sync_to_async
 from dashboards.jobs.models import Job, JobStatus
 from dashboards.jobs.selectors import jobs_of_tab
 from dashboards.jobs.services import job_mark_status_delivered
-from dashboards.jobs.specs import JobProgress
+from dashboards.jobs.specs import JobProgress, status_call_arguments
 from dashboards.runtime.snapshots import SnapshotKey
 
 if TYPE_CHECKING:
@@ -40,19 +39,6 @@ class JobWatch:
     fraction: float | None = None
     message: str = ""
     ticker: asyncio.Task[None] | None = field(default=None, repr=False)
-
-
-def status_call_arguments(function: Any, state: Any, status: Any, result: Any, extra: list[Any]) -> list[Any]:
-    """(state, status, *extra), or (state, status, result, *extra) when the function takes one more."""
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return [state, status, *extra]
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    takes_any = any(p.kind is p.VAR_POSITIONAL for p in parameters)
-    if takes_any or len(positional) >= 3 + len(extra):
-        return [state, status, result, *extra]
-    return [state, status, *extra]
 
 
 class TabJobs:
