@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from dashboards.live.subscriptions import Subscription, still_member, subscription_for
 from dashboards.live.topics import render_topic
 from dashboards.runtime import shutdown
+from dashboards.runtime.db import db_call
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             or event.get("topic") not in subscription.topics
         ):
             return
-        html = await database_sync_to_async(render_topic, thread_sensitive=False)(
+        html = await db_call(render_topic)(
             topic=event["topic"],
             user=self.scope["user"],
             tenant=subscription.tenant,

@@ -14,12 +14,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import sync_to_async
-
 from dashboards.jobs.models import Job, JobStatus
 from dashboards.jobs.selectors import jobs_of_tab
 from dashboards.jobs.services import job_mark_status_delivered
 from dashboards.jobs.specs import JobProgress, status_call_arguments
+from dashboards.runtime.db import db_call
 from dashboards.runtime.snapshots import SnapshotKey
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ class TabJobs:
 
     async def resume(self) -> None:
         """A tab that (re)connects: watch its running jobs, deliver the ends it missed."""
-        jobs = await sync_to_async(_undelivered_jobs, thread_sensitive=False)(self.session.key)
+        jobs = await db_call(_undelivered_jobs)(self.session.key)
         for job in jobs:
             self._watch(job)
             if not job.is_active and self.post is not None:
@@ -99,13 +98,13 @@ class TabJobs:
         return await self._run_status(watch.status_function, watch.status_arguments, status, None)
 
     async def ended(self, job_id: int) -> str:
-        job = await sync_to_async(_tab_job, thread_sensitive=False)(self.session.key, job_id)
+        job = await db_call(_tab_job)(self.session.key, job_id)
         watch = self.watches.pop(job_id, None)
         if watch is not None and watch.ticker is not None:
             watch.ticker.cancel()
         if job is None or job.is_active or job.status_delivered or not job.status_function:
             return ""
-        await sync_to_async(job_mark_status_delivered, thread_sensitive=False)(job_id=job_id)
+        await db_call(job_mark_status_delivered)(job_id=job_id)
         succeeded = job.status == JobStatus.FINISHED
         return await self._run_status(job.status_function, list(job.status_arguments), succeeded, job.result)
 

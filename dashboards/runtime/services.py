@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 
 from dashboards.hosting.models import App, AppRelease
 from dashboards.hosting.services import app_log_append
+from dashboards.runtime.db import db_call
 from dashboards.runtime.executor import AppLoadError, get_executor
 from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, SNAPSHOT_UNCONNECTED_SECONDS
 from dashboards.runtime.loader import LoadedApp
@@ -104,7 +105,7 @@ async def session_resume(
     release = runtime.release
 
     async def log_sink(lines: list[tuple[str, str]]) -> None:
-        await sync_to_async(app_log_append, thread_sensitive=False)(
+        await db_call(app_log_append)(
             app_id=app.pk, tenant_id=app.tenant_id, release_id=release.pk, lines=lines
         )
 

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.template import Context
 
 from dashboards.runtime import codecs
 from dashboards.runtime.context import AppContext, current_app_context, run_deferred
+from dashboards.runtime.db import db_call
 from dashboards.runtime.dispatch import DispatchError, Route, route_event
 from dashboards.runtime.executor import Executor, HandlerOutcome
 from dashboards.runtime.frames import render_commands, toast_command
@@ -170,7 +170,7 @@ class AppSession:
             return self.error_frame(f"{name} left state that cannot be kept: {error}")
         if context.deferred:  # jobs and team notifications the code asked for: all or nothing
             try:
-                results = await sync_to_async(run_deferred, thread_sensitive=False)(context.deferred)
+                results = await db_call(run_deferred)(context.deferred)
             except Exception as error:
                 state.rollback()
                 logger.exception("session %s: %s: deferred work failed", self.info.session_id, name)
