@@ -205,8 +205,16 @@ def _parse_database_url(url: str) -> dict[str, Any]:
         if not config.get("NAME") or config["NAME"] == ":memory:":
             raise ConfigurationError("DATABASE_URL", "SQLite needs a file path: sqlite:////abs/path.sqlite3")
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-        # Several processes (Daphne, workers) share the file: wait for locks rather than fail.
-        config.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+        # Several processes (Daphne, workers) share the file: wait for locks rather than fail, and
+        # use the write-ahead log, so readers never wait for a writer and a commit needs no fsync
+        # (a power cut may lose the last commits, never corrupt the file).
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            }
+        )
     elif not config.get("NAME"):
         raise ConfigurationError("DATABASE_URL", "names no database (postgres://user@host:5432/NAME)")
     return config

@@ -18,7 +18,9 @@ from typing import Any
 from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 
 from dashboards.jobs.limits import MESSAGE_CHARS, PROGRESS_DB_INTERVAL, PROGRESS_MIN_INTERVAL
-from dashboards.jobs.services import job_progress_save
+from dashboards.jobs.services import JOBS_TOPIC, job_progress_save
+from dashboards.live.topics import MESSAGE_TYPE as LIVE_MESSAGE
+from dashboards.live.topics import topic_group
 from dashboards.runtime.groups import tab_group
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,10 @@ class ProgressReporter:
             self._saved_at = now
             job_progress_save(job_id=self.target.job_id, fraction=fraction, message=message)
 
+    def announce_change(self) -> None:
+        """Tell the Jobs pages the row changed (the start), without making the job wait."""
+        self._loop.call_soon_threadsafe(self._spawn, self._send_change())
+
     def close(self, timeout: float = 2.0) -> None:
         """Send what is pending, then stop the loop; the job's end is announced after this."""
         future = asyncio.run_coroutine_threadsafe(self._drain(), self._loop)
@@ -85,7 +91,10 @@ class ProgressReporter:
         fraction, message = self._latest
         self._latest = None
         self._sent_at = time.monotonic()
-        task = self._loop.create_task(self._send(fraction, message))
+        self._spawn(self._send(fraction, message))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = self._loop.create_task(coroutine)
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
 
@@ -102,13 +111,20 @@ class ProgressReporter:
                         "message": message,
                     },
                 )
-            data = {"job_id": target.job_id, "progress": fraction, "message": message}
-            await self._layer.group_send(
-                f"dashboards.live.{target.tenant_id}.jobs",
-                {"type": "live.changed", "topic": "jobs", "data": data},
-            )
+            await self._live({"job_id": target.job_id, "progress": fraction, "message": message})
         except Exception as error:
             logger.info("job %s: progress not delivered (%s)", target.job_id, error)
+
+    async def _send_change(self) -> None:
+        try:
+            await self._live({"job_id": self.target.job_id, "created": False})
+        except Exception as error:
+            logger.info("job %s: start not announced (%s)", self.target.job_id, error)
+
+    async def _live(self, data: dict[str, Any]) -> None:
+        """What ``dashboards.live.topics.publish`` sends, from this loop (it is for sync code)."""
+        group = topic_group(tenant_id=self.target.tenant_id, topic=JOBS_TOPIC)
+        await self._layer.group_send(group, {"type": LIVE_MESSAGE, "topic": JOBS_TOPIC, "data": data})
 
     async def _drain(self) -> None:
         if self._flush_pending or self._latest is not None:

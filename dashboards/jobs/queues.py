@@ -39,14 +39,16 @@ def new_rq_id() -> str:
     return f"dj-{uuid.uuid4().hex}"
 
 
-def enqueue(*, job_id: int, rq_id: str, timeout_seconds: int, delay_seconds: float = 0.0) -> None:
+def enqueue(
+    *, job_id: int, release_id: int, rq_id: str, timeout_seconds: int, delay_seconds: float = 0.0
+) -> None:
     queue = get_queue()
     options = {"job_id": rq_id, "job_timeout": timeout_seconds, "result_ttl": RESULT_TTL_SECONDS,
                "failure_ttl": RESULT_TTL_SECONDS, "description": f"dashboards job {job_id}"}  # fmt: skip
     if delay_seconds > 0:
-        queue.enqueue_in(timedelta(seconds=delay_seconds), TASK, job_id, **options)
+        queue.enqueue_in(timedelta(seconds=delay_seconds), TASK, job_id, release_id, **options)
     else:
-        queue.enqueue(TASK, job_id, **options)
+        queue.enqueue(TASK, job_id, release_id, **options)
 
 
 def rq_job_exists(rq_id: str) -> bool:

@@ -60,16 +60,17 @@ def run_job_in_this_process(job_id: int) -> dict[str, Any]:
     try:
         if not services.job_start(job_id=job_id, rq_id=rq_id):
             return {"skipped": "canceled or taken"}
-        return _run(job)
+        reporter = ProgressReporter(
+            JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id=job.session_id)
+        )
+        reporter.announce_change()
+        return _run(job, reporter)
     finally:
         alive.stop()
 
 
-def _run(job: Job) -> dict[str, Any]:
+def _run(job: Job, reporter: ProgressReporter) -> dict[str, Any]:
     log_lines: list[tuple[str, str]] = []
-    reporter = ProgressReporter(
-        JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id=job.session_id)
-    )
     try:
         app = get_executor().load(str(job.release_id), job.release.files)
     except AppLoadError as error:

@@ -99,20 +99,23 @@ def _admit_waiting(tenant_id: int) -> None:
 
 def _enqueue_admitted(job: Job) -> None:
     try:
-        queues.enqueue(job_id=job.pk, rq_id=job.rq_id, timeout_seconds=job.timeout_seconds)
+        queues.enqueue(
+            job_id=job.pk, release_id=job.release_id, rq_id=job.rq_id, timeout_seconds=job.timeout_seconds
+        )
     except Exception as error:  # Redis unreachable: the row is kept, the reconciler enqueues it later
         logger.warning("job %s: not enqueued yet (%s: %s)", job.pk, type(error).__name__, error)
 
 
 def job_start(*, job_id: int, rq_id: str) -> bool:
-    """The worker takes the job; False when it was cancelled (or taken) meanwhile: run nothing."""
-    started = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, rq_id=rq_id).update(
-        status=JobStatus.STARTED, started_at=timezone.now(), message=""
+    """The worker takes the job; False when it was cancelled (or taken) meanwhile: run nothing.
+
+    The Jobs pages hear of the start from the work horse's progress reporter, without waiting.
+    """
+    return bool(
+        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, rq_id=rq_id).update(
+            status=JobStatus.STARTED, started_at=timezone.now(), message=""
+        )
     )
-    if started:
-        job = Job.objects.only("tenant_id").get(pk=job_id)
-        _publish_change(job.tenant_id, job_id)
-    return bool(started)
 
 
 def job_progress_save(*, job_id: int, fraction: float | None, message: str) -> None:
@@ -162,7 +165,10 @@ def job_retry_later(*, job_id: int, error: str) -> float | None:
     )  # fmt: skip
     if not updated:
         return None
-    queues.enqueue(job_id=job_id, rq_id=rq_id, timeout_seconds=job.timeout_seconds, delay_seconds=delay)
+    queues.enqueue(
+        job_id=job_id, release_id=job.release_id, rq_id=rq_id, timeout_seconds=job.timeout_seconds,
+        delay_seconds=delay,
+    )  # fmt: skip
     _publish_change(job.tenant_id, job_id)
     return delay
 
@@ -226,7 +232,9 @@ def jobs_reconcile() -> int:
     for job in admitted[:1000]:
         if not queues.rq_job_exists(job.rq_id):
             logger.warning("job %s: missing from RQ (Redis lost it?); enqueued again", job.pk)
-            queues.enqueue(job_id=job.pk, rq_id=job.rq_id, timeout_seconds=job.timeout_seconds)
+            queues.enqueue(
+                job_id=job.pk, release_id=job.release_id, rq_id=job.rq_id, timeout_seconds=job.timeout_seconds
+            )
             changed += 1
     return changed
 
