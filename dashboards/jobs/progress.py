@@ -62,15 +62,25 @@ class ProgressReporter:
         """Tell the Jobs pages the row changed (the start), without making the job wait."""
         self._loop.call_soon_threadsafe(self._spawn, self._send_change())
 
+    def flush(self, timeout: float = 2.0) -> None:
+        """Send the pending report now: the job's end must not overtake its last progress."""
+        self._wait(self._drain(), timeout)
+
+    def announce_end(self, job: Any, timeout: float = 2.0) -> None:
+        """The end, to the tab and the Jobs pages, over this open connection (no new one)."""
+        self._wait(self._send_end(), timeout)
+
     def close(self, timeout: float = 2.0) -> None:
-        """Send what is pending, then stop the loop; the job's end is announced after this."""
-        future = asyncio.run_coroutine_threadsafe(self._drain(), self._loop)
-        try:
-            future.result(timeout)
-        except Exception as error:  # Redis unreachable: progress is a hint, the row is the truth
-            logger.info("job %s: pending progress dropped (%s)", self.target.job_id, error)
+        self._wait(self._drain(), timeout)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
+
+    def _wait(self, coroutine: Any, timeout: float) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            future.result(timeout)
+        except Exception as error:  # Redis unreachable: these are hints, the row is the truth
+            logger.info("job %s: an update was not delivered (%s)", self.target.job_id, error)
 
     # --- the loop's thread ---
     def _on_report(self, fraction: float | None, message: str) -> None:
@@ -120,6 +130,14 @@ class ProgressReporter:
             await self._live({"job_id": self.target.job_id, "created": False})
         except Exception as error:
             logger.info("job %s: start not announced (%s)", self.target.job_id, error)
+
+    async def _send_end(self) -> None:
+        target = self.target
+        if target.session_id:
+            await self._layer.group_send(
+                tab_group(target.app_id, target.session_id), {"type": "job.ended", "job_id": target.job_id}
+            )
+        await self._live({"job_id": target.job_id, "created": False})
 
     async def _live(self, data: dict[str, Any]) -> None:
         """What ``dashboards.live.topics.publish`` sends, from this loop (it is for sync code)."""

@@ -64,7 +64,10 @@ def run_job_in_this_process(job_id: int) -> dict[str, Any]:
             JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id=job.session_id)
         )
         reporter.announce_change()
-        return _run(job, reporter)
+        try:
+            return _run(job, reporter)
+        finally:
+            reporter.close()
     finally:
         alive.stop()
 
@@ -74,8 +77,8 @@ def _run(job: Job, reporter: ProgressReporter) -> dict[str, Any]:
     try:
         app = get_executor().load(str(job.release_id), job.release.files)
     except AppLoadError as error:
-        reporter.close()
-        services.job_fail(job_id=job.pk, error=f"the app's code failed to load: {error}")
+        services.job_fail(job_id=job.pk, error=f"the app's code failed to load: {error}",
+                          announcer=reporter.announce_end)  # fmt: skip
         return {"status": "failed"}
     context = AppContext(
         tenant_id=job.tenant_id,
@@ -92,7 +95,7 @@ def _run(job: Job, reporter: ProgressReporter) -> dict[str, Any]:
         outcome = get_executor().call(app, job.function, list(job.arguments))
     finally:
         current_app_context.reset(context_token)
-        reporter.close()
+        reporter.flush()
     log_lines += outcome.output
     result, error = None, ""
     if isinstance(outcome.exception, JobTimeoutException):
@@ -107,10 +110,10 @@ def _run(job: Job, reporter: ProgressReporter) -> dict[str, Any]:
     if log_lines:  # before the end is announced: whoever reads the log then finds these lines
         app_log_append(app_id=job.app_id, tenant_id=job.tenant_id, release_id=job.release_id, lines=log_lines)
     if not error:
-        services.job_finish(job_id=job.pk, result=result)
+        services.job_finish(job_id=job.pk, result=result, announcer=reporter.announce_end)
         return {"status": "finished"}
     if services.job_retry_later(job_id=job.pk, error=error) is None:
-        services.job_fail(job_id=job.pk, error=error)
+        services.job_fail(job_id=job.pk, error=error, announcer=reporter.announce_end)
     return {"status": "failed"}
 
 

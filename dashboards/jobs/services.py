@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -124,15 +125,25 @@ def job_progress_save(*, job_id: int, fraction: float | None, message: str) -> N
     )
 
 
-def job_finish(*, job_id: int, result: Any) -> bool:
-    return _end(job_id, JobStatus.FINISHED, from_statuses=[JobStatus.STARTED], result=result, progress=1.0)
+Announcer = Callable[[Job], None]
 
 
-def job_fail(*, job_id: int, error: str, from_statuses: list[str] | None = None) -> bool:
-    return _end(job_id, JobStatus.FAILED, from_statuses=from_statuses or [JobStatus.STARTED], error=error)
+def job_finish(*, job_id: int, result: Any, announcer: Announcer | None = None) -> bool:
+    return _end(job_id, JobStatus.FINISHED, from_statuses=[JobStatus.STARTED], announcer=announcer,
+                result=result, progress=1.0)  # fmt: skip
 
 
-def _end(job_id: int, status: str, *, from_statuses: list[str], **fields: Any) -> bool:
+def job_fail(
+    *, job_id: int, error: str, from_statuses: list[str] | None = None, announcer: Announcer | None = None
+) -> bool:
+    return _end(job_id, JobStatus.FAILED, from_statuses=from_statuses or [JobStatus.STARTED],
+                announcer=announcer, error=error)  # fmt: skip
+
+
+def _end(
+    job_id: int, status: str, *, from_statuses: list[str], announcer: Announcer | None = None, **fields: Any
+) -> bool:
+    """``announcer``: who tells the tab and the pages (the work horse, over its open connection)."""
     if "error" in fields:
         fields["error"] = str(fields["error"])[:ERROR_SUMMARY_CHARS]
     with transaction.atomic():
@@ -143,7 +154,7 @@ def _end(job_id: int, status: str, *, from_statuses: list[str], **fields: Any) -
             return False
         job = Job.objects.select_related("app", "tenant").get(pk=job_id)
         _admit_waiting(job.tenant_id)
-        transaction.on_commit(lambda: _announce_end(job))
+        transaction.on_commit(lambda: _announce_end(job, announcer))
     return True
 
 
@@ -210,8 +221,9 @@ def job_resubmit(*, job: Job, user_id: int | None) -> Job:
     )  # fmt: skip
 
 
-def job_mark_status_delivered(*, job_id: int) -> None:
-    Job.objects.filter(pk=job_id).update(status_delivered=True)
+def job_mark_status_delivered(*, job_id: int) -> bool:
+    """True for the one caller that marks it (the status function's end call runs at most once)."""
+    return bool(Job.objects.filter(pk=job_id, status_delivered=False).update(status_delivered=True))
 
 
 def jobs_reconcile() -> int:
@@ -245,10 +257,14 @@ def _publish_change(tenant_id: int, job_id: int, *, created: bool = False) -> No
     publish(tenant_id=tenant_id, topic=JOBS_TOPIC, data={"job_id": job_id, "created": created})
 
 
-def _announce_end(job: Job) -> None:
-    if job.session_id:
-        broadcast(tab_group(job.app_id, job.session_id), {"type": "job.ended", "job_id": job.pk})
-    _publish_change(job.tenant_id, job.pk)
+def _announce_end(job: Job, announcer: Announcer | None = None) -> None:
+    """The tab and the Jobs pages first (they wait for it), then the team."""
+    if announcer is not None:
+        announcer(job)
+    else:
+        if job.session_id:
+            broadcast(tab_group(job.app_id, job.session_id), {"type": "job.ended", "job_id": job.pk})
+        _publish_change(job.tenant_id, job.pk)
     try:
         _notify_end(job)
     except Exception:  # a notification must never undo the end of a job

@@ -98,13 +98,12 @@ class TabJobs:
         return await self._run_status(watch.status_function, watch.status_arguments, status, None)
 
     async def ended(self, job_id: int) -> str:
-        job = await db_call(_tab_job)(self.session.key, job_id)
+        job = await db_call(_take_ended_job)(self.session.key, job_id)
         watch = self.watches.pop(job_id, None)
         if watch is not None and watch.ticker is not None:
             watch.ticker.cancel()
-        if job is None or job.is_active or job.status_delivered or not job.status_function:
+        if job is None:
             return ""
-        await db_call(job_mark_status_delivered)(job_id=job_id)
         succeeded = job.status == JobStatus.FINISHED
         return await self._run_status(job.status_function, list(job.status_arguments), succeeded, job.result)
 
@@ -128,9 +127,10 @@ def _undelivered_jobs(key: SnapshotKey) -> list[Job]:
     return list(jobs.filter(status_delivered=False).exclude(status_function="").order_by("created_at"))
 
 
-def _tab_job(key: SnapshotKey, job_id: int) -> Job | None:
-    return (
-        jobs_of_tab(tenant_id=key.tenant_id, app_id=key.app_id, session_id=key.session_id)
-        .filter(pk=job_id)
-        .first()
-    )
+def _take_ended_job(key: SnapshotKey, job_id: int) -> Job | None:
+    """The tab's ended job whose status function is still to run, marked delivered: at most once."""
+    jobs = jobs_of_tab(tenant_id=key.tenant_id, app_id=key.app_id, session_id=key.session_id)
+    job = jobs.filter(pk=job_id, status_delivered=False).exclude(status_function="").first()
+    if job is None or job.is_active or not job_mark_status_delivered(job_id=job.pk):
+        return None
+    return job
