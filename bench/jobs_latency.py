@@ -37,6 +37,7 @@ RECORD = """(ids) => {
     }
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
+CLEAR = "(ids) => ids.forEach((id) => { document.getElementById(id).textContent = ''; })"
 CLICK = """(selector) => { window.__clickedAt = performance.timeOrigin + performance.now();
   document.querySelector(selector).click(); }"""
 
@@ -45,7 +46,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
 
     def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 2)
+        return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
 
     return {"p50": at(0.5), "p99": at(0.99), "min": round(ordered[0], 2), "n": len(ordered)}
 
@@ -61,8 +62,15 @@ def django_setup(platform: RunningPlatform) -> None:
 def submit(app: Any, function: str, arguments: list[Any]) -> Any:
     from dashboards.jobs.services import job_submit
 
-    return job_submit(tenant_id=app.tenant_id, app_id=app.pk, release_id=app.active_release_id,
-                      user_id=None, session_id="", function=f"main:{function}", arguments=arguments)  # fmt: skip
+    return job_submit(
+        tenant_id=app.tenant_id,
+        app_id=app.pk,
+        release_id=app.active_release_id,
+        user_id=None,
+        session_id="",
+        function=f"main:{function}",
+        arguments=arguments,
+    )
 
 
 def wait_finished(job: Any, timeout: float = 30.0) -> Any:
@@ -150,11 +158,12 @@ def steps_in_browser(page: Any, button: str, runs: int = 5) -> dict[str, Any]:
     """Click to the first step on screen, and to the result, over a few runs."""
     first, result = [], []
     for _ in range(runs):
-        page.evaluate("() => ['step', 'result'].forEach((id) => { document.getElementById(id).textContent = ''; })")
+        page.evaluate(CLEAR, ["step", "result"])
         page.evaluate(RECORD, ["step", "result"])
         page.evaluate(CLICK, button)
         page.wait_for_function(
-            "() => window.__seen.some(([, id, text]) => id === 'result' && text === 'finished')", timeout=30_000
+            "() => window.__seen.some(([, id, text]) => id === 'result' && text === 'finished')",
+            timeout=30_000,
         )
         clicked = page.evaluate("window.__clickedAt")
         seen = page.evaluate("window.__seen")
