@@ -102,12 +102,26 @@ class DemoWorld:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker) -> None:
-    """The demo world is seeded once per test database; each test's transaction is rolled back."""
+def django_db_setup(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The demo world is seeded once per test database; each test's transaction is rolled back.
+
+    At the end, PostgreSQL sessions still open on the test database (a job worker's, a pool
+    thread's) are ended, so that the database can be dropped.
+    """
+    from django.db import connection
+
     from dashboards.ops.demo import seed_demo
 
     with django_db_blocker.unblock():
         seed_demo()
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 def _world() -> DemoWorld:
