@@ -26,7 +26,6 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 HSTS_DEFAULT_SECONDS = 31_536_000
 # Jobs cross Redis as JSON, never pickle: with pickle, whoever can write to Redis runs code on workers.
 RQ_SERIALIZER = "rq.serializers.JSONSerializer"
-CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = 30
 DEFAULT_JOBS_PER_TENANT = 4  # running or queued in RQ at once; the rest wait (dashboards/jobs/limits.py)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -126,13 +125,7 @@ def redis_settings(url: str) -> dict[str, Any]:
         "CHANNEL_LAYERS": {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                # The socket read timeout must outlast channels-redis's 5 s blocking wait for
-                # messages: redis-py 8 defaults it to 5 s, and a reader timing out at that very
-                # moment lost its socket (1011 for its tab) about every 6 s.
-                "CONFIG": {
-                    "hosts": [{"address": url, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS}],
-                    "prefix": "dashboards",
-                },
+                "CONFIG": {"hosts": [url], "prefix": "dashboards"},
             }
         },
         "RQ_QUEUES": {
