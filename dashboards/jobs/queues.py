@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import django_rq
 import redis
-from django.conf import settings
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RQJob
@@ -85,7 +84,3 @@ def alive_job_ids(job_ids: list[int]) -> set[int]:
     for job_id in job_ids:
         pipe.exists(alive_key(job_id))
     return {job_id for job_id, alive in zip(job_ids, pipe.execute(), strict=True) if alive}
-
-
-def redis_url() -> str:
-    return str(settings.REDIS_URL)

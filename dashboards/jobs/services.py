@@ -75,14 +75,15 @@ def job_submit(
             status_arguments=status_arguments or [], period_ms=period_ms, timeout_seconds=timeout,
             max_retries=int(max_retries),
         )  # fmt: skip
-        _admit_waiting(tenant_id)
+        job.rq_id = _admit_waiting(tenant_id).get(job.pk, "")
         _publish_change(job.tenant_id, job.pk, created=True)
-    job.refresh_from_db(fields=["rq_id"])
     return job
 
 
-def _admit_waiting(tenant_id: int) -> None:
+def _admit_waiting(tenant_id: int) -> dict[int, str]:
     """Give free slots of the tenant's quota to its oldest waiting jobs (inside a transaction).
+
+    Returns the admitted jobs' RQ ids by job id.
 
     The tenant row is locked (PostgreSQL), so concurrent admissions count one after another.
     """
@@ -90,12 +91,13 @@ def _admit_waiting(tenant_id: int) -> None:
     tenant_jobs = Job.objects.filter(tenant_id=tenant_id, status__in=ACTIVE_STATUSES)
     free = settings.JOBS_PER_TENANT - tenant_jobs.exclude(rq_id="").count()
     if free <= 0:
-        return
+        return {}
     waiting = list(tenant_jobs.filter(status=JobStatus.QUEUED, rq_id="").order_by("created_at", "id")[:free])
     for job in waiting:
         job.rq_id = queues.new_rq_id()
         Job.objects.filter(pk=job.pk, rq_id="").update(rq_id=job.rq_id)
         transaction.on_commit(lambda job=job: _enqueue_admitted(job))
+    return {job.pk: job.rq_id for job in waiting}
 
 
 def _enqueue_admitted(job: Job) -> None:
