@@ -130,6 +130,8 @@ def redis_settings(url: str) -> dict[str, Any]:
         },
         "RQ_QUEUES": {
             "default": {"URL": url, "SERIALIZER": RQ_SERIALIZER, "DEFAULT_TIMEOUT": 600},
+            # Event processors and emitter subscribers: short tasks, served before jobs.
+            "events": {"URL": url, "SERIALIZER": RQ_SERIALIZER, "DEFAULT_TIMEOUT": 60},
         },
     }
 

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "dashboards.runtime",
     "dashboards.notifications",
     "dashboards.jobs",
+    "dashboards.events",
+    "dashboards.scenarios",
     "dashboards.ops",
 ]
 

@@ -22,12 +22,17 @@ from dashboards.jobs.limits import ALIVE_TTL_SECONDS
 
 logger = logging.getLogger(__name__)
 QUEUE_NAME = "default"
+EVENTS_QUEUE_NAME = "events"  # event processors and emitter subscribers: short, served before jobs
 TASK = "dashboards.jobs.tasks.run_job"
 RESULT_TTL_SECONDS = 600  # RQ's copy of the outcome; the database keeps ours
 
 
 def get_queue() -> Queue:
     return django_rq.get_queue(QUEUE_NAME)
+
+
+def get_events_queue() -> Queue:
+    return django_rq.get_queue(EVENTS_QUEUE_NAME)
 
 
 def connection() -> redis.Redis:

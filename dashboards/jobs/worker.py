@@ -20,7 +20,7 @@ from rq.serializers import JSONSerializer
 import dashboards.jobs.tasks  # noqa: F401 - what RQ runs
 from dashboards.hosting.models import AppRelease
 from dashboards.jobs.limits import RECONCILE_EVERY_SECONDS
-from dashboards.jobs.queues import get_queue
+from dashboards.jobs.queues import get_events_queue, get_queue
 from dashboards.jobs.services import jobs_reconcile
 from dashboards.runtime.executor import AppLoadError, get_executor
 
@@ -69,7 +69,7 @@ class JobWorker(Worker):
 def build_worker(*, name: str | None = None) -> JobWorker:
     queue = get_queue()
     return JobWorker(
-        [queue],
+        [get_events_queue(), queue],  # RQ serves its queues in this order: events first
         connection=queue.connection,
         serializer=JSONSerializer,
         name=name,
