@@ -171,7 +171,7 @@ def notify_team(team: str, level: str, message: str, link: str | None = None) ->
             raise ValueError(f"there is no team named {team!r} in this tenant")
         return notification_send_to_team(team=team_row, level=level, message=message, link=link)
 
-    if context.in_job:
+    if context.acts_now:
         send()
     else:
         context.deferred.append(send)

@@ -1,14 +1,34 @@
-"""Where a committed event goes: live pages and sessions over the channel layer, processors on RQ."""
+"""Where a committed event goes: pages and sessions over the channel layer, processors over RQ.
+
+Pages and sessions: one message to the tenant's events group, which holds one channel per
+process (its ``EventHub``), whatever the number of pages open there. ``on_event`` processors:
+one RQ task per release whose registered filters may match, enqueued by the one process that
+committed the event, run by exactly one worker: that is how a callback runs once per event for
+the whole platform, however many web processes and workers there are. Both are at most once
+(a hint); the database is the truth.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections.abc import Callable
+from typing import Any
 
-from dashboards.events.event import Event
+from dashboards.events.event import Event, EventFilter
 from dashboards.runtime.broadcast import broadcast
 
 logger = logging.getLogger(__name__)
 MESSAGE_TYPE = "events.occurred"
+PROCESS_TASK = "dashboards.events.processing.process_event"
+PROCESS_TASK_TIMEOUT_SECONDS = 60
+
+#: send(group, message): how this thread sends to the channel layer (a job's reporter sets its own).
+GroupSender = Callable[[str, dict[str, Any]], None]
+current_sender: contextvars.ContextVar[GroupSender | None] = contextvars.ContextVar(
+    "event_sender", default=None
+)
+_release_filters: dict[int, list[EventFilter]] = {}  # releases are immutable: cached for good
 
 
 def events_group(tenant_id: int) -> str:
@@ -16,5 +36,60 @@ def events_group(tenant_id: int) -> str:
     return f"dashboards.events.{int(tenant_id)}"
 
 
+def event_message(event: Event) -> dict[str, Any]:
+    return {"type": MESSAGE_TYPE, "event": event.as_message()}
+
+
 def deliver(event: Event) -> None:
-    broadcast(events_group(event.tenant_id), {"type": MESSAGE_TYPE, "event": event.as_message()})
+    send = current_sender.get() or broadcast
+    send(events_group(event.tenant_id), event_message(event))
+    try:
+        enqueue_processing(event)
+    except Exception as error:  # Redis down: the event is in the log; processors miss it (at most once)
+        logger.warning(
+            "event %s: on_event processors not reached (%s: %s)", event.id, type(error).__name__, error
+        )
+
+
+def enqueue_processing(event: Event) -> int:
+    """One task per active release of the tenant with an on_event filter that may match."""
+    from dashboards.events.processing import MAX_EVENT_DEPTH  # noqa: PLC0415
+
+    if int(event.metadata.get("depth", 0)) >= MAX_EVENT_DEPTH:
+        logger.warning("event %s: emitted %d callbacks deep; not processed again", event.id, MAX_EVENT_DEPTH)
+        return 0
+    release_ids = releases_to_process(event)
+    if not release_ids:
+        return 0
+    from dashboards.jobs.queues import get_events_queue  # noqa: PLC0415 - RQ only when needed
+
+    queue = get_events_queue()
+    message = event.as_message()
+    for release_id in release_ids:
+        queue.enqueue(
+            PROCESS_TASK,
+            message,
+            release_id,
+            job_timeout=PROCESS_TASK_TIMEOUT_SECONDS,
+            result_ttl=0,
+            failure_ttl=3600,
+            description=f"event {event.id} for release {release_id}",
+        )
+    return len(release_ids)
+
+
+def releases_to_process(event: Event) -> list[int]:
+    from dashboards.hosting.models import App, AppRelease  # noqa: PLC0415 - models load after apps
+
+    active = list(
+        App.objects.filter(tenant_id=event.tenant_id, active_release__isnull=False).values_list(
+            "active_release_id", flat=True
+        )
+    )
+    unknown = [release_id for release_id in active if release_id not in _release_filters]
+    if unknown:
+        for release_id, report in AppRelease.objects.filter(pk__in=unknown).values_list("pk", "report"):
+            _release_filters[release_id] = [
+                EventFilter.from_coarse(values) for values in (report or {}).get("on_event", [])
+            ]
+    return [rid for rid in active if any(f.matches(event) for f in _release_filters.get(rid, []))]

@@ -137,16 +137,18 @@ class EventFilter:
         )
 
     def matches(self, event: Event) -> bool:
-        """Cheap fields first; a predicate that raises counts as no match (its caller logs it)."""
+        """The fields, then the predicate (app code: its caller runs this where app code may run)."""
+        return self.matches_fields(event) and (self.predicate is None or bool(self.predicate(event)))
+
+    def matches_fields(self, event: Event) -> bool:
+        """Without the predicate: safe to test anywhere, even on a server's event loop."""
         if self.entity_type is not None and event.entity_type != self.entity_type:
             return False
         if self.operation is not None and event.operation != self.operation:
             return False
         if self.entity_id is not None and event.entity_id != self.entity_id:
             return False
-        if self.attribute_name is not None and event.attribute_name != self.attribute_name:
-            return False
-        return self.predicate is None or bool(self.predicate(event))
+        return self.attribute_name is None or event.attribute_name == self.attribute_name
 
     def coarse(self) -> dict[str, str | None]:
         """The JSON-able part (no predicate): what a process that has not loaded the app can test."""
@@ -155,4 +157,6 @@ class EventFilter:
 
     @classmethod
     def from_coarse(cls, values: dict[str, Any]) -> EventFilter:
-        return cls.build(**{k: values.get(k) for k in ("entity_type", "operation", "entity_id", "attribute_name")})
+        return cls.build(
+            **{k: values.get(k) for k in ("entity_type", "operation", "entity_id", "attribute_name")}
+        )

@@ -73,6 +73,9 @@ def inspect_release(files: dict[str, str]) -> dict[str, Any]:
         "handlers": sorted(app.handlers),
         "callbacks": sorted(app.callbacks),
         "state_keys": state_keys,
+        # What the platform tests before it enqueues an event for this release's on_event callbacks.
+        "on_event": [s.filter.coarse() for s in app.event_subscriptions(broadcast=False)],
+        "broadcast_on_event": len(app.event_subscriptions(broadcast=True)),
     }
 
 

@@ -11,4 +11,4 @@ class JobsConfig(AppConfig):
         from dashboards.jobs.services import JOBS_TOPIC  # noqa: PLC0415
         from dashboards.live.topics import register_topic  # noqa: PLC0415
 
-        register_topic(JOBS_TOPIC, render_jobs_topic)
+        register_topic(JOBS_TOPIC, render_jobs_topic, entity_types=("job",))

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 
 from dashboards.hosting.selectors import app_list_for_member, can_open_app
 from dashboards.jobs.models import Job, JobStatus
-from dashboards.jobs.selectors import job_get
+from dashboards.jobs.selectors import job_get, job_list
 from dashboards.tenancy.roles import can_develop_apps
 from dashboards.tenancy.selectors import membership_role
 
@@ -35,20 +35,30 @@ def row_context(*, job: Job, user: Any, role: str | None) -> dict[str, Any]:
 def render_jobs_topic(*, user: Any, tenant: Any, data: dict[str, Any]) -> str:
     """The live ``jobs`` topic: a job's row (and its outcome) swapped into the pages showing it.
 
-    A progress report carries its figures, so only the progress cell is rendered from it; any
-    other change is re-read from the database, the truth.
+    ``data`` is a job event. A progress event carries its figures, so only the progress cell is
+    rendered from it; any other change is re-read from the database, the truth. ``{}`` (a page
+    that may have missed events) re-renders the whole table.
     """
-    job = job_get(tenant=tenant, job_id=data.get("job_id"))
-    if job is None:
-        return ""
     role = membership_role(user=user, tenant=tenant)
-    if not may_see_job(job=job, user=user, role=role):
+    if not data:
+        return _render_all_rows(user=user, tenant=tenant, role=role)
+    job = job_get(tenant=tenant, job_id=data.get("entity_id"))
+    if job is None or not may_see_job(job=job, user=user, role=role):
         return ""
-    if "progress" in data:
-        job.progress, job.message = data.get("progress"), str(data.get("message") or "")
+    if data.get("attribute_name") == "progress":
+        figures = data.get("attribute_value") or {}
+        job.progress, job.message = figures.get("fraction"), str(figures.get("message") or "")
         return render_to_string("jobs/_job_progress.html", {"job": job, "oob": True})
-    context = row_context(job=job, user=user, role=role) | {"oob": "new" if data.get("created") else True}
-    html = render_to_string("jobs/_job_row.html", context)
+    oob: bool | str = "new" if data.get("operation") == "creation" else True
+    html = render_to_string("jobs/_job_row.html", row_context(job=job, user=user, role=role) | {"oob": oob})
     if not job.is_active:
         html += render_to_string("jobs/_job_outcome.html", {"job": job, "oob": True})
     return html
+
+
+def _render_all_rows(*, user: Any, tenant: Any, role: str | None) -> str:
+    if role is None:
+        return ""
+    jobs = job_list(tenant=tenant, app_ids=visible_app_ids(tenant=tenant, user=user, role=role))
+    rows = [row_context(job=job, user=user, role=role) for job in jobs]
+    return render_to_string("jobs/_job_rows.html", {"rows": rows, "oob": True})

@@ -17,10 +17,10 @@ from typing import Any
 
 from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 
+from dashboards.events.delivery import event_message, events_group
+from dashboards.events.event import EntityType, Event, Operation
 from dashboards.jobs.limits import MESSAGE_CHARS, PROGRESS_DB_INTERVAL, PROGRESS_MIN_INTERVAL
-from dashboards.jobs.services import JOBS_TOPIC, job_progress_save
-from dashboards.live.topics import MESSAGE_TYPE as LIVE_MESSAGE
-from dashboards.live.topics import topic_group
+from dashboards.jobs.services import job_progress_save
 from dashboards.runtime.groups import tab_group
 
 logger = logging.getLogger(__name__)
@@ -58,9 +58,9 @@ class ProgressReporter:
             self._saved_at = now
             job_progress_save(job_id=self.target.job_id, fraction=fraction, message=message)
 
-    def announce_change(self) -> None:
-        """Tell the Jobs pages the row changed (the start), without making the job wait."""
-        self._loop.call_soon_threadsafe(self._spawn, self._send_change())
+    def send_group(self, group: str, message: dict[str, Any]) -> None:
+        """Send over this loop's connection without making the job wait (events of the job's rows)."""
+        self._loop.call_soon_threadsafe(self._spawn, self._send_group(group, message))
 
     def flush(self, timeout: float = 2.0) -> None:
         """Send the pending report now: the job's end must not overtake its last progress."""
@@ -121,15 +121,15 @@ class ProgressReporter:
                         "message": message,
                     },
                 )
-            await self._live({"job_id": target.job_id, "progress": fraction, "message": message})
+            await self._live(fraction, message)
         except Exception as error:
             logger.info("job %s: progress not delivered (%s)", target.job_id, error)
 
-    async def _send_change(self) -> None:
+    async def _send_group(self, group: str, message: dict[str, Any]) -> None:
         try:
-            await self._live({"job_id": self.target.job_id, "created": False})
+            await self._layer.group_send(group, message)
         except Exception as error:
-            logger.info("job %s: start not announced (%s)", self.target.job_id, error)
+            logger.info("job %s: an event was not delivered (%s)", self.target.job_id, error)
 
     async def _send_end(self) -> None:
         target = self.target
@@ -137,12 +137,15 @@ class ProgressReporter:
             await self._layer.group_send(
                 tab_group(target.app_id, target.session_id), {"type": "job.ended", "job_id": target.job_id}
             )
-        await self._live({"job_id": target.job_id, "created": False})
 
-    async def _live(self, data: dict[str, Any]) -> None:
-        """What ``dashboards.live.topics.publish`` sends, from this loop (it is for sync code)."""
-        group = topic_group(tenant_id=self.target.tenant_id, topic=JOBS_TOPIC)
-        await self._layer.group_send(group, {"type": LIVE_MESSAGE, "topic": JOBS_TOPIC, "data": data})
+    async def _live(self, fraction: float | None, message: str) -> None:
+        """Progress as an event that is delivered, never logged: the Jobs pages follow it live."""
+        target = self.target
+        event = Event(entity_type=EntityType.JOB.value, operation=Operation.UPDATE.value,
+                      entity_id=str(target.job_id),
+                      attribute_name="progress", attribute_value={"fraction": fraction, "message": message},
+                      tenant_id=target.tenant_id, app_id=target.app_id)  # fmt: skip
+        await self._layer.group_send(events_group(target.tenant_id), event_message(event))
 
     async def _drain(self) -> None:
         if self._flush_pending or self._latest is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
+from dashboards.events.delivery import current_sender
 from dashboards.hosting.services import app_log_append
 from dashboards.jobs import queues, services
 from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES
@@ -57,18 +58,18 @@ def run_job_in_this_process(job_id: int) -> dict[str, Any]:
     if job is None:
         return {"skipped": "no such job"}
     alive = AliveKey(job_id)
+    reporter = ProgressReporter(
+        JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id=job.session_id)
+    )
+    # The job's events (its start, its end) go out over the reporter's open connection, unwaited.
+    sender = current_sender.set(reporter.send_group)
     try:
         if not services.job_start(job_id=job_id, rq_id=rq_id):
             return {"skipped": "canceled or taken"}
-        reporter = ProgressReporter(
-            JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id=job.session_id)
-        )
-        reporter.announce_change()
-        try:
-            return _run(job, reporter)
-        finally:
-            reporter.close()
+        return _run(job, reporter)
     finally:
+        current_sender.reset(sender)
+        reporter.close()
         alive.stop()
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dashboards.events.services import event_emit
 from dashboards.jobs import queues
 from dashboards.jobs.limits import (
     ARGUMENT_SUMMARY_CHARS,
@@ -30,10 +31,10 @@ from dashboards.jobs.limits import (
 )
 from dashboards.jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from dashboards.jobs.specs import JobRefused, JobSpec
-from dashboards.live.topics import publish
 from dashboards.notifications.services import notification_send_to_teams, notification_send_to_users
 from dashboards.runtime.broadcast import broadcast
 from dashboards.runtime.groups import tab_group
+from dashboards.scenarios.submissions import scenario_job_ended, scenario_job_started, scenario_job_submitted
 from dashboards.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -60,8 +61,12 @@ def job_submit(
     period_ms: int = 0,
     timeout_seconds: int | None = None,
     max_retries: int = 0,
+    scenario_id: int | None = None,
 ) -> Job:
-    """Store a job and admit it to RQ if its tenant has a free slot; otherwise it waits its turn."""
+    """Store a job and admit it to RQ if its tenant has a free slot; otherwise it waits its turn.
+
+    ``scenario_id``: the job runs that scenario, and becomes its latest submission.
+    """
     timeout = DEFAULT_JOB_TIMEOUT_SECONDS if timeout_seconds is None else int(timeout_seconds)
     if not 1 <= timeout <= MAX_JOB_TIMEOUT_SECONDS:
         raise JobRefused(f"timeout must be between 1 and {MAX_JOB_TIMEOUT_SECONDS} seconds")
@@ -73,10 +78,12 @@ def job_submit(
             session_id=session_id, function=function, arguments=arguments,
             argument_summary=_summary(arguments), status_function=status_function,
             status_arguments=status_arguments or [], period_ms=period_ms, timeout_seconds=timeout,
-            max_retries=int(max_retries),
+            max_retries=int(max_retries), scenario_id=scenario_id,
         )  # fmt: skip
+        if scenario_id is not None:
+            scenario_job_submitted(job=job)
         job.rq_id = _admit_waiting(tenant_id).get(job.pk, "")
-        _publish_change(job.tenant_id, job.pk, created=True)
+        job_event(job, created=True)
     return job
 
 
@@ -110,15 +117,16 @@ def _enqueue_admitted(job: Job) -> None:
 
 
 def job_start(*, job_id: int, rq_id: str) -> bool:
-    """The worker takes the job; False when it was cancelled (or taken) meanwhile: run nothing.
-
-    The Jobs pages hear of the start from the work horse's progress reporter, without waiting.
-    """
-    return bool(
-        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, rq_id=rq_id).update(
+    """The worker takes the job; False when it was cancelled (or taken) meanwhile: run nothing."""
+    with transaction.atomic():
+        started = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, rq_id=rq_id).update(
             status=JobStatus.STARTED, started_at=timezone.now(), message=""
         )
-    )
+        if started:
+            job = Job.objects.only("tenant_id", "app_id", "user_id", "status", "scenario_id").get(pk=job_id)
+            job_event(job)
+            scenario_job_started(job=job)
+    return bool(started)
 
 
 def job_progress_save(*, job_id: int, fraction: float | None, message: str) -> None:
@@ -155,7 +163,9 @@ def _end(
         if not ended:
             return False
         job = Job.objects.select_related("app", "tenant").get(pk=job_id)
+        scenario_job_ended(job=job)
         _admit_waiting(job.tenant_id)
+        job_event(job)
         transaction.on_commit(lambda: _announce_end(job, announcer))
     return True
 
@@ -178,11 +188,12 @@ def job_retry_later(*, job_id: int, error: str) -> float | None:
     )  # fmt: skip
     if not updated:
         return None
+    job.status = JobStatus.QUEUED
+    job_event(job)
     queues.enqueue(
         job_id=job_id, release_id=job.release_id, rq_id=rq_id, timeout_seconds=job.timeout_seconds,
         delay_seconds=delay,
     )  # fmt: skip
-    _publish_change(job.tenant_id, job_id)
     return delay
 
 
@@ -220,6 +231,7 @@ def job_resubmit(*, job: Job, user_id: int | None) -> Job:
         session_id=job.session_id, function=job.function, arguments=job.arguments,
         status_function=job.status_function, status_arguments=job.status_arguments,
         period_ms=job.period_ms, timeout_seconds=job.timeout_seconds, max_retries=job.max_retries,
+        scenario_id=job.scenario_id,
     )  # fmt: skip
 
 
@@ -254,19 +266,19 @@ def jobs_reconcile() -> int:
 
 
 # --- announcements (after commit; at most once) ---
-def _publish_change(tenant_id: int, job_id: int, *, created: bool = False) -> None:
-    """The Jobs pages re-read the job (``publish`` sends after the transaction commits)."""
-    publish(tenant_id=tenant_id, topic=JOBS_TOPIC, data={"job_id": job_id, "created": created})
+def job_event(job: Job, *, created: bool = False) -> None:
+    """A job's status changed: logged with the change, delivered after commit (pages, processors)."""
+    event_emit(tenant_id=job.tenant_id, entity_type="job", entity_id=job.pk,
+               operation="creation" if created else "update", attribute_name="status",
+               attribute_value=str(job.status), app_id=job.app_id, user_id=job.user_id)  # fmt: skip
 
 
 def _announce_end(job: Job, announcer: Announcer | None = None) -> None:
     """The tab and the Jobs pages first (they wait for it), then the team."""
     if announcer is not None:
         announcer(job)
-    else:
-        if job.session_id:
-            broadcast(tab_group(job.app_id, job.session_id), {"type": "job.ended", "job_id": job.pk})
-        _publish_change(job.tenant_id, job.pk)
+    elif job.session_id:
+        broadcast(tab_group(job.app_id, job.session_id), {"type": "job.ended", "job_id": job.pk})
     try:
         _notify_end(job)
     except Exception:  # a notification must never undo the end of a job

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from dashboards.live.subscriptions import Subscription, still_member, subscription_for
-from dashboards.live.topics import render_topic
+from dashboards.events.event import Event
+from dashboards.events.hub import get_hub
+from dashboards.live.subscriptions import Subscription, still_member, subscription_for, topics_missed
+from dashboards.live.topics import render_topic, topics_following
 from dashboards.runtime import shutdown
 from dashboards.runtime.db import db_call
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
 
 logger = logging.getLogger(__name__)
+RENDER_QUEUE_LIMIT = 200  # renders waiting for one page; past it, the page is re-rendered once
 
 
 class LivePageConsumer(AsyncWebsocketConsumer):
     subscription: Subscription | None = None
+    renders: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
 
     async def connect(self) -> None:
         self.groups_joined: list[str] = []
+        self.hub = get_hub()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()  # then closed: the browser sees our code (a refused handshake is a bare 403)
@@ -36,8 +42,48 @@ class LivePageConsumer(AsyncWebsocketConsumer):
         for group in self.subscription.groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+        self.hub.keep_joined(self.channel_name, self.groups_joined)
+        tenant = self.subscription.tenant
+        if tenant is not None and self.subscription.topics:
+            self.renders = asyncio.Queue(RENDER_QUEUE_LIMIT)
+            self.renderer = asyncio.get_running_loop().create_task(self._render_in_order())
+            self.listener = self._on_event  # one bound method, to unsubscribe the same one
+            await self.hub.subscribe(tenant.pk, self.listener)
         shutdown.track(self)  # a restarting server closes it with 4012: the page reconnects elsewhere
         await self.accept()
+        if self.renders is not None:  # what changed since the page was rendered (a reconnect)
+            for topic in await db_call(topics_missed)(subscription=self.subscription):
+                self._queue_render(topic, {})
+
+    def _on_event(self, event: Event | None) -> None:
+        """From the hub, on the loop: queue the renders this event asks for (None: all of them)."""
+        assert self.subscription is not None
+        if event is None:
+            for topic in self.subscription.topics:
+                self._queue_render(topic, {})
+            return
+        for topic in topics_following(event, self.subscription.topics):
+            self._queue_render(topic, event.as_message())
+
+    def _queue_render(self, topic: str, data: dict[str, Any]) -> None:
+        assert self.renders is not None
+        try:
+            self.renders.put_nowait((topic, data))
+        except asyncio.QueueFull:  # far behind: drop the backlog, render everything once
+            while not self.renders.empty():
+                self.renders.get_nowait()
+            for name in self.subscription.topics if self.subscription else ():
+                self.renders.put_nowait((name, {}))
+
+    async def _render_in_order(self) -> None:
+        """One render at a time, in the order the events came: an older state never wins."""
+        assert self.renders is not None and self.subscription is not None
+        while True:
+            topic, data = await self.renders.get()
+            tenant = self.subscription.tenant
+            html = await db_call(render_topic)(topic=topic, user=self.scope["user"], tenant=tenant, data=data)
+            if html:
+                await self.send(text_data=html)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """The groups it sits in are shared with app tabs: a message type of theirs is skipped, not fatal."""
@@ -52,30 +98,19 @@ class LivePageConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         shutdown.forget(self)
-        for group in self.groups_joined:
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            hub.forget(self.channel_name)
+            if self.renders is not None and self.subscription and self.subscription.tenant is not None:
+                await hub.unsubscribe(self.subscription.tenant.pk, self.listener)
+                self.renderer.cancel()
+        for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     # --- messages from the rest of the platform ---
     async def notify_toast(self, event: dict[str, Any]) -> None:
         """A notification: the toast and the inbox badge, already rendered as out-of-band swaps."""
         await self.send(text_data=event["html"])
-
-    async def live_changed(self, event: dict[str, Any]) -> None:
-        subscription = self.subscription
-        if (
-            subscription is None
-            or subscription.tenant is None
-            or event.get("topic") not in subscription.topics
-        ):
-            return
-        html = await db_call(render_topic)(
-            topic=event["topic"],
-            user=self.scope["user"],
-            tenant=subscription.tenant,
-            data=event.get("data") or {},
-        )
-        if html:
-            await self.send(text_data=html)
 
     async def access_changed(self, event: dict[str, Any]) -> None:
         if self.subscription is None:

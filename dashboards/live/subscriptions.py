@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from django.contrib.auth import get_user_model
 
-from dashboards.live.topics import MAX_TOPICS_PER_PAGE, TOPIC_NAME, topic_group, topic_renderer
+from dashboards.live.topics import MAX_TOPICS_PER_PAGE, TOPIC_NAME, topic_renderer
 from dashboards.runtime.groups import inbox_group, login_group, user_group
 from dashboards.tenancy.models import Tenant
 from dashboards.tenancy.selectors import membership_role, tenant_access_for_user
@@ -23,27 +24,30 @@ class Subscription:
     tenant: Tenant | None = None
     topics: tuple[str, ...] = ()
     login_key: str | None = field(default=None, repr=False)
+    since: float | None = None  # when the page was rendered (epoch seconds): events after it were missed
 
     @property
     def groups(self) -> list[str]:
         groups = [inbox_group(self.user_id), user_group(self.user_id)]
         if self.login_key:
             groups.append(login_group(self.login_key))
-        if self.tenant is not None:
-            groups += [topic_group(tenant_id=self.tenant.pk, topic=topic) for topic in self.topics]
-        return groups
+        return groups  # topics: through the process's events hub, not a group per page
 
 
-def parse_query(query_string: bytes) -> tuple[str, list[str]]:
-    """(tenant slug, topic names) from ``?tenant=acme&topics=jobs,apps``."""
+def parse_query(query_string: bytes) -> tuple[str, list[str], float | None]:
+    """(tenant slug, topic names, since) from ``?tenant=acme&topics=jobs,apps&since=1764000000``."""
     query = {k: v[-1] for k, v in parse_qs(query_string.decode("latin-1")).items()}
     names = [name.strip() for name in query.get("topics", "").split(",") if name.strip()]
-    return query.get("tenant", "").strip(), list(dict.fromkeys(names))
+    try:
+        since: float | None = float(query.get("since", ""))
+    except ValueError:
+        since = None
+    return query.get("tenant", "").strip(), list(dict.fromkeys(names)), since
 
 
 def subscription_for(*, user: Any, query_string: bytes, login_key: str | None) -> Subscription:
     """Unknown topics, other tenants' topics and malformed names are dropped (logged at info)."""
-    slug, names = parse_query(query_string)
+    slug, names, since = parse_query(query_string)
     if not slug or not names:
         return Subscription(user_id=user.pk, login_key=login_key)
     access = tenant_access_for_user(user=user, slug=slug)
@@ -57,9 +61,25 @@ def subscription_for(*, user: Any, query_string: bytes, login_key: str | None) -
         logger.info(
             "live page of user %s: more than %d topics, the rest ignored", user.pk, MAX_TOPICS_PER_PAGE
         )
-    return Subscription(
-        user_id=user.pk, tenant=access.tenant, topics=tuple(known[:MAX_TOPICS_PER_PAGE]), login_key=login_key
+    return Subscription(user_id=user.pk, tenant=access.tenant, topics=tuple(known[:MAX_TOPICS_PER_PAGE]),
+                        login_key=login_key, since=since)  # fmt: skip
+
+
+def topics_missed(*, subscription: Subscription) -> list[str]:
+    """Topics changed by logged events since the page was rendered (a reconnect, a slow socket)."""
+    from dashboards.events.models import LoggedEvent  # noqa: PLC0415 - events import live topics
+    from dashboards.live.topics import entity_types_followed  # noqa: PLC0415
+
+    if subscription.tenant is None or not subscription.topics or subscription.since is None:
+        return []
+    since = datetime.fromtimestamp(subscription.since, tz=UTC)
+    types = set(
+        LoggedEvent.objects.for_tenant(subscription.tenant)
+        .filter(created_at__gte=since, entity_type__in=entity_types_followed(subscription.topics))
+        .values_list("entity_type", flat=True)
+        .distinct()[:20]
     )
+    return [topic for topic in subscription.topics if entity_types_followed((topic,)) & types]
 
 
 def still_member(*, subscription: Subscription) -> bool:

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from dashboards.events.event import Event
+from dashboards.events.hub import get_hub
 from dashboards.runtime import access, shutdown
 from dashboards.runtime.frames import render_commands, toast_command
 from dashboards.runtime.groups import app_group, inbox_group, login_group, tab_group, user_group
@@ -26,6 +28,12 @@ from dashboards.runtime.protocol import (
 from dashboards.runtime.ratelimit import TokenBucket
 from dashboards.runtime.services import AppUnavailable, release_runtime, session_resume
 from dashboards.runtime.session import AppSession
+from dashboards.runtime.session_events import (
+    session_follows_events,
+    session_on_event,
+    session_resync,
+    session_wants_event,
+)
 
 logger = logging.getLogger(__name__)
 FLOOD_WARNING_EVERY_SECONDS = 5.0  # one "slow down" toast per this many seconds of flooding
@@ -79,6 +87,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         session_key = self.scope.get("session") and self.scope["session"].session_key
         if session_key:
             await self._join(login_group(session_key))
+        self.hub = get_hub()
+        self.hub.keep_joined(self.channel_name, self.groups_joined)
+        self.tenant_id = decision.app.tenant_id
+        self.listener = self._on_event if session_follows_events(self.session) else None
+        if self.listener is not None:
+            await self.hub.subscribe(self.tenant_id, self.listener)
         self.worker = asyncio.create_task(self._work())
         shutdown.track(self)
         await self.accept()
@@ -137,8 +151,23 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 "session %s: queue full, job update dropped", self.session and self.session.info.session_id
             )
 
+    def _on_event(self, event: Event | None) -> None:
+        """From this process's events hub (on the loop): the session's work waits in its queue."""
+        session = self.session
+        if session is None:
+            return
+        if event is None:  # events may have been missed (Redis came back): re-read what is shown
+            self._post(lambda: session_resync(session))
+        elif session_wants_event(session, event):
+            self._post(lambda: session_on_event(session, event))
+
     async def disconnect(self, code: int) -> None:
         shutdown.forget(self)
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            hub.forget(self.channel_name)
+            if self.listener is not None:
+                await hub.unsubscribe(self.tenant_id, self.listener)
         if self.session is not None:
             self.session.jobs.close()
         worker = getattr(self, "worker", None)

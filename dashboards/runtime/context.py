@@ -25,6 +25,8 @@ class AppContext:
     user_id: int | None = None
     session_id: str = ""
     job_id: int | None = None
+    # Code the platform runs outside any handler (an on_event callback): side effects happen at once.
+    immediate: bool = False
     # Sync work to run after the handler succeeded, in order (in a worker thread).
     deferred: list[Callable[[], Any]] = field(default_factory=list)
     # Where a running job's progress() reports go (set by the job runner).
@@ -38,6 +40,11 @@ class AppContext:
     @property
     def in_job(self) -> bool:
         return self.job_id is not None
+
+    @property
+    def acts_now(self) -> bool:
+        """No handler to wait for: work asked for happens at once instead of after the handler."""
+        return self.job_id is not None or self.immediate
 
     def submit_job(self, spec: Any) -> None:
         if self.job_sink is not None:

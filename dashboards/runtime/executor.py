@@ -50,6 +50,10 @@ class Executor(Protocol):
         self, app: LoadedApp, reference: str, arguments: list[Any], timeout: float
     ) -> HandlerOutcome: ...
 
+    async def run_callable(
+        self, app: LoadedApp, function: Any, arguments: tuple[Any, ...], timeout: float
+    ) -> HandlerOutcome: ...
+
     def call(self, app: LoadedApp, reference: str, arguments: list[Any]) -> HandlerOutcome: ...
 
 
@@ -87,6 +91,13 @@ class InProcessExecutor:
     ) -> HandlerOutcome:
         """A function of the app named ``module:name`` (a job's status function), positionally."""
         function = app.function(reference)
+        return await self._run(app, function, tuple(arguments), {}, timeout,
+                               is_async=inspect.iscoroutinefunction(function))  # fmt: skip
+
+    async def run_callable(
+        self, app: LoadedApp, function: Any, arguments: tuple[Any, ...], timeout: float
+    ) -> HandlerOutcome:
+        """A function the app registered (an event callback), not necessarily named at module level."""
         return await self._run(app, function, tuple(arguments), {}, timeout,
                                is_async=inspect.iscoroutinefunction(function))  # fmt: skip
 

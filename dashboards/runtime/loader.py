@@ -27,7 +27,18 @@ from dashboards.runtime.protocol import EVENT_NAME, RESERVED_NAMESPACES, namespa
 
 ENTRY_MODULE = "main"
 PAGE_FILE = "page.html"
-_registering: contextvars.ContextVar[list[types.ModuleType] | None] = contextvars.ContextVar(
+
+
+@dataclass
+class _LoadRegistry:
+    """What a release registers while it is imported: handler modules, event processors, hidden names."""
+
+    modules: list[types.ModuleType] = field(default_factory=list)
+    processors: list[Any] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)  # id() of functions the browser must never call
+
+
+_registering: contextvars.ContextVar[_LoadRegistry | None] = contextvars.ContextVar(
     "registering_handlers", default=None
 )
 
@@ -63,6 +74,11 @@ class LoadedApp:
     modules: list[types.ModuleType] = field(default_factory=list)
     # Public functions that are no handlers (a parameter cannot be injected), with the reason.
     not_handlers: dict[str, Problem] = field(default_factory=dict)
+    # The EventProcessors its modules created (dashboards.events.processors), in order.
+    event_processors: list[Any] = field(default_factory=list)
+
+    def event_subscriptions(self, *, broadcast: bool) -> list[Any]:
+        return [s for p in self.event_processors for s in p.subscriptions if s.broadcast is broadcast]
 
     def exported(self, name: str) -> bool:
         return not name.startswith("_") and name in self.handlers
@@ -163,7 +179,21 @@ def init_handlers(modules: types.ModuleType | list[types.ModuleType] | tuple[typ
     for module in modules if isinstance(modules, list | tuple) else [modules]:
         if not isinstance(module, types.ModuleType):
             raise TypeError("init_handlers takes a module or a list of modules")
-        registry.append(module)
+        registry.modules.append(module)
+
+
+def register_event_processor(processor: Any) -> None:
+    """An EventProcessor created while a release loads belongs to that release."""
+    registry = _registering.get()
+    if registry is not None:
+        registry.processors.append(processor)
+
+
+def hide_from_browser(function: Any) -> None:
+    """Event callbacks are called by the platform only: never handlers, whatever their parameters."""
+    registry = _registering.get()
+    if registry is not None:
+        registry.hidden.add(id(function))
 
 
 def load_app(key: str, files: dict[str, str]) -> LoadedApp:
@@ -174,8 +204,8 @@ def load_app(key: str, files: dict[str, str]) -> LoadedApp:
     if "main.py" not in files:
         raise AppLoadError([Problem("missing_entry", "a release needs main.py (the app's entry module)")])
     package = _register(key, files)
-    registered: list[types.ModuleType] = []
-    token = _registering.set(registered)
+    registry = _LoadRegistry()
+    token = _registering.set(registry)
     try:
         main = importlib.import_module(f"{package}.{ENTRY_MODULE}")
     except Exception as error:
@@ -183,7 +213,8 @@ def load_app(key: str, files: dict[str, str]) -> LoadedApp:
         raise AppLoadError([_import_problem(error)]) from None
     finally:
         _registering.reset(token)
-    handlers, signatures, not_handlers = _collect_handlers(package, [main, *registered])
+    registered = registry.modules
+    handlers, signatures, not_handlers = _collect_handlers(package, [main, *registered], registry.hidden)
     callbacks, problems = _collect_callbacks(main, handlers, not_handlers)
     page_source = _page_source(main, files)
     if page_source is None:
@@ -206,6 +237,7 @@ def load_app(key: str, files: dict[str, str]) -> LoadedApp:
         initial_state=initial_state,
         modules=[main, *registered],
         not_handlers=not_handlers,
+        event_processors=registry.processors,
     )
 
 
@@ -237,7 +269,7 @@ def _import_problem(error: Exception) -> Problem:
 
 
 def _collect_handlers(
-    package: str, modules: list[types.ModuleType]
+    package: str, modules: list[types.ModuleType], hidden: set[int]
 ) -> tuple[dict[str, Callable[..., Any]], dict[str, HandlerSignature], dict[str, Problem]]:
     """Public functions whose parameters can all be injected are handlers.
 
@@ -250,7 +282,7 @@ def _collect_handlers(
     not_handlers: dict[str, Problem] = {}
     for module in modules:
         for name, value in vars(module).items():
-            if name.startswith("_") or not inspect.isfunction(value):
+            if name.startswith("_") or not inspect.isfunction(value) or id(value) in hidden:
                 continue
             if not str(getattr(value, "__module__", "")).startswith(package + "."):
                 continue  # imported from elsewhere (the SDK, the standard library): not a handler

@@ -12,7 +12,9 @@ from typing import Any
 
 from django.template import Context
 
+from dashboards.events.event import Event
 from dashboards.runtime import codecs
+from dashboards.runtime.broadcast_callbacks import callback_call, wanted_subscriptions
 from dashboards.runtime.context import AppContext, current_app_context, run_deferred
 from dashboards.runtime.db import db_call
 from dashboards.runtime.dispatch import DispatchError, Route, route_event
@@ -142,6 +144,42 @@ class AppSession:
         if lines:
             asyncio.get_running_loop().create_task(self.log_sink(lines))
         return frame
+
+    async def handle_event(self, event: Event) -> str:
+        """An event of the tenant: this app's broadcast_on_event callbacks, with this tab's state."""
+        frames = []
+        for subscription in wanted_subscriptions(self.app.event_subscriptions(broadcast=True), event):
+            call = callback_call(subscription, self.state, event)
+            frames.append(
+                await self.run_code(
+                    subscription.name,
+                    None,
+                    lambda call=call: self.executor.run_callable(self.app, call, (), self.timeout),
+                )
+            )
+        return "".join(frames)
+
+    async def refresh_scenarios(self) -> str:
+        """Re-read the app's scenarios into the ``scenarios`` key; the frame of the components showing them.
+
+        Call it through the tab's ordered queue (never while a handler runs) when a scenario event
+        of this app arrives, or after a gap. "" when the page shows no scenario component or
+        nothing changed. The rows are read off the event loop (``db_call``).
+        """
+        from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios  # noqa: PLC0415
+        from dashboards.scenarios.selectors import scenario_summaries  # noqa: PLC0415 - models: see context.py
+
+        if not page_uses_scenarios(self.page):
+            return ""
+        rows = await db_call(scenario_summaries)(tenant_id=self.key.tenant_id, app_id=self.key.app_id)
+        if rows == self.state.get(SCENARIOS_KEY):
+            return ""
+        self.state[SCENARIOS_KEY] = rows
+        self.state.commit()
+        values = self.state.values()
+        encoded = encode_values(values, {SCENARIOS_KEY})
+        await snapshot_save(self.key, release=self.release_key, encoded=encoded)
+        return self.page.render_components(self.page.components_reading({SCENARIOS_KEY}), values)
 
     def app_context(self) -> AppContext:
         return AppContext(

@@ -93,11 +93,18 @@ def test_retry_submits_the_same_call_again(world, counter_job) -> None:
     assert again.arguments == [3] and again.status == JobStatus.QUEUED
 
 
+def job_event(job, operation: str, attribute: str = "status", value=None) -> dict:
+    from dashboards.events.event import Event
+
+    return Event(entity_type="job", operation=operation, entity_id=str(job.pk), attribute_name=attribute,
+                 attribute_value=value, tenant_id=job.tenant_id).as_message()  # fmt: skip
+
+
 def test_the_live_topic_renders_a_progress_cell_from_the_report(world, counter_job) -> None:
     html = render_jobs_topic(
         user=world.avery,
         tenant=world.acme,
-        data={"job_id": counter_job.pk, "progress": 0.5, "message": "half <b>way</b>"},
+        data=job_event(counter_job, "update", "progress", {"fraction": 0.5, "message": "half <b>way</b>"}),
     )
     assert f'id="job-{counter_job.pk}-progress"' in html and 'hx-swap-oob="true"' in html
     assert 'value="50"' in html and "half &lt;b&gt;way&lt;/b&gt;" in html
@@ -105,13 +112,19 @@ def test_the_live_topic_renders_a_progress_cell_from_the_report(world, counter_j
 
 
 def test_the_live_topic_prepends_a_new_job_and_replaces_a_changed_one(world, counter_job) -> None:
-    created = render_jobs_topic(
-        user=world.avery, tenant=world.acme, data={"job_id": counter_job.pk, "created": True}
-    )
+    created = render_jobs_topic(user=world.avery, tenant=world.acme, data=job_event(counter_job, "creation"))
     assert 'hx-swap-oob="afterbegin:#jobs-rows"' in created
-    changed = render_jobs_topic(user=world.avery, tenant=world.acme, data={"job_id": counter_job.pk})
+    changed = render_jobs_topic(user=world.avery, tenant=world.acme, data=job_event(counter_job, "update"))
     assert f'<tr id="job-{counter_job.pk}"' in changed and 'hx-swap-oob="true"' in changed
 
 
+def test_a_page_that_missed_events_gets_the_whole_table(world, counter_job) -> None:
+    html = render_jobs_topic(user=world.avery, tenant=world.acme, data={})
+    assert html.startswith('<tbody id="jobs-rows" hx-swap-oob="true">')
+    assert f'<tr id="job-{counter_job.pk}"' in html
+
+
 def test_the_live_topic_renders_nothing_for_another_tenant(world, counter_job) -> None:
-    assert render_jobs_topic(user=world.greta, tenant=world.globex, data={"job_id": counter_job.pk}) == ""
+    data = job_event(counter_job, "update")
+    assert render_jobs_topic(user=world.greta, tenant=world.globex, data=data) == ""
+    assert f"job-{counter_job.pk}" not in render_jobs_topic(user=world.greta, tenant=world.globex, data={})

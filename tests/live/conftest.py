@@ -16,18 +16,30 @@ PROBE_TOPIC = "probe"
 
 
 def probe_renderer(*, user, tenant, data) -> str:
-    if data.get("skip"):
+    """Follows custom events; ``{}`` (re-render everything) shows as "all"."""
+    values = data.get("attribute_value") or {} if data else {"n": "all"}
+    if values.get("skip"):
         return ""
-    if data.get("fail"):
+    if values.get("fail"):
         raise RuntimeError("the renderer failed on purpose")
-    return f'<div id="probe" hx-swap-oob="true">{tenant.slug} {user.get_username()} {data.get("n")}</div>'
+    return f'<div id="probe" hx-swap-oob="true">{tenant.slug} {user.get_username()} {values.get("n")}</div>'
 
 
 @pytest.fixture
 def probe_topic() -> Iterator[str]:
-    register_topic(PROBE_TOPIC, probe_renderer)
+    register_topic(PROBE_TOPIC, probe_renderer, entity_types=("custom",))
     yield PROBE_TOPIC
     unregister_topic(PROBE_TOPIC)
+
+
+async def emit_probe(tenant_id: int, values: dict, *, log: bool = True) -> None:
+    """A custom event of a tenant, committed: what the probe topic follows."""
+    from dashboards.events.services import event_emit
+
+    await sync_to_async(event_emit)(
+        tenant_id=tenant_id, entity_type="custom", entity_id="probe", operation="update",
+        attribute_name="n", attribute_value=values, log=log,
+    )  # fmt: skip
 
 
 async def connect_live(user=None, query: str = "", cookie: str | None = None) -> WebsocketCommunicator:

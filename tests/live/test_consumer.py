@@ -6,11 +6,10 @@ import asyncio
 
 from asgiref.sync import sync_to_async
 
-from dashboards.live.topics import publish
 from dashboards.runtime.broadcast import broadcast
 from dashboards.runtime.groups import login_group
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
-from tests.live.conftest import connect_live
+from tests.live.conftest import connect_live, emit_probe
 from tests.runtime.conftest import open_socket
 
 
@@ -84,15 +83,15 @@ async def test_marking_read_updates_the_badge_of_open_pages(live_world) -> None:
     await page.disconnect()
 
 
-async def test_publish_reaches_subscribed_pages_of_the_tenant_only(live_world, probe_topic) -> None:
+async def test_events_reach_subscribed_pages_of_the_tenant_only(live_world, probe_topic) -> None:
     subscribed = await connect_live(live_world.avery, f"tenant=acme&topics={probe_topic}")
     not_subscribed = await connect_live(live_world.adam, "tenant=acme")
     other_tenant = await connect_live(live_world.greta, f"tenant=globex&topics={probe_topic}")
-    await sync_to_async(publish)(tenant_id=live_world.acme.pk, topic=probe_topic, data={"n": 7})
+    await emit_probe(live_world.acme.pk, {"n": 7})
     assert await subscribed.receive_from(timeout=2) == '<div id="probe" hx-swap-oob="true">acme avery 7</div>'
     assert await not_subscribed.receive_nothing(timeout=0.3)
     assert await other_tenant.receive_nothing(timeout=0.1)
-    await sync_to_async(publish)(tenant_id=live_world.globex.pk, topic=probe_topic, data={"n": 8})
+    await emit_probe(live_world.globex.pk, {"n": 8})
     assert "globex greta 8" in await other_tenant.receive_from(timeout=2)
     assert await subscribed.receive_nothing(timeout=0.3)
     for socket in (subscribed, not_subscribed, other_tenant):
@@ -106,8 +105,8 @@ async def test_topics_of_another_tenant_and_unknown_topics_are_ignored(
     # avery belongs to Acme only: asking for Globex's topics gets nothing, and no error
     intruder = await connect_live(live_world.avery, f"tenant=globex&topics={probe_topic}")
     unknown = await connect_live(live_world.avery, "tenant=acme&topics=nothing,Bad.Name")
-    await sync_to_async(publish)(tenant_id=live_world.globex.pk, topic=probe_topic, data={"n": 1})
-    await sync_to_async(publish)(tenant_id=live_world.acme.pk, topic=probe_topic, data={"n": 2})
+    await emit_probe(live_world.globex.pk, {"n": 1})
+    await emit_probe(live_world.acme.pk, {"n": 2})
     assert await intruder.receive_nothing(timeout=0.3)
     assert await unknown.receive_nothing(timeout=0.1)
     assert "tenant 'globex' is not theirs" in caplog.text and "unknown topics ignored" in caplog.text
@@ -122,9 +121,9 @@ async def test_an_empty_or_failing_renderer_sends_nothing_and_the_page_goes_on(
 ) -> None:
     page = await connect_live(live_world.avery, f"tenant=acme&topics={probe_topic}")
     for data in ({"skip": True}, {"fail": True}):
-        await sync_to_async(publish)(tenant_id=live_world.acme.pk, topic=probe_topic, data=data)
+        await emit_probe(live_world.acme.pk, data)
         assert await page.receive_nothing(timeout=0.3)
-    await sync_to_async(publish)(tenant_id=live_world.acme.pk, topic=probe_topic, data={"n": 3})
+    await emit_probe(live_world.acme.pk, {"n": 3})
     assert "acme avery 3" in await page.receive_from(timeout=2)
     await page.disconnect()
 

@@ -1,0 +1,152 @@
+"""One per process (per event loop): events of a tenant arrive once, then fan out in memory.
+
+Without it, every open page would sit in its tenant's events group and one event would cost one
+Redis message per page. With it, a process holds one membership per tenant it has pages of, and
+hands each event to its local listeners (pages and sessions), which queue their own work.
+
+Group memberships vanish when Redis restarts without persistence. When the hub's receive fails
+(Redis gone) and later works again, it re-joins its groups, re-joins the groups sockets told it
+about (``keep_joined``), and calls every listener with ``None``: "you may have missed events,
+re-read the database". It also re-joins everything every GROUP_REJOIN_SECONDS, in case Redis
+restarted between two receives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from dashboards.events.delivery import MESSAGE_TYPE, events_group
+from dashboards.events.event import Event
+from dashboards.events.limits import GROUP_REJOIN_SECONDS
+
+logger = logging.getLogger(__name__)
+#: listener(event) runs on the loop and must not block: it queues work. None means "re-read".
+Listener = Callable[[Event | None], None]
+RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class EventHub:
+    def __init__(self) -> None:
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self.listeners: dict[int, dict[int, Listener]] = {}  # tenant id -> {listener id: listener}
+        self.memberships: dict[str, tuple[str, ...]] = {}  # socket channel -> its groups
+        self.task: asyncio.Task[None] | None = None
+        self.delivered = 0
+
+    async def subscribe(self, tenant_id: int, listener: Listener) -> None:
+        if self.layer is None:
+            return
+        if self.channel is None:
+            # The default prefix: channels-redis reads one shared per-process channel for all of them.
+            self.channel = await self.layer.new_channel()
+        listeners = self.listeners.setdefault(int(tenant_id), {})
+        if not listeners:
+            await self.layer.group_add(events_group(tenant_id), self.channel)
+        listeners[id(listener)] = listener
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run(), name="events-hub")
+
+    async def unsubscribe(self, tenant_id: int, listener: Listener) -> None:
+        listeners = self.listeners.get(int(tenant_id))
+        if not listeners or listeners.pop(id(listener), None) is None:
+            return
+        if not listeners:
+            del self.listeners[int(tenant_id)]
+            if self.layer is not None and self.channel is not None:
+                await self.layer.group_discard(events_group(tenant_id), self.channel)
+        if not self.listeners and self.task is not None:  # nothing open here any more: stop receiving
+            self.task.cancel()
+            self.task = None
+
+    def keep_joined(self, channel: str, groups: list[str]) -> None:
+        """Groups a socket sits in, re-joined with the hub's after Redis comes back."""
+        self.memberships[channel] = tuple(groups)
+
+    def forget(self, channel: str) -> None:
+        self.memberships.pop(channel, None)
+
+    def dispatch(self, event: Event | None, tenant_id: int | None = None) -> None:
+        tenants = [tenant_id] if tenant_id is not None else list(self.listeners)
+        for tenant in tenants:
+            for listener in list(self.listeners.get(tenant, {}).values()):
+                try:
+                    listener(event)
+                except Exception:
+                    logger.exception("events hub: a listener failed; the others go on")
+
+    async def _run(self) -> None:
+        failures = 0
+        assert self.layer is not None and self.channel is not None
+        ticker = asyncio.get_running_loop().create_task(self._rejoin_periodically())
+        try:
+            while True:
+                try:
+                    message = await self.layer.receive(self.channel)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    failures += 1
+                    delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1]
+                    logger.warning("events hub: receive failed (%s: %s); retrying in %.1f s",
+                                   type(error).__name__, error, delay)  # fmt: skip
+                    await asyncio.sleep(delay)
+                    continue
+                if failures:  # Redis is back, perhaps without our groups: re-join, everyone re-reads
+                    failures = 0
+                    await self._rejoin()
+                    self.dispatch(None)
+                self._on_message(message)
+        finally:
+            ticker.cancel()
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        if message.get("type") != MESSAGE_TYPE:
+            return
+        try:
+            event = Event.from_message(message["event"])
+        except (KeyError, TypeError, ValueError):
+            logger.warning("events hub: a malformed event was dropped")
+            return
+        self.delivered += 1
+        self.dispatch(event, event.tenant_id)
+
+    async def _rejoin_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(GROUP_REJOIN_SECONDS)
+            await self._rejoin()
+
+    async def _rejoin(self) -> None:
+        assert self.layer is not None and self.channel is not None
+        try:
+            for tenant_id in list(self.listeners):
+                await self.layer.group_add(events_group(tenant_id), self.channel)
+            for count, (channel, groups) in enumerate(list(self.memberships.items())):
+                for group in groups:
+                    await self.layer.group_add(group, channel)
+                if count % 100 == 99:
+                    await asyncio.sleep(0)  # a thousand sockets: let their events through meanwhile
+        except Exception as error:
+            logger.warning("events hub: re-joining groups failed (%s); next pass retries", error)
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventHub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> EventHub:
+    """The hub of the running event loop (Daphne has one; tests have one per test)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = EventHub()
+    return hub
+
+
+def hub_stats() -> dict[str, Any]:
+    return {"hubs": len(_hubs)}
