@@ -22,6 +22,9 @@ import base64
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from dashboards.events.emitter import EmitterError, EventEmitter
+from dashboards.events.event import EntityType, Event, Operation
+from dashboards.events.processors import EventProcessor
 from dashboards.jobs.specs import JobProgress, JobSpec, check_period, check_retries, encode_arguments
 from dashboards.runtime.context import require_app_context
 from dashboards.runtime.frames import toast_command
@@ -35,20 +38,51 @@ from dashboards.runtime.protocol import (
 )
 from dashboards.runtime.session import SessionInfo as Session
 from dashboards.runtime.state import SessionState as State
+from dashboards.scenarios.api import (
+    Scenario,
+    ScenarioBusy,
+    ScenarioError,
+    ScenarioNotFound,
+    create_scenario,
+    delete_scenario,
+    get_scenario,
+    list_scenarios,
+    submit_scenario,
+    update_scenario,
+    write_parameters,
+)
 
 __all__ = [
+    "EmitterError",
+    "EntityType",
+    "Event",
+    "EventEmitter",
+    "EventProcessor",
     "JobProgress",
+    "Operation",
+    "Scenario",
+    "ScenarioBusy",
+    "ScenarioError",
+    "ScenarioNotFound",
     "Session",
     "State",
+    "create_scenario",
+    "delete_scenario",
     "download",
+    "emit_event",
+    "get_scenario",
     "init_handlers",
     "invoke_long_callback",
+    "list_scenarios",
     "navigate",
     "notify",
     "notify_team",
     "progress",
     "set_content",
+    "submit_scenario",
     "update_chart_layout",
+    "update_scenario",
+    "write_parameters",
 ]
 
 
@@ -170,6 +204,46 @@ def notify_team(team: str, level: str, message: str, link: str | None = None) ->
         if team_row is None:
             raise ValueError(f"there is no team named {team!r} in this tenant")
         return notification_send_to_team(team=team_row, level=level, message=message, link=link)
+
+    if context.acts_now:
+        send()
+    else:
+        context.deferred.append(send)
+
+
+def emit_event(
+    name: str,
+    value: Any = None,
+    *,
+    attribute_name: str = "",
+    operation: str = "update",
+    metadata: dict[str, Any] | None = None,
+) -> None:
+    """Tell the tenant something happened: an event of entity type ``custom`` whose id is ``name``.
+
+    Every process's pages and sessions can react (``EventProcessor.on_custom_event(name, ...)``,
+    ``broadcast_on_event``). ``value`` and ``metadata`` must be small JSON. From a handler it is
+    sent once the handler has succeeded; from a job or an ``on_event`` callback, at once.
+    """
+    context = require_app_context("emit_event")
+    from dashboards.events.event import operation_of  # noqa: PLC0415
+    from dashboards.events.processing import current_event_depth  # noqa: PLC0415
+
+    if not isinstance(name, str) or not name.strip() or len(name) > 64:
+        raise ValueError("an event name is a non-empty string of at most 64 characters")
+    operation_of(operation)
+    extra = dict(metadata or {})
+    depth = current_event_depth.get()
+    if depth:
+        extra["depth"] = depth
+    tenant_id, app_id, user_id = context.tenant_id, context.app_id, context.user_id
+
+    def send() -> Any:
+        from dashboards.events.services import event_emit  # noqa: PLC0415 - app code imports the SDK bare
+
+        return event_emit(tenant_id=tenant_id, entity_type="custom", entity_id=name, operation=operation,
+                          attribute_name=attribute_name, attribute_value=value, metadata=extra, app_id=app_id,
+                          user_id=user_id)  # fmt: skip
 
     if context.acts_now:
         send()

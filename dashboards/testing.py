@@ -13,6 +13,10 @@ tracking and rollback), so what passes here behaves the same when deployed. Long
 in place, right after the handler that asked for them: their progress reports and their status
 function calls happen in order, and ``app.jobs`` tells what ran; ``notify_team`` messages are
 recorded in ``app.team_notifications``.
+
+Scenarios live in memory (``app.scenarios``, a ``MemoryScenarios``: its ``rows`` and ``events``);
+a submitted scenario's task runs in place right after the handler, like a long callback (it is
+listed in ``app.jobs``), and the ``scenarios`` key of the scenario components is kept up to date.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboards.jobs.specs import JobProgress, JobSpec, status_call_arguments
+from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.dispatch import route_event
 from dashboards.runtime.loader import LoadedApp, load_app, unload
@@ -32,6 +37,8 @@ from dashboards.runtime.page import Page, compile_page
 from dashboards.runtime.protocol import CMD_TOAST, UI_CHANGE, UI_CLICK
 from dashboards.runtime.session import SessionInfo, initial_values
 from dashboards.runtime.state import SessionState
+from dashboards.scenarios.api import scenario_store
+from dashboards.scenarios.memory import MemoryScenarios
 
 __all__ = ["AppTestClient"]
 
@@ -51,6 +58,8 @@ class AppTestClient:
         self.last_mutated: set[str] = set()
         self.jobs: list[dict[str, Any]] = []
         self.team_notifications: list[dict[str, Any]] = []
+        self.scenarios = MemoryScenarios(owner=username)
+        self._refresh_scenarios()
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> AppTestClient:
@@ -89,6 +98,8 @@ class AppTestClient:
         self._run(lambda: function(**arguments), jobs=asked.append)
         for spec in asked:
             self._run_job(spec)
+        self.scenarios.run_pending(self._run_scenario)
+        self._refresh_scenarios()
         return self.last_mutated
 
     def _run(self, call: Callable[[], Any], *, jobs: Callable[[JobSpec], None] | None = None) -> None:
@@ -97,6 +108,7 @@ class AppTestClient:
                              session_id=self.session.session_id, job_sink=jobs or self._no_jobs,
                              team_sink=self.team_notifications.append)  # fmt: skip
         token = current_app_context.set(context)
+        store_token = scenario_store.set(self.scenarios)
         try:
             value = call()
             if asyncio.iscoroutine(value):
@@ -105,6 +117,7 @@ class AppTestClient:
             self.state.rollback()
             raise
         finally:
+            scenario_store.reset(store_token)
             current_app_context.reset(token)
         self.last_mutated = self.state.commit()
         self.commands += self.state.take_commands()
@@ -127,16 +140,30 @@ class AppTestClient:
         context = AppContext(tenant_id=0, app_id=0, release_id=0, package=self.app.package, job_id=0,
                              progress_sink=report, team_sink=self.team_notifications.append)  # fmt: skip
         token = current_app_context.set(context)
+        store_token = scenario_store.set(self.scenarios)
         try:
             result = json.loads(json.dumps(self.app.function(spec.function)(*spec.arguments)))
             record.update(status="finished", result=result)
         except Exception as error:  # a job's failure is its status, not the test's
             record.update(status="failed", error=f"{type(error).__name__}: {error}")
         finally:
+            scenario_store.reset(store_token)
             current_app_context.reset(token)
         if status_function is not None:
             succeeded = record["status"] == "finished"
             self._call_status(status_function, spec, succeeded, record.get("result"))
+
+    def _run_scenario(self, function: str, parameters: dict[str, Any]) -> dict[str, Any]:
+        """A submitted scenario's task, run as its job would be: ``task(parameters)``."""
+        self._run_job(JobSpec(function=function, arguments=[parameters]))
+        return self.jobs[-1]
+
+    def _refresh_scenarios(self) -> None:
+        """What the platform does for pages with scenario components: the ``scenarios`` key, current."""
+        rows = self.scenarios.summaries()
+        if page_uses_scenarios(self.page) and self.state[SCENARIOS_KEY] != rows:
+            self.state[SCENARIOS_KEY] = rows
+            self.last_mutated = self.last_mutated | self.state.commit()
 
     def _call_status(self, function: Callable[..., Any], spec: JobSpec, status: Any, result: Any) -> None:
         arguments = status_call_arguments(function, self.state, status, result, list(spec.status_arguments))

@@ -13,5 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("inbox/", include("dashboards.notifications.urls")),
     path("t/<slug:tenant_slug>/jobs/", include("dashboards.jobs.urls")),
+    path("t/<slug:tenant_slug>/events/", include("dashboards.events.urls")),
+    path("t/<slug:tenant_slug>/scenarios/", include("dashboards.scenarios.urls")),
     path("", include("dashboards.tenancy.urls")),
 ]

@@ -35,7 +35,8 @@ class EventHub:
     def __init__(self) -> None:
         self.layer = get_channel_layer()
         self.channel: str | None = None
-        self.listeners: dict[int, dict[int, Listener]] = {}  # tenant id -> {listener id: listener}
+        # tenant id -> its listeners (bound methods compare equal when they are of the same object)
+        self.listeners: dict[int, dict[Listener, None]] = {}
         self.memberships: dict[str, tuple[str, ...]] = {}  # socket channel -> its groups
         self.task: asyncio.Task[None] | None = None
         self.delivered = 0
@@ -49,14 +50,15 @@ class EventHub:
         listeners = self.listeners.setdefault(int(tenant_id), {})
         if not listeners:
             await self.layer.group_add(events_group(tenant_id), self.channel)
-        listeners[id(listener)] = listener
+        listeners[listener] = None
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run(), name="events-hub")
 
     async def unsubscribe(self, tenant_id: int, listener: Listener) -> None:
         listeners = self.listeners.get(int(tenant_id))
-        if not listeners or listeners.pop(id(listener), None) is None:
+        if not listeners or listener not in listeners:
             return
+        del listeners[listener]
         if not listeners:
             del self.listeners[int(tenant_id)]
             if self.layer is not None and self.channel is not None:
@@ -75,7 +77,7 @@ class EventHub:
     def dispatch(self, event: Event | None, tenant_id: int | None = None) -> None:
         tenants = [tenant_id] if tenant_id is not None else list(self.listeners)
         for tenant in tenants:
-            for listener in list(self.listeners.get(tenant, {}).values()):
+            for listener in list(self.listeners.get(tenant, {})):
                 try:
                     listener(event)
                 except Exception:

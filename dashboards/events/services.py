@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -84,12 +86,19 @@ def event_emit(
 
 def _bounded(what: str, value: Any, limit: int) -> Any:
     try:
-        text = json.dumps(value, allow_nan=False, default=str)
+        text = json.dumps(value, allow_nan=False, default=_plain)
     except (TypeError, ValueError) as error:
         raise EventRefused(f"{what} must be JSON-serialisable: {error}") from None
     if len(text) > limit:
         raise EventRefused(f"{what} is too large ({len(text)} bytes of JSON; the limit is {limit})")
     return json.loads(text)
+
+
+def _plain(value: Any) -> str:
+    """Dates, decimals and ids travel as text; anything else is refused."""
+    if isinstance(value, date | Decimal | UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
 def event_log_prune(*, now: Any = None) -> int:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from dashboards.events.services import event_emit
 from dashboards.hosting.models import App, AppLogEntry, AppRelease, ReleaseStatus
 from dashboards.hosting.validation import validate_release_files
 from dashboards.runtime.broadcast import broadcast
@@ -79,6 +80,9 @@ def release_activate(*, release: AppRelease, actor: Any = None) -> App:
     with transaction.atomic():
         App.objects.filter(pk=app.pk).update(active_release=release)
         app.active_release = release
+        event_emit(tenant_id=app.tenant_id, entity_type="app", entity_id=app.pk, operation="update",
+                   attribute_name="active_release", attribute_value=release.version, app_id=app.pk,
+                   user_id=getattr(actor, "pk", None), metadata={"release_id": release.pk})  # fmt: skip
         transaction.on_commit(lambda: _announce_release(app.pk, release.version))
     return app
 

@@ -49,6 +49,10 @@ class Job(models.Model):
     max_retries = models.PositiveSmallIntegerField(default=0)
     attempt = models.PositiveSmallIntegerField(default=1)
     rq_id = models.CharField(max_length=64, blank=True, db_index=True)
+    scenario = models.ForeignKey(
+        "scenarios.Scenario", null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions",
+        help_text="The scenario this job runs (its end writes the scenario's results).",
+    )  # fmt: skip
     status_delivered = models.BooleanField(
         default=False, help_text="The tab's status function has run with the final status."
     )

@@ -8,6 +8,7 @@ the jobs' own liveness keys, so a job whose worker was killed fails within secon
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 # Imported here, in the worker, so that every work horse forked from it has them already: a horse
@@ -17,7 +18,10 @@ from django.db import connections
 from rq import Worker
 from rq.serializers import JSONSerializer
 
+import dashboards.events.processing
+import dashboards.events.tasks
 import dashboards.jobs.tasks  # noqa: F401 - what RQ runs
+from dashboards.events.services import event_log_prune
 from dashboards.hosting.models import AppRelease
 from dashboards.jobs.limits import RECONCILE_EVERY_SECONDS
 from dashboards.jobs.queues import get_events_queue, get_queue
@@ -25,6 +29,7 @@ from dashboards.jobs.services import jobs_reconcile
 from dashboards.runtime.executor import AppLoadError, get_executor
 
 logger = logging.getLogger(__name__)
+EVENT_LOG_PRUNE_EVERY_SECONDS = 3600
 WORKER_TTL_SECONDS = RECONCILE_EVERY_SECONDS + 15  # RQ waits on the queue for ttl - 15 s at most
 
 
@@ -34,6 +39,7 @@ class JobWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.loaded_releases = set()
+        self.event_log_pruned_at = 0.0
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -41,8 +47,21 @@ class JobWorker(Worker):
             jobs_reconcile()
         except Exception:
             logger.exception("jobs reconciler failed; it runs again at the next pass")
+        try:
+            self._prune_event_log()
+        except Exception:
+            logger.exception("event log pruning failed; it runs again at the next pass")
         finally:
             connections.close_all()  # never hand an open database connection to a forked horse
+
+    def _prune_event_log(self) -> None:
+        """Every worker may prune; once an hour each is plenty (a delete of old rows is idempotent)."""
+        now = time.monotonic()
+        if now - self.event_log_pruned_at >= EVENT_LOG_PRUNE_EVERY_SECONDS:
+            self.event_log_pruned_at = now
+            deleted = event_log_prune()
+            if deleted:
+                logger.info("event log: %d events past the retention deleted", deleted)
 
     def execute_job(self, job: Any, queue: Any) -> None:
         self._load_release(job.args[1] if len(job.args) > 1 else None)

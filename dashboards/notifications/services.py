@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from dashboards.events.services import event_emit
 from dashboards.notifications.models import LINK_MAX_LENGTH, MESSAGE_MAX_LENGTH, Level, Notification
 from dashboards.notifications.push import push_to_users, render_toast_html
 from dashboards.notifications.selectors import notification_list_for_user
@@ -101,6 +102,11 @@ def notification_send_to_users(
             )
             for user_id in member_ids
         )
+        for row in rows:
+            event_emit(tenant_id=tenant.pk, entity_type="notification", entity_id=row.pk,
+                       operation="creation", attribute_name="level", attribute_value=level,
+                       user_id=row.user_id,
+                       metadata={"subject_type": subject_type, "subject_id": subject_id})  # fmt: skip
         if rows:
             toast = render_toast_html(
                 level=level, message=message, link=link, position=position, duration=duration

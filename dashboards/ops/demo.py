@@ -10,6 +10,8 @@ from django.db import transaction
 
 from dashboards.hosting.models import AppRelease
 from dashboards.hosting.services import app_create_or_update, release_activate, release_create
+from dashboards.scenarios.models import Scenario
+from dashboards.scenarios.services import scenario_create
 from dashboards.tenancy import services as tenancy
 from dashboards.tenancy.models import Membership, Role, Team, Tenant
 
@@ -28,6 +30,10 @@ class DemoTenant:
     team_apps: tuple[str, ...] = ()  # apps whose jobs the team hears about
 
 
+# Scenarios the demo starts with, per app slug: (name, parameters).
+DEMO_SCENARIOS = {
+    "planner": (("Baseline", {"growth": 5, "months": 12}), ("Fast growth", {"growth": 12, "months": 6}))
+}
 DEMO_ADMIN = "admin"
 DEMO_TENANTS = (
     DemoTenant(
@@ -43,6 +49,11 @@ DEMO_TENANTS = (
                 "reports",
                 "Quarterly report",
                 "A long job on a worker: live progress, the team told when it ends.",
+            ),
+            (
+                "planner",
+                "Planner",
+                "Forecast scenarios: parameters, a run on a worker, results for everyone.",
             ),
         ),
         team_apps=("reports",),
@@ -92,6 +103,11 @@ def seed_demo() -> None:
             _seed_release(app, memberships)
             if slug in spec.team_apps and not app.teams.filter(pk=team.pk).exists():
                 app.teams.add(team)
+            if slug in DEMO_SCENARIOS and not Scenario.objects.for_tenant(tenant).filter(app=app).exists():
+                owner = memberships[spec.people[0][0]].user
+                for title, parameters in DEMO_SCENARIOS[slug]:
+                    scenario_create(tenant_id=tenant.pk, app_id=app.pk, name=title, owner_id=owner.pk,
+                                    parameters=parameters, tags=["demo"])  # fmt: skip
 
 
 def _seed_release(app, memberships) -> None:  # type: ignore[no-untyped-def]

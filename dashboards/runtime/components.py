@@ -380,3 +380,126 @@ def repeat_tag(parser: Parser, token: Token) -> RepeatNode:
     nodelist = parser.parse(("endrepeat",))
     parser.delete_first_token()
     return RepeatNode(parser.compile_filter(bits[1]), bits[3], nodelist)
+
+
+# --- scenarios: every app gets these two; the platform fills the ``scenarios`` key for them ---
+SCENARIOS_KEY = "scenarios"  # reserved: a list of small dicts (id, name, status, owner, tags, updated)
+DEFAULT_SCENARIO_KEY = "scenario"
+SCENARIO_KINDS = frozenset({"scenario_selector", "scenario_list"})
+
+
+def page_uses_scenarios(page: Any) -> bool:
+    """Whether a compiled page shows scenario components (its sessions then get the ``scenarios`` key)."""
+    return any(page.component_kind(cid) in SCENARIO_KINDS for cid in page.readers.get(SCENARIOS_KEY, ()))
+
+
+class ScenarioComponentNode(ComponentNode):
+    """Reads the reserved ``scenarios`` key, filtered by the constant ``status=`` and ``tag=``."""
+
+    def state_keys(self) -> set[str]:
+        return super().state_keys() | {SCENARIOS_KEY}
+
+    def scenarios(self, context: template.Context) -> list[dict[str, Any]]:
+        rows = context.get(SCENARIOS_KEY) or []
+        status, tag = self.kwarg(context, "status"), self.kwarg(context, "tag")
+        return [
+            row
+            for row in rows
+            if isinstance(row, dict)
+            and (not status or row.get("status") == status)
+            and (not tag or tag in (row.get("tags") or ()))
+        ]
+
+
+@_component("scenario_selector")
+class ScenarioSelectorNode(ScenarioComponentNode):
+    """``{% scenario_selector scenario label="Scenario" on_change="pick" %}``: a drop-down of the
+    app's scenarios; the first argument is the state key holding the chosen id (``scenario`` when
+    omitted), and ``on_change`` receives the chosen id as its payload (a string; "" for none).
+    """
+
+    def state_keys(self) -> set[str]:
+        return super().state_keys() | (set() if self.args else {DEFAULT_SCENARIO_KEY})
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        chosen = self.arg(context, 0) if self.args else context.get(DEFAULT_SCENARIO_KEY)
+        chosen = "" if chosen is None else str(chosen)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{} ({})</option>',
+            (
+                (
+                    row.get("id"),
+                    mark_safe(" selected") if str(row.get("id")) == chosen else "",
+                    row.get("name"),
+                    row.get("status"),
+                )
+                for row in self.scenarios(context)
+            ),
+        )
+        attrs = self.event_attributes(context, UI_CHANGE, self.literal("on_change"), "change")
+        input_id = f"{self.dom_id(context)}-input"
+        return format_html(
+            '<label for="{}">{}</label><select id="{}" name="value"{}>'
+            '<option value="">{}</option>{}</select>',
+            input_id,
+            self.kwarg(context, "label", "Scenario"),
+            input_id,
+            attrs,
+            self.kwarg(context, "placeholder", "Choose a scenario…"),
+            options,
+        )
+
+
+@_component("scenario_list")
+class ScenarioListNode(ScenarioComponentNode):
+    """``{% scenario_list on_click="open" selected=scenario %}``: a table of the app's scenarios.
+
+    With ``on_click``, each row has a button (``button="Open"``) whose handler finds the
+    scenario's id in ``context["repeat_key"]``; ``selected=`` marks the row of that id.
+    """
+
+    def render_inner(self, context: template.Context) -> SafeString:
+        rows = self.scenarios(context)
+        if not rows:
+            return format_html(
+                '<p class="dc-empty">{}</p>', self.kwarg(context, "empty", "No scenarios yet.")
+            )
+        handler = self.literal("on_click")
+        selected = self.kwarg(context, "selected")
+        label = self.kwarg(context, "button", "Open")
+        body = []
+        for row in rows:
+            current = mark_safe(' aria-current="true"') if str(row.get("id")) == str(selected) else ""
+            action = ""
+            if handler:
+                with context.push({REPEAT_KEY: str(row.get("id"))}):
+                    attrs = self.event_attributes(context, UI_CLICK, handler, "click")
+                action = format_html('<td><button type="button"{}>{}</button></td>', attrs, label)
+            tags = ", ".join(str(t) for t in row.get("tags") or ())
+            body.append(
+                format_html(
+                    '<tr data-scenario-id="{}"{}><td>{}</td>'
+                    '<td><span class="dc-status dc-status-{}">{}</span></td>'
+                    "<td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+                    row.get("id"),
+                    current,
+                    row.get("name"),
+                    row.get("status"),
+                    row.get("status"),
+                    row.get("owner") or "—",
+                    tags,
+                    row.get("updated"),
+                    action,
+                )
+            )
+        head = format_html(
+            '<tr><th scope="col">Scenario</th><th scope="col">Status</th><th scope="col">Owner</th>'
+            '<th scope="col">Tags</th><th scope="col">Updated</th>{}</tr>',
+            mark_safe('<th scope="col"><span class="visually-hidden">Actions</span></th>') if handler else "",
+        )
+        return format_html(
+            '<table class="dc-scenarios"><thead>{}</thead><tbody>{}</tbody></table>',
+            head,
+            mark_safe("".join(body)),  # noqa: S308 - each row was built by format_html
+        )

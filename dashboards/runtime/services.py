@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 
 from dashboards.hosting.models import App, AppRelease
 from dashboards.hosting.services import app_log_append
+from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.db import db_call
 from dashboards.runtime.executor import AppLoadError, get_executor
 from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, SNAPSHOT_UNCONNECTED_SECONDS
@@ -18,6 +19,7 @@ from dashboards.runtime.page import Page, PageError, compile_page
 from dashboards.runtime.session import AppSession, SessionInfo, encode_values, initial_values
 from dashboards.runtime.snapshots import SnapshotKey, snapshot_load, snapshot_replace, snapshot_replace_sync
 from dashboards.runtime.state import SessionState
+from dashboards.scenarios.selectors import scenario_summaries
 
 _pages: dict[str, Page] = {}
 
@@ -72,6 +74,8 @@ def session_start_for_page(
     """A new tab: fresh state, saved so the socket finds it; the page is rendered from it."""
     info = session_info(session_id=new_session_id(), user=user, app=app)
     values = initial_values(runtime.app, info)
+    if page_uses_scenarios(runtime.page):
+        values[SCENARIOS_KEY] = scenario_summaries(tenant_id=app.tenant_id, app_id=app.pk)
     key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user), info.session_id)
     snapshot_replace_sync(
         key, release=runtime.key, encoded=encode_values(values), ttl=SNAPSHOT_UNCONNECTED_SECONDS
@@ -102,6 +106,10 @@ async def session_resume(
         if saved_release != runtime.key:  # reloaded onto a newer release: keep values, add new keys
             fresh = await sync_to_async(initial_values, thread_sensitive=False)(runtime.app, info)
             values = {**fresh, **values}
+    if page_uses_scenarios(runtime.page):  # re-read: the scenarios may have changed while it was away
+        rows = await db_call(scenario_summaries)(tenant_id=app.tenant_id, app_id=app.pk)
+        if values.get(SCENARIOS_KEY) != rows:
+            values[SCENARIOS_KEY], rerender = rows, True
     release = runtime.release
 
     async def log_sink(lines: list[tuple[str, str]]) -> None:

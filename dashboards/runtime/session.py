@@ -159,7 +159,7 @@ class AppSession:
             )
         return "".join(frames)
 
-    async def refresh_scenarios(self) -> str:
+    async def refresh_scenarios(self, rows: list[dict[str, Any]] | None = None) -> str:
         """Re-read the app's scenarios into the ``scenarios`` key; the frame of the components showing them.
 
         Call it through the tab's ordered queue (never while a handler runs) when a scenario event
@@ -171,7 +171,8 @@ class AppSession:
 
         if not page_uses_scenarios(self.page):
             return ""
-        rows = await db_call(scenario_summaries)(tenant_id=self.key.tenant_id, app_id=self.key.app_id)
+        if rows is None:  # else: read once for every tab of the app (session_events.shared_scenario_rows)
+            rows = await db_call(scenario_summaries)(tenant_id=self.key.tenant_id, app_id=self.key.app_id)
         if rows == self.state.get(SCENARIOS_KEY):
             return ""
         self.state[SCENARIOS_KEY] = rows

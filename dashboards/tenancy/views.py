@@ -60,6 +60,7 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 def tenant_home(request: HttpRequest) -> HttpResponse:
     access = request.tenant_access  # type: ignore[attr-defined]
     context = {
+        "tenant": access.tenant,
         "apps": app_list_for_member(tenant=access.tenant, user=request.user, role=access.role),
         "can_develop": can_develop_apps(access.role),
     }

@@ -41,7 +41,7 @@ def test_a_member_of_two_tenants_chooses_and_switches(client: Client, world) -> 
     assert "Counter and greeting" in client.get("/t/globex/").text
     assert client.get("/").headers["Location"] == "/t/globex/"  # back to the tenant used last
     acme = client.get("/t/acme/")
-    assert acme.text.count('class="card app-card"') == 3  # counter, sales, reports
+    assert acme.text.count('class="card app-card"') == 4  # counter, sales, reports, planner
     assert 'href="/t/globex/"' in acme.text  # the switcher offers the other tenant
 
 

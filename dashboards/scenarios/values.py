@@ -1,0 +1,149 @@
+"""What a scenario is for app code, and the checks of its input: plain values, no Django, no I/O.
+
+App code imports the SDK (which imports this) while its release is validated in a bare process,
+so nothing here may import Django. The services, the SDK and the test client's in-memory store
+all check input with these functions, so a name, a tag or a parameter is refused the same way
+everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dashboards.scenarios.limits import (
+    NAME_MAX_CHARS,
+    PARAMETER_KEY_MAX_CHARS,
+    PARAMETERS_MAX_BYTES,
+    TAG_MAX_CHARS,
+    TAGS_MAX,
+)
+
+STATUSES = ("draft", "submitted", "running", "completed", "failed")
+ACTIVE_STATUSES = frozenset({"submitted", "running"})
+
+
+class ScenarioError(ValueError):
+    """Bad input to a scenario function; the message says what to change."""
+
+
+class ScenarioNotFound(ScenarioError):
+    """No such scenario in this app of this tenant (another tenant's id reads the same)."""
+
+
+class ScenarioBusy(ScenarioError):
+    """The scenario is submitted or running: it cannot be submitted again until that ends."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A snapshot of one scenario, as app code sees it (re-read it to see later changes).
+
+    ``parameters`` are its data nodes (a JSON dict); ``results`` what its task function returned
+    (any JSON value) once completed; ``error`` why it failed.
+    """
+
+    id: int
+    name: str
+    status: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    results: Any = None
+    tags: tuple[str, ...] = ()
+    owner: str = ""
+    error: str = ""
+    job_id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    submitted_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict (times as ISO strings), to keep in a tab's state."""
+        values = asdict(self)
+        values["tags"] = list(self.tags)
+        for name in ("created_at", "updated_at", "submitted_at", "completed_at"):
+            values[name] = values[name].isoformat() if values[name] else None
+        return values
+
+
+def summary(
+    *,
+    id: int,  # noqa: A002 - the field's name
+    name: str,
+    status: str,
+    owner: str = "",
+    tags: Any = (),
+    updated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The small dict the scenario components read from the ``scenarios`` state key (JSON only)."""
+    return {
+        "id": id,
+        "name": name,
+        "status": status,
+        "owner": owner,
+        "tags": list(tags or ()),
+        "updated": updated_at.strftime("%Y-%m-%d %H:%M") if updated_at else "",
+    }
+
+
+def check_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ScenarioError("a scenario needs a name (a non-empty string)")
+    name = name.strip()
+    if len(name) > NAME_MAX_CHARS:
+        raise ScenarioError(f"a scenario's name is at most {NAME_MAX_CHARS} characters")
+    return name
+
+
+def check_tags(tags: Any) -> list[str]:
+    if isinstance(tags, str):
+        raise ScenarioError("tags is a list of strings, not one string: tags=['q3']")
+    try:
+        values = list(tags or ())
+    except TypeError:
+        raise ScenarioError("tags is a list of strings") from None
+    cleaned: list[str] = []
+    for tag in values:
+        if not isinstance(tag, str) or not tag.strip() or len(tag.strip()) > TAG_MAX_CHARS:
+            raise ScenarioError(f"each tag is a non-empty string of at most {TAG_MAX_CHARS} characters")
+        if tag.strip() not in cleaned:
+            cleaned.append(tag.strip())
+    if len(cleaned) > TAGS_MAX:
+        raise ScenarioError(f"a scenario has at most {TAGS_MAX} tags")
+    return cleaned
+
+
+def check_parameters(values: Any) -> dict[str, Any]:
+    """Parameters as plain JSON (a copy), or ScenarioError saying why not."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ScenarioError(f"parameters are a dict of name to JSON value, not {type(values).__name__}")
+    for key in values:
+        if not isinstance(key, str) or not key or len(key) > PARAMETER_KEY_MAX_CHARS:
+            raise ScenarioError(
+                f"parameter names are non-empty strings of at most {PARAMETER_KEY_MAX_CHARS} characters"
+            )
+    try:
+        text = json.dumps(values, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ScenarioError(f"parameters must be JSON-serialisable: {error}") from None
+    if len(text) > PARAMETERS_MAX_BYTES:
+        raise ScenarioError(
+            f"parameters are {len(text)} bytes of JSON; the limit is {PARAMETERS_MAX_BYTES} per scenario"
+        )
+    return json.loads(text)
+
+
+def check_id(scenario_id: Any) -> int:
+    if isinstance(scenario_id, Scenario):
+        return scenario_id.id
+    try:
+        value = int(scenario_id)
+    except (TypeError, ValueError):
+        raise ScenarioNotFound(f"there is no scenario {scenario_id!r}") from None
+    if isinstance(scenario_id, bool) or value <= 0:
+        raise ScenarioNotFound(f"there is no scenario {scenario_id!r}")
+    return value

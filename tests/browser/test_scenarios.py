@@ -1,0 +1,36 @@
+"""Scenarios as people see them: the app's components, and the tenant's Scenarios page moving live."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import open_app_page, open_live_page
+
+PLANNER = "/t/acme/apps/planner/"
+
+
+def test_a_scenario_created_in_the_app_appears_on_a_colleagues_page_and_completes(people) -> None:
+    alice_list = open_live_page(people("alice"), "/t/acme/scenarios/")
+    expect(alice_list.locator("tr.scenario-row").filter(has_text="Baseline")).to_be_visible()
+    avery_app = open_app_page(people("avery"), PLANNER)
+    expect(avery_app.locator("#selector select option").filter(has_text="Baseline (draft)")).to_have_count(1)
+    expect(
+        avery_app.locator("#scenario-list tr[data-scenario-id]").filter(has_text="Fast growth")
+    ).to_be_visible()
+
+    avery_app.get_by_label("New scenario").fill("Browser plan")
+    avery_app.wait_for_timeout(400)  # the text input sends its change after a short delay
+    avery_app.get_by_role("button", name="Create").click()
+    row = alice_list.locator("tr.scenario-row").filter(has_text="Browser plan")
+    expect(row).to_be_visible(timeout=5_000)  # live, without a reload
+    expect(row.get_by_test_id("scenario-status")).to_have_text("Draft")
+
+    avery_app.get_by_role("button", name="Save and run").click()
+    expect(row.get_by_test_id("scenario-status")).to_have_text("Completed", timeout=20_000)
+    avery_app.get_by_role("button", name="Show results").click()
+    expect(avery_app.locator("#status")).to_have_text("Browser plan: completed")
+    expect(avery_app.locator("#forecast tbody tr")).to_have_count(12)
+
+    row.get_by_role("link", name="Browser plan").click()
+    expect(alice_list.get_by_role("heading", name="Results")).to_be_visible()
+    expect(alice_list.locator(".scenario-results")).to_contain_text("'total'")

@@ -1,0 +1,348 @@
+"""Events: filters, emission after commit, the hub, processors once per platform, broadcasts per session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from dashboards.events.event import Event, EventFilter
+from tests.jobs.conftest import database_url, wait_for
+from tests.support import REPO_ROOT
+
+EVENTS_LAB_SOURCE = (Path(__file__).parent / "apps" / "events_lab.py").read_text()
+
+
+# --- filters ---
+EVENT = Event(entity_type="scenario", operation="update", entity_id="7", attribute_name="name")
+
+
+@pytest.mark.parametrize(
+    ("fields", "matches"),
+    [
+        ({}, True),
+        ({"entity_type": "scenario"}, True),
+        ({"entity_type": "job"}, False),
+        ({"operation": "update"}, True),
+        ({"operation": "creation"}, False),
+        ({"entity_id": "7"}, True),
+        ({"entity_id": 7}, True),  # ids compare as text
+        ({"entity_id": "8"}, False),
+        ({"attribute_name": "name"}, True),
+        ({"attribute_name": "tags"}, False),
+        (
+            {"entity_type": "scenario", "operation": "update", "entity_id": "7", "attribute_name": "name"},
+            True,
+        ),
+        ({"entity_type": "scenario", "operation": "deletion"}, False),
+        ({"predicate": lambda event: event.entity_id == "7"}, True),
+        ({"entity_type": "scenario", "predicate": lambda event: False}, False),
+    ],
+)
+def test_the_topic_filter_matrix(fields, matches) -> None:
+    assert EventFilter.build(**fields).matches(EVENT) is matches
+
+
+def test_unknown_entity_types_and_operations_fail_at_registration() -> None:
+    from dashboards.events.processors import EventProcessor
+
+    processor = EventProcessor()
+    with pytest.raises(
+        ValueError, match="unknown entity type 'scenarios': use one of app, release, scenario"
+    ):
+        processor.on_event(print, entity_type="scenarios")
+    with pytest.raises(ValueError, match="unknown operation 'created'"):
+        processor.broadcast_on_event(print, operation="created")
+    with pytest.raises(TypeError, match="is not a function"):
+        processor.on_event("print")
+    assert processor.subscriptions == []
+
+
+def test_a_release_registering_a_bad_filter_is_invalid_with_the_message() -> None:
+    from dashboards.hosting.validator import inspect_release
+
+    source = (
+        "from dashboards.sdk import EventProcessor\nEventProcessor().on_event(print, operation='exploded')\n"
+    )
+    report = inspect_release({"main.py": source + "page = '{% text x %}'\n"})
+    assert not report["ok"]
+    assert "unknown operation 'exploded'" in report["problems"][0]["message"]
+    assert report["problems"][0]["line"] == 2
+
+
+def test_callbacks_are_never_handlers_and_the_report_lists_on_event_filters() -> None:
+    from dashboards.hosting.validator import inspect_release
+
+    report = inspect_release({"main.py": EVENTS_LAB_SOURCE})
+    assert report["ok"], report
+    assert "tell" in report["handlers"] and "show" not in report["handlers"]
+    assert {
+        "entity_type": "custom",
+        "operation": None,
+        "entity_id": "ping",
+        "attribute_name": None,
+    } in report["on_event"]
+    assert report["broadcast_on_event"] == 1
+
+
+def test_events_round_trip_as_json() -> None:
+    event = Event(entity_type="job", operation="update", entity_id="3", attribute_value={"a": [1]},
+                  metadata={"k": "v"}, tenant_id=2, app_id=5, user_id=None, id=9)  # fmt: skip
+    assert Event.from_message(json.loads(json.dumps(event.as_message()))) == event
+
+
+# --- emission ---
+def test_an_event_is_logged_and_delivered_after_commit_only(
+    db, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    from django.db import transaction
+
+    from dashboards.events import delivery
+    from dashboards.events.models import LoggedEvent
+    from dashboards.events.services import event_emit
+    from dashboards.tenancy.models import Tenant
+
+    tenant = Tenant.objects.create(slug="t1", name="T1")
+    delivered: list[Event] = []
+    monkeypatch.setattr(delivery, "deliver", delivered.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                event_emit(tenant_id=tenant.pk, entity_type="custom", entity_id="x", operation="update")
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+    assert delivered == [] and not LoggedEvent.objects.for_tenant(tenant).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        event = event_emit(tenant_id=tenant.pk, entity_type="custom", entity_id="x", operation="update",
+                           attribute_name="n", attribute_value=3)  # fmt: skip
+        assert delivered == []
+    assert delivered == [event] and event.id == LoggedEvent.objects.for_tenant(tenant).get().pk
+
+
+def test_bad_events_are_refused_with_a_clear_message(db) -> None:
+    from dashboards.events.services import EventRefused, event_emit
+    from dashboards.tenancy.models import Tenant
+
+    tenant = Tenant.objects.create(slug="t2", name="T2")
+    with pytest.raises(EventRefused, match="unknown entity type 'widget'"):
+        event_emit(tenant_id=tenant.pk, entity_type="widget", operation="update")
+    with pytest.raises(EventRefused, match="must be JSON-serialisable"):
+        event_emit(tenant_id=tenant.pk, entity_type="custom", operation="update", attribute_value={1j})
+    with pytest.raises(EventRefused, match="too large"):
+        event_emit(tenant_id=tenant.pk, entity_type="custom", operation="update", attribute_value="x" * 9000)
+
+
+def test_changes_of_apps_releases_jobs_and_notifications_are_logged(live_world) -> None:
+    from dashboards.events.models import LoggedEvent
+    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
+    from dashboards.notifications.services import notification_send_to_users
+
+    globex_before = LoggedEvent.objects.for_tenant(live_world.globex).count()
+    app = app_create_or_update(tenant=live_world.acme, slug="ev", name="Ev")
+    release = release_create(app=app, files={"main.py": EVENTS_LAB_SOURCE}, author=live_world.alice)
+    release_activate(release=release, actor=live_world.alice)
+    notification_send_to_users(tenant=live_world.acme, users=[live_world.avery], level="info", message="hi")
+    logged = list(LoggedEvent.objects.for_tenant(live_world.acme).order_by("pk").values_list(
+        "entity_type", "operation", "attribute_name", "attribute_value"))  # fmt: skip
+    assert ("app", "creation", "", None) in logged
+    assert ("release", "creation", "status", "valid") in logged
+    assert ("app", "update", "active_release", release.version) in logged
+    assert ("notification", "creation", "level", "info") in logged
+    assert LoggedEvent.objects.for_tenant(live_world.globex).count() == globex_before
+
+
+def test_the_log_keeps_its_retention(db) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dashboards.events.models import LoggedEvent
+    from dashboards.events.services import event_log_prune
+    from dashboards.tenancy.models import Tenant
+
+    tenant = Tenant.objects.create(slug="t3", name="T3")
+    LoggedEvent.objects.create(tenant=tenant, entity_type="custom", operation="update",
+                               created_at=timezone.now() - timedelta(days=31))  # fmt: skip
+    LoggedEvent.objects.create(tenant=tenant, entity_type="custom", operation="update")
+    assert event_log_prune() == 1 and LoggedEvent.objects.for_tenant(tenant).count() == 1
+
+
+# --- the hub ---
+async def test_the_hub_fans_one_message_out_to_its_listeners_of_that_tenant_only(live_world) -> None:
+    from dashboards.events.hub import get_hub
+    from dashboards.events.services import event_emit
+
+    hub = get_hub()
+    acme_seen: list = []
+    acme_too: list = []
+    globex_seen: list = []
+    listeners = {
+        live_world.acme.pk: [acme_seen.append, acme_too.append],
+        live_world.globex.pk: [globex_seen.append],
+    }
+    for tenant_id, functions in listeners.items():
+        for function in functions:
+            await hub.subscribe(tenant_id, function)
+    await sync_to_async(event_emit)(tenant_id=live_world.acme.pk, entity_type="custom", entity_id="a",
+                                    operation="update")  # fmt: skip
+    for _ in range(100):
+        if acme_seen and acme_too:
+            break
+        await asyncio.sleep(0.02)
+    assert [e.entity_id for e in acme_seen] == ["a"] and [e.entity_id for e in acme_too] == ["a"]
+    assert globex_seen == [] and hub.delivered == 1  # one message for the process, two listeners
+    for tenant_id, functions in listeners.items():
+        for function in functions:
+            await hub.unsubscribe(tenant_id, function)
+    assert hub.task is None and hub.listeners == {}
+
+
+HUB_PROCESS = """
+import asyncio, json, os, sys
+import django
+django.setup()
+from dashboards.events.hub import get_hub
+
+async def main():
+    seen = []
+    hub = get_hub()
+    await hub.subscribe(int(sys.argv[1]), seen.append)
+    print("ready", flush=True)
+    while not seen:
+        await asyncio.sleep(0.01)
+    print(json.dumps(seen[0].as_message()), flush=True)
+    await hub.unsubscribe(int(sys.argv[1]), seen.append)
+
+asyncio.run(main())
+"""
+
+
+def test_events_reach_every_server_process_sharing_redis(live_world, tmp_path) -> None:
+    """Two other processes (two servers, say) each get the event once; the emitter is a third."""
+    from django.conf import settings
+
+    from dashboards.events.services import event_emit
+
+    env = {"DEBUG": "true", "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
+           "DJANGO_SETTINGS_MODULE": "dashboards.config.settings", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", HUB_PROCESS, str(live_world.acme.pk)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    try:
+        for process in processes:
+            assert process.stdout.readline().strip() == "ready", process.stdout.read()
+        event_emit(tenant_id=live_world.acme.pk, entity_type="custom", entity_id="both", operation="update")
+        for process in processes:
+            line = process.stdout.readline()
+            try:
+                received = json.loads(line)
+            except ValueError:
+                raise AssertionError(line + process.stdout.read()) from None
+            assert received["entity_id"] == "both" and received["tenant_id"] == live_world.acme.pk
+        for process in processes:
+            assert process.wait(timeout=20) == 0
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+            process.stdout.close()
+
+
+# --- processors ---
+@pytest.fixture
+def events_lab(live_world):
+    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
+
+    app = app_create_or_update(tenant=live_world.acme, slug="events-lab", name="Events lab")
+    release = release_create(app=app, files={"main.py": EVENTS_LAB_SOURCE}, author=None)
+    assert release.is_valid, release.report
+    release_activate(release=release)
+    return app
+
+
+def app_log(app) -> list[str]:
+    from dashboards.hosting.models import AppLogEntry
+
+    return list(AppLogEntry.objects.filter(app=app).order_by("pk").values_list("message", flat=True))
+
+
+def test_on_event_runs_once_for_the_platform_with_two_workers(events_lab, start_worker, live_world) -> None:
+    from dashboards.events.services import event_emit
+
+    start_worker(EVENT_SUBSCRIBER_TIME_LIMIT_SECONDS="1")
+    start_worker(EVENT_SUBSCRIBER_TIME_LIMIT_SECONDS="1")
+    for value in (1, 2, 30):
+        event_emit(tenant_id=live_world.acme.pk, entity_type="custom", entity_id="ping", operation="update",
+                   attribute_value=value)  # fmt: skip
+    wait_for(lambda: sum("on_event custom" in line for line in app_log(events_lab)) >= 3)
+    time.sleep(1.0)  # a second worker running them again would have done so by now
+    lines = app_log(events_lab)
+    assert sorted(line for line in lines if line.startswith("on_event custom")) == [
+        "on_event custom custom ping update 1", "on_event custom custom ping update 2",
+        "on_event custom custom ping update 30",
+    ]  # fmt: skip
+    assert [line for line in lines if line.startswith("on_event big")] == [
+        "on_event big custom ping update 30"
+    ]
+    assert sum("this callback fails on purpose" in line for line in lines) == 3  # reported, the others ran
+
+
+def test_a_hanging_callback_is_cut_and_the_others_still_run(events_lab, start_worker, live_world) -> None:
+    from dashboards.events.services import event_emit
+
+    start_worker(EVENT_SUBSCRIBER_TIME_LIMIT_SECONDS="1")
+    event_emit(tenant_id=live_world.acme.pk, entity_type="custom", entity_id="stuck", operation="update")
+    wait_for(lambda: any("after-stuck" in line for line in app_log(events_lab)))
+    assert any("on_event stuck: still running after 1 s" in line for line in app_log(events_lab))
+
+
+def test_other_tenants_events_never_reach_a_processor(events_lab, job_worker, live_world) -> None:
+    from dashboards.events.services import event_emit
+
+    event_emit(tenant_id=live_world.globex.pk, entity_type="custom", entity_id="ping", operation="update",
+               attribute_value=99)  # fmt: skip
+    event_emit(tenant_id=live_world.acme.pk, entity_type="custom", entity_id="ping", operation="update",
+               attribute_value=5)  # fmt: skip
+    wait_for(lambda: any("on_event custom" in line for line in app_log(events_lab)))
+    time.sleep(0.5)
+    assert [line for line in app_log(events_lab) if line.startswith("on_event custom")] == [
+        "on_event custom custom ping update 5"
+    ]
+
+
+# --- broadcast_on_event in sessions ---
+async def test_broadcast_reaches_every_session_of_the_app_and_no_other(events_lab, live_world) -> None:
+    from dashboards.events.services import event_emit
+    from tests.runtime.conftest import open_socket
+
+    alice = await open_socket(live_world.alice, app="events-lab")
+    avery = await open_socket(live_world.avery, app="events-lab")
+    counter = await open_socket(live_world.avery, app="counter")  # another app of the tenant
+    globex = await open_socket(live_world.greta, tenant="globex", app="counter")
+    # emit_event from a handler: sent once the handler succeeded (it changes nothing: no frame of its own)
+    await alice.socket.send_to(text_data=json.dumps({"event": "ui:click", "handler": "tell"}))
+    for opened in (alice, avery):
+        frame = await opened.socket.receive_from(timeout=3)
+        assert "custom ping 42" in frame
+    for opened in (counter, globex):
+        assert await opened.socket.receive_nothing(timeout=0.3)
+    await sync_to_async(event_emit)(tenant_id=live_world.globex.pk, entity_type="custom", entity_id="other",
+                                    operation="update")  # fmt: skip
+    assert await alice.socket.receive_nothing(timeout=0.3)
+    for opened in (alice, avery, counter, globex):
+        await opened.socket.disconnect()

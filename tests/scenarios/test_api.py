@@ -1,0 +1,108 @@
+"""The SDK's scenario functions from app code: in the test client, and in a real tab's session."""
+
+from __future__ import annotations
+
+import asyncio
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from dashboards.scenarios.models import Scenario, ScenarioStatus
+from dashboards.scenarios.services import scenario_create
+from dashboards.testing import AppTestClient
+from tests.runtime.conftest import click, open_socket
+from tests.scenarios.conftest import SCENARIO_LAB_SOURCE
+
+
+# --- the app authors' test client: scenarios in memory ---
+def test_the_test_client_keeps_scenarios_and_runs_submissions_in_place() -> None:
+    with AppTestClient(SCENARIO_LAB_SOURCE) as app:
+        assert "No scenarios yet." in app.rendered("list")
+        app.click("create", payload={"name": "Plan", "parameters": {"x": 21}, "tags": ["q3"]})
+        assert app.state.last["status"] == "draft" and app.state.last["owner"] == "tester"
+        assert "scenarios" in app.last_mutated and ">Plan<" in app.rendered("list")
+        app.change("write", {"x": 4})
+        app.click("submit")
+        scenario = app.scenarios.get(int(app.state.scenario))
+        assert (scenario.status, scenario.results) == ("completed", {"doubled": 8})
+        assert app.jobs[-1]["progress"] == [(0.5, "halfway")]
+        assert "completed" in app.rendered("picker")
+        app.click("submit", payload="explode")
+        assert app.scenarios.get(scenario.id).error == "ValueError: no forecast today"
+        assert ("data_node", "update", "x") in app.scenarios.events
+
+
+def test_the_test_client_refuses_what_the_platform_refuses() -> None:
+    with AppTestClient(SCENARIO_LAB_SOURCE) as app:
+        app.click("read", payload=12345)
+        assert app.state.error.startswith("ScenarioNotFound")
+        app.click("from_async")
+        assert "plain `def` handler" in app.state.error
+        with pytest.raises(RuntimeError):
+            app.click("create_then_fail")
+        assert [s.name for s in app.scenarios.list(None, None)] == ["kept"]  # writes happen at once
+
+
+# --- a real tab: the database, the tenant and app of the session ---
+async def test_a_handler_creates_writes_and_submits_in_its_own_app_and_tenant(
+    live_scenario_lab, live_world
+) -> None:
+    tab = await open_socket(live_world.avery, app="scenario-lab")
+    await click(tab, "create", payload={"name": "From a tab", "parameters": {"x": 2}})
+    scenario = await sync_to_async(Scenario.objects.get)(name="From a tab")
+    assert (scenario.tenant_id, scenario.app_id, scenario.owner_id) == (
+        live_world.acme.pk,
+        live_scenario_lab.pk,
+        live_world.avery.pk,
+    )
+    await click(tab, "write", event="ui:change", payload={"x": 3, "y": [1, 2]})
+    await click(tab, "submit")
+    # The tab also gets the scenario list's live updates (events): wait for the state, not a frame.
+    for _ in range(100):
+        await sync_to_async(scenario.refresh_from_db)()
+        if scenario.status == ScenarioStatus.SUBMITTED:
+            break
+        await asyncio.sleep(0.03)
+    assert scenario.parameters == {"x": 3, "y": [1, 2]}
+    assert scenario.status == ScenarioStatus.SUBMITTED and scenario.job_id is not None
+    await click(tab, "submit")  # again, while it waits for a worker
+    frame = await click(tab, "read", payload=scenario.pk)
+    assert "already" not in frame
+    await tab.socket.disconnect()
+
+
+async def test_another_tenants_or_apps_scenario_reads_as_not_found(live_scenario_lab, live_world) -> None:
+    def theirs() -> int:
+        from dashboards.hosting.models import App
+
+        counter = App.objects.get(tenant=live_world.globex, slug="counter")
+        return scenario_create(tenant_id=counter.tenant_id, app_id=counter.pk, name="Secret").pk
+
+    other_id = await sync_to_async(theirs)()
+    tab = await open_socket(live_world.avery, app="scenario-lab")
+    frame = await click(tab, "read", payload=other_id)
+    assert "ScenarioNotFound" in frame and "Secret" not in frame
+    await tab.socket.disconnect()
+
+
+async def test_an_async_handler_gets_a_clear_error_not_a_crash(live_scenario_lab, live_world) -> None:
+    tab = await open_socket(live_world.avery, app="scenario-lab")
+    frame = await click(tab, "from_async")
+    assert "plain `def` handler" in frame
+    await tab.socket.disconnect()
+
+
+async def test_a_handler_that_raises_after_a_write_keeps_the_write(live_scenario_lab, live_world) -> None:
+    tab = await open_socket(live_world.avery, app="scenario-lab")
+    frame = await click(tab, "create_then_fail")
+    assert "after the write" in frame
+    assert await sync_to_async(Scenario.objects.filter(app=live_scenario_lab, name="kept").exists)()
+    await tab.socket.disconnect()
+
+
+def test_json_of_a_snapshot_is_state_friendly() -> None:
+    with AppTestClient(SCENARIO_LAB_SOURCE) as app:
+        app.click("create", payload={"name": "Plan"})
+        assert json.loads(json.dumps(app.state.last))["created_at"]

@@ -1,0 +1,26 @@
+"""The examples of docs/scenarios.md run: every `# app:` block loads, and its `# test:` block passes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dashboards.testing import AppTestClient
+from tests.support import REPO_ROOT
+
+BLOCKS = re.findall(
+    r"```python\n(# (app|test): (\w+)\n.*?)```", (REPO_ROOT / "docs" / "scenarios.md").read_text(), re.S
+)
+APPS = {name: code for code, kind, name in BLOCKS if kind == "app"}
+TESTS = {name: code for code, kind, name in BLOCKS if kind == "test"}
+
+
+def test_every_app_example_has_a_test() -> None:
+    assert APPS and set(APPS) == set(TESTS)
+
+
+@pytest.mark.parametrize("name", sorted(APPS))
+def test_example(name: str) -> None:
+    with AppTestClient(APPS[name]) as app:
+        exec(TESTS[name], {"app": app})  # noqa: S102 - the documentation's own test code
