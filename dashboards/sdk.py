@@ -237,6 +237,11 @@ def emit_event(
     if depth:
         extra["depth"] = depth
     tenant_id, app_id, user_id = context.tenant_id, context.app_id, context.user_id
+    if context.event_sink is not None:
+        context.event_sink(Event(entity_type="custom", operation=operation_of(operation), entity_id=name,
+                                 attribute_name=attribute_name, attribute_value=value, metadata=extra,
+                                 tenant_id=tenant_id, app_id=app_id, user_id=user_id))  # fmt: skip
+        return
 
     def send() -> Any:
         from dashboards.events.services import event_emit  # noqa: PLC0415 - app code imports the SDK bare

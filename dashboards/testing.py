@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dashboards.events.event import Event
 from dashboards.jobs.specs import JobProgress, JobSpec, status_call_arguments
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.context import AppContext, current_app_context
@@ -59,6 +60,8 @@ class AppTestClient:
         self.jobs: list[dict[str, Any]] = []
         self.team_notifications: list[dict[str, Any]] = []
         self.scenarios = MemoryScenarios(owner=username)
+        self.events: list[Event] = []  # what the app emitted with emit_event, in order
+        self._undelivered: list[Event] = []
         self._refresh_scenarios()
 
     @classmethod
@@ -100,13 +103,50 @@ class AppTestClient:
             self._run_job(spec)
         self.scenarios.run_pending(self._run_scenario)
         self._refresh_scenarios()
-        return self.last_mutated
+        mutated = self.last_mutated
+        self._deliver_emitted()
+        return mutated | self.last_mutated
 
-    def _run(self, call: Callable[[], Any], *, jobs: Callable[[JobSpec], None] | None = None) -> None:
+    def deliver_event(self, event: Event | None = None, **fields: Any) -> set[str]:
+        """A platform event reaching this app, as ``Event(entity_type=..., operation=..., ...)``.
+
+        Its ``on_event`` callbacks run in place, then its ``broadcast_on_event`` callbacks with
+        this tab's state; the events they emit are delivered the same way. Returns the mutated keys.
+        """
+        self._undelivered.append(event if event is not None else Event(**fields))
+        self.last_mutated = set()
+        return self._deliver_emitted()
+
+    def _deliver_emitted(self, depth_limit: int = 3) -> set[str]:
+        mutated: set[str] = set()
+        for _ in range(depth_limit):
+            events, self._undelivered = self._undelivered, []
+            for event in events:
+                for on_event in self.app.event_subscriptions(broadcast=False):
+                    if on_event.matches(event):
+                        self._run(lambda s=on_event, e=event: s.callback(e, *s.callback_args), immediate=True)
+                for broadcast in self.app.event_subscriptions(broadcast=True):
+                    if broadcast.matches(event):
+                        self._run(lambda s=broadcast, e=event: s.callback(self.state, e, *s.callback_args))
+                        mutated |= self.last_mutated
+        return mutated
+
+    def _emitted(self, event: Event) -> None:
+        self.events.append(event)
+        self._undelivered.append(event)
+
+    def _run(
+        self,
+        call: Callable[[], Any],
+        *,
+        jobs: Callable[[JobSpec], None] | None = None,
+        immediate: bool = False,
+    ) -> None:
         """Run app code against the state, as the platform does: commit, or roll back and raise."""
         context = AppContext(tenant_id=0, app_id=0, release_id=0, package=self.app.package,
                              session_id=self.session.session_id, job_sink=jobs or self._no_jobs,
-                             team_sink=self.team_notifications.append)  # fmt: skip
+                             team_sink=self.team_notifications.append, event_sink=self._emitted,
+                             immediate=immediate)  # fmt: skip
         token = current_app_context.set(context)
         store_token = scenario_store.set(self.scenarios)
         try:
@@ -138,7 +178,8 @@ class AppTestClient:
                 self._call_status(status_function, spec, status, None)
 
         context = AppContext(tenant_id=0, app_id=0, release_id=0, package=self.app.package, job_id=0,
-                             progress_sink=report, team_sink=self.team_notifications.append)  # fmt: skip
+                             progress_sink=report, team_sink=self.team_notifications.append,
+                             event_sink=self._emitted)  # fmt: skip
         token = current_app_context.set(context)
         store_token = scenario_store.set(self.scenarios)
         try:

@@ -1,4 +1,4 @@
-"""The examples of docs/sdk.md run: every `# app:` block loads, and its `# test:` block passes."""
+"""The examples of the guides run: every `# app:` block loads, and its `# test:` block passes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ import pytest
 from dashboards.testing import AppTestClient
 from tests.support import REPO_ROOT
 
-BLOCKS = re.findall(
-    r"```python\n(# (app|test): (\w+)\n.*?)```", (REPO_ROOT / "docs" / "sdk.md").read_text(), re.S
-)
+GUIDES = ("sdk.md", "events.md", "scenarios.md")
+BLOCKS = [
+    block
+    for guide in GUIDES
+    for block in re.findall(
+        r"```python\n(# (app|test): (\w+)\n.*?)```", (REPO_ROOT / "docs" / guide).read_text(), re.S
+    )
+]
 APPS = {name: code for code, kind, name in BLOCKS if kind == "app"}
 TESTS = {name: code for code, kind, name in BLOCKS if kind == "test"}
 

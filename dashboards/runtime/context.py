@@ -36,6 +36,8 @@ class AppContext:
     job_sink: Callable[[Any], None] | None = None
     # Where notify_team's messages go instead of the database (the test client records them).
     team_sink: Callable[[dict[str, Any]], None] | None = None
+    # Where emit_event's events go instead of the database and Redis (the test client delivers them).
+    event_sink: Callable[[Any], None] | None = None
 
     @property
     def in_job(self) -> bool:
