@@ -71,8 +71,10 @@ def test_users_outside_the_tenant_are_skipped(world) -> None:
 
 def test_the_toast_is_pushed_only_after_commit(world, analysts, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=False) as pushes:
-        notification_send_to_team(team=analysts, level="info", message="Hello")
-    assert len(pushes) == 1  # one push for the whole team, run by the commit
+        rows = notification_send_to_team(team=analysts, level="info", message="Hello")
+    toasts = [p for p in pushes if "notification_send_to_users" in p.__qualname__]
+    assert len(toasts) == 1  # one push for the whole team, run by the commit
+    assert len(pushes) == 1 + len(rows)  # and an event per notification, delivered by the commit too
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_every_signed_in_page_has_the_badge_the_toasts_and_the_live_socket(as_us
     client = as_user("avery")
     html = client.get("/t/acme/").text
     assert badge(html).group(1) == "0" and "hidden" in badge(html).group(2)
-    assert 'ws-connect="/ws/live/?tenant=acme&amp;topics="' in html
+    assert 'ws-connect="/ws/live/?tenant=acme&amp;topics=apps&amp;since=' in html  # the home's app cards
     notification_send_to_team(team=analysts, level="info", message="Hello")
     for path in ("/t/acme/", "/t/", "/inbox/", "/t/acme/apps/counter/"):
         response = client.get(path)
