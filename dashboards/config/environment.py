@@ -26,6 +26,10 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 HSTS_DEFAULT_SECONDS = 31_536_000
 # Jobs cross Redis as JSON, never pickle: with pickle, whoever can write to Redis runs code on workers.
 RQ_SERIALIZER = "rq.serializers.JSONSerializer"
+# The channel layer's Redis connections have no read timeout (redis-py 8 defaults it to 5 s, which
+# channels-redis's 5 s blocking wait for messages races; see channel_layer_host), but time out a
+# connection attempt (redis-py would copy the missing read timeout into it), as redis-py 8 does.
+CHANNEL_LAYER_CONNECT_TIMEOUT_SECONDS = 5
 DEFAULT_JOBS_PER_TENANT = 4  # running or queued in RQ at once; the rest wait (dashboards/jobs/limits.py)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -125,7 +129,7 @@ def redis_settings(url: str) -> dict[str, Any]:
         "CHANNEL_LAYERS": {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [url], "prefix": "dashboards"},
+                "CONFIG": {"hosts": [channel_layer_host(url)], "prefix": "dashboards"},
             }
         },
         "RQ_QUEUES": {
@@ -133,6 +137,27 @@ def redis_settings(url: str) -> dict[str, Any]:
             # Event processors and emitter subscribers: short tasks, served before jobs.
             "events": {"URL": url, "SERIALIZER": RQ_SERIALIZER, "DEFAULT_TIMEOUT": 60},
         },
+    }
+
+
+def channel_layer_host(url: str) -> dict[str, Any]:
+    """The channel layer's Redis host: no socket read timeout, a bounded connection attempt.
+
+    channels-redis waits for messages in ``BZPOPMIN`` with a 5 s timeout (``brpop_timeout``,
+    a class attribute, not a setting); redis-py 8 reads with a 5 s socket timeout by default, so
+    the read could time out first and kill the consumer (1011 for its tab, about every 6 s per
+    process). A read timeout *longer* than 5 s is no cure on Python 3.11: redis-py sends each
+    command through ``asyncio.wait_for`` when a read timeout is set, and 3.11's ``wait_for`` drops
+    a cancellation that arrives just as the send completes; the cancelled receive then loops in
+    ``BZPOPMIN`` forever (the hung test teardowns of commit d72a406). Without a read timeout
+    nothing is sent through ``wait_for``. A dead TCP peer is still found: redis-py 8 turns TCP
+    keepalive on (30 s idle, then 3 probes 5 s apart). Options in the URL's query string
+    (``?socket_timeout=...``) override these, so REDIS_URL must not carry a socket_timeout.
+    """
+    return {
+        "address": url,
+        "socket_timeout": None,
+        "socket_connect_timeout": CHANNEL_LAYER_CONNECT_TIMEOUT_SECONDS,
     }
 
 

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from dashboards.config.environment import ConfigurationError, read_environment
+from dashboards.config.environment import (
+    CHANNEL_LAYER_CONNECT_TIMEOUT_SECONDS,
+    ConfigurationError,
+    read_environment,
+    redis_settings,
+)
 from tests.support import REPO_ROOT
 
 PRODUCTION = {
@@ -71,6 +76,21 @@ def test_a_bad_value_names_its_variable(changes: dict[str, str], variable: str, 
         read_environment(environ)
     assert caught.value.variable == variable
     assert str(caught.value).startswith(f"{variable}: ")
+
+
+@pytest.mark.parametrize("url", ["redis://cache.internal:6379/0", "unix:///srv/redis/redis.sock?db=0"])
+def test_the_channel_layer_reads_redis_without_a_socket_timeout(url: str) -> None:
+    """channels-redis blocks 5 s in BZPOPMIN: redis-py 8's default 5 s read timeout killed the
+    waiting consumer, and a longer one made cancelled receives hang on Python 3.11 (see
+    channel_layer_host). The connection attempt stays bounded."""
+    from channels_redis.core import RedisChannelLayer
+
+    settings = redis_settings(url)
+    layer = RedisChannelLayer(**settings["CHANNEL_LAYERS"]["default"]["CONFIG"])
+    connection_kwargs = layer.create_pool(0).connection_kwargs
+    assert connection_kwargs["socket_timeout"] is None
+    assert connection_kwargs["socket_connect_timeout"] == CHANNEL_LAYER_CONNECT_TIMEOUT_SECONDS
+    assert settings["RQ_QUEUES"]["default"]["URL"] == url  # the other clients keep redis-py's defaults
 
 
 def test_debug_never_allows_a_wildcard_host(tmp_path: Path) -> None:
