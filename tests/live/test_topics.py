@@ -24,7 +24,10 @@ def test_a_topic_follows_known_entity_types_only() -> None:
 def test_events_wake_the_topics_that_follow_their_entity_type(probe_topic) -> None:
     from dashboards.events.event import Event
 
-    custom, job = Event(entity_type="custom", operation="update"), Event(entity_type="job", operation="update")
+    custom, job = (
+        Event(entity_type="custom", operation="update"),
+        Event(entity_type="job", operation="update"),
+    )
     assert topics.topics_following(custom, (probe_topic, "jobs")) == [probe_topic]
     assert topics.topics_following(job, (probe_topic, "jobs")) == ["jobs"]
 

@@ -2,8 +2,7 @@
 
 import asyncio
 
-from dashboards.sdk import EventEmitter
-from dashboards.sdk import notify_team
+from dashboards.sdk import EventEmitter, notify_team
 
 orders = EventEmitter("orders", service="rq", debug=True, time_limit=1)
 local = EventEmitter("local", service="threads")
