@@ -32,11 +32,23 @@ FULL = {
     "click_latency": ["--clicks", "300", "--fresh", "9"],
     "ws_roundtrip": ["--sessions", "1", "100", "1000", "--seconds", "10", "--paced-seconds", "20"],
     "session_memory": ["--counts", "50", "500"],
+    "events_fanout": ["--sessions", "1000", "--events", "20", "--rates", "0.25", "0.5", "1", "2", "4"],
 }
 QUICK = {
     "click_latency": ["--clicks", "40", "--fresh", "3"],
     "ws_roundtrip": ["--sessions", "1", "100", "1000", "--seconds", "3", "--paced-seconds", "5"],
     "session_memory": ["--counts", "50"],
+    "events_fanout": [
+        "--sessions",
+        "200",
+        "--events",
+        "5",
+        "--rates",
+        "1",
+        "--rate-seconds",
+        "3",
+        "--no-browser",
+    ],
 }
 RUN_TIMEOUT_SECONDS = 1200
 QUIET_LOAD = 1.0  # one-minute load average under which the machine counts as quiet
@@ -69,6 +81,11 @@ def _ws(sessions: str, phase: str, path: tuple[str, ...]) -> Callable[[dict[str,
     return get
 
 
+def _events(phase: str, key: str, stat: str) -> Callable[[dict[str, Any], str], float]:
+    """events_fanout: the platform's figure is in `phase` (one_process, two_processes); the floors' on top."""
+    return lambda data, side: data[phase if side == "platform" else side][key][stat]
+
+
 FIGURES = [
     Figure("click_latency", "click → update p50, back to back (ms)", _click("back_to_back_ms", "p50"),
            target="ratio<=2"),
@@ -99,6 +116,12 @@ FIGURES = [
            _ws("1000", "paced_1_per_session_per_second", ("latency_ms", "p99")), target="value<=50"),
     Figure("ws_roundtrip", "1,000 sessions paced: events lost",
            _ws("1000", "paced_1_per_session_per_second", ("lost",)), target="value<=0"),
+    Figure("events_fanout", "events: 1 event → 1,000 tabs, one Daphne, last tab p50 (ms)",
+           _events("one_process", "last_tab_ms", "p50")),
+    Figure("events_fanout", "events: 1 event → 1,000 tabs, one Daphne, last tab p99 (ms)",
+           _events("one_process", "last_tab_ms", "p99"), target="value<=200"),
+    Figure("events_fanout", "events: 1 event → 1,000 tabs, two Daphnes, last tab p99 (ms)",
+           _events("two_processes", "last_tab_ms", "p99"), target="value<=200"),
     *[
         Figure("ws_roundtrip", f"{n} session{'s' if n != '1' else ''}, closed loop: {label}",
                _ws(n, "closed_loop", path), lower_is_better=label != "events/s")
