@@ -1,8 +1,8 @@
 """On SIGTERM, close every open tab of this process with 1012 so browsers reconnect elsewhere.
 
 Daphne runs on Twisted's asyncio reactor; a "before shutdown" trigger runs while the loop still
-turns, before Daphne cancels its application instances. State needs no saving here: every
-handler's changes are already in Redis before its frame is sent.
+turns, before Daphne cancels its application instances. The session snapshots still pending are
+written before the process stops (see snapshots.py).
 """
 
 from __future__ import annotations
@@ -30,11 +30,17 @@ def forget(consumer: Any) -> None:
 
 
 async def close_all_tabs(code: int = CLOSE_SERVICE_RESTART) -> int:
+    from dashboards.runtime.snapshots import snapshot_flush  # noqa: PLC0415 - Redis client on demand
+
     tabs = list(_open_tabs)
     if tabs:
         await asyncio.wait(
             [asyncio.ensure_future(tab.close(code)) for tab in tabs], timeout=CLOSE_WAIT_SECONDS
         )
+    try:
+        await asyncio.wait_for(snapshot_flush(), CLOSE_WAIT_SECONDS)
+    except Exception as error:
+        logger.warning("shutting down: pending session snapshots not saved (%s)", error)
     return len(tabs)
 
 
