@@ -24,6 +24,7 @@ from channels.layers import get_channel_layer
 from dashboards.events.delivery import MESSAGE_TYPE, events_group
 from dashboards.events.event import Event
 from dashboards.events.limits import GROUP_REJOIN_SECONDS
+from dashboards.runtime.groups import group_join, group_leave
 
 logger = logging.getLogger(__name__)
 #: listener(event) runs on the loop and must not block: it queues work. None means "re-read".
@@ -49,7 +50,7 @@ class EventHub:
             self.channel = await self.layer.new_channel()
         listeners = self.listeners.setdefault(int(tenant_id), {})
         if not listeners:
-            await self.layer.group_add(events_group(tenant_id), self.channel)
+            await group_join(self.layer, events_group(tenant_id), self.channel)
         listeners[listener] = None
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run(), name="events-hub")
@@ -62,7 +63,7 @@ class EventHub:
         if not listeners:
             del self.listeners[int(tenant_id)]
             if self.layer is not None and self.channel is not None:
-                await self.layer.group_discard(events_group(tenant_id), self.channel)
+                await group_leave(self.layer, events_group(tenant_id), self.channel)
         if not self.listeners and self.task is not None:  # nothing open here any more: stop receiving
             self.task.cancel()
             self.task = None
@@ -128,10 +129,10 @@ class EventHub:
         assert self.layer is not None and self.channel is not None
         try:
             for tenant_id in list(self.listeners):
-                await self.layer.group_add(events_group(tenant_id), self.channel)
+                await group_join(self.layer, events_group(tenant_id), self.channel)
             for count, (channel, groups) in enumerate(list(self.memberships.items())):
                 for group in groups:
-                    await self.layer.group_add(group, channel)
+                    await group_join(self.layer, group, channel)
                 if count % 100 == 99:
                     await asyncio.sleep(0)  # a thousand sockets: let their events through meanwhile
         except Exception as error:

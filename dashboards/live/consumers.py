@@ -15,6 +15,7 @@ from dashboards.live.subscriptions import Subscription, still_member, subscripti
 from dashboards.live.topics import render_topic, topics_following
 from dashboards.runtime import shutdown
 from dashboards.runtime.db import db_call
+from dashboards.runtime.groups import group_join, group_leave
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             login_key=session.session_key if session else None,
         )
         for group in self.subscription.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await group_join(self.channel_layer, group, self.channel_name)
             self.groups_joined.append(group)
         self.hub.keep_joined(self.channel_name, self.groups_joined)
         tenant = self.subscription.tenant
@@ -105,7 +106,7 @@ class LivePageConsumer(AsyncWebsocketConsumer):
                 await hub.unsubscribe(self.subscription.tenant.pk, self.listener)
                 self.renderer.cancel()
         for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await group_leave(self.channel_layer, group, self.channel_name)
 
     # --- messages from the rest of the platform ---
     async def notify_toast(self, event: dict[str, Any]) -> None:

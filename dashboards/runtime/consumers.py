@@ -16,7 +16,15 @@ from dashboards.events.event import Event
 from dashboards.events.hub import get_hub
 from dashboards.runtime import access, shutdown
 from dashboards.runtime.frames import render_commands, toast_command
-from dashboards.runtime.groups import app_group, inbox_group, login_group, tab_group, user_group
+from dashboards.runtime.groups import (
+    app_group,
+    group_join,
+    group_leave,
+    inbox_group,
+    login_group,
+    tab_group,
+    user_group,
+)
 from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND
 from dashboards.runtime.protocol import (
     CLOSE_APP_BROKEN,
@@ -174,11 +182,11 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if worker is not None:
             worker.cancel()
         for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await group_leave(self.channel_layer, group, self.channel_name)
 
     async def _join(self, *groups: str) -> None:
         for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await group_join(self.channel_layer, group, self.channel_name)
             self.groups_joined.append(group)
 
     # --- messages from the rest of the platform ---

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import weakref
+from typing import Any
 
 
 def app_group(app_id: int) -> str:
@@ -28,3 +31,29 @@ def inbox_group(user_id: int) -> str:
 def tab_group(app_id: int, session_id: str) -> str:
     """One tab's session, wherever its socket is open (its jobs report here)."""
     return f"dashboards.tab.{app_id}.{session_id}"
+
+
+# --- joining and leaving, bounded ---
+# redis-py 8's async pool raises "Too many connections" past 100 instead of waiting: a thousand tabs
+# closing at once (a server restart, a network blip) would each take one for their group_discard.
+# Membership changes of one event loop go through this many at a time, so they queue instead.
+MEMBERSHIP_CHANGES_AT_ONCE = 32
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slot = _slots.get(loop)
+    if slot is None:
+        slot = _slots[loop] = asyncio.Semaphore(MEMBERSHIP_CHANGES_AT_ONCE)
+    return slot
+
+
+async def group_join(layer: Any, group: str, channel: str) -> None:
+    async with _slot():
+        await layer.group_add(group, channel)
+
+
+async def group_leave(layer: Any, group: str, channel: str) -> None:
+    async with _slot():
+        await layer.group_discard(group, channel)

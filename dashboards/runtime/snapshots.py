@@ -28,6 +28,8 @@ from dashboards.runtime.limits import SNAPSHOT_IDLE_SECONDS
 
 logger = logging.getLogger(__name__)
 META_FIELD = "__release__"
+SNAPSHOT_CONNECTIONS = 64  # per event loop (per server process)
+SNAPSHOT_CONNECTION_WAIT_SECONDS = 10
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
 
 
@@ -47,7 +49,12 @@ def _client() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL)
+        # Blocking: a thousand tabs reconnecting at once wait for a connection instead of failing
+        # (redis-py 8's plain pool raises "Too many connections" past its size).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=SNAPSHOT_CONNECTIONS, timeout=SNAPSHOT_CONNECTION_WAIT_SECONDS
+        )
+        client = aioredis.Redis(connection_pool=pool)
         _clients[loop] = client
     return client
 
