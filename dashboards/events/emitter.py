@@ -667,12 +667,10 @@ def _on_commit(send: Callable[[], None]) -> None:
 
 def _close_connections() -> None:
     if "django.db" not in sys.modules:
-        return
-    from django.db import connections  # noqa: PLC0415
+        return  # no Django here (validation): nothing was opened
+    from dashboards.runtime.db import close_idle_connections  # noqa: PLC0415 - imports Django
 
-    for connection in connections.all(initialized_only=True):
-        if not connection.in_atomic_block:
-            connection.close()
+    close_idle_connections()
 
 
 def enqueue_emission(message: dict[str, Any], release_id: int) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from dashboards.events.delivery import MESSAGE_TYPE, events_group
 from dashboards.events.event import Event
 from dashboards.events.limits import GROUP_REJOIN_SECONDS
 from dashboards.runtime.groups import group_join, group_leave
+from dashboards.runtime.loops import per_loop
 
 logger = logging.getLogger(__name__)
 #: listener(event) runs on the loop and must not block: it queues work. None means "re-read".
@@ -139,17 +139,5 @@ class EventHub:
             logger.warning("events hub: re-joining groups failed (%s); next pass retries", error)
 
 
-_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventHub] = weakref.WeakKeyDictionary()
-
-
-def get_hub() -> EventHub:
-    """The hub of the running event loop (Daphne has one; tests have one per test)."""
-    loop = asyncio.get_running_loop()
-    hub = _hubs.get(loop)
-    if hub is None:
-        hub = _hubs[loop] = EventHub()
-    return hub
-
-
-def hub_stats() -> dict[str, Any]:
-    return {"hubs": len(_hubs)}
+#: The hub of the running event loop (Daphne has one; tests have one per test).
+get_hub = per_loop(EventHub)

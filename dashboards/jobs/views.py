@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from dashboards.hosting.selectors import app_list_for_member
 from dashboards.jobs.models import Job, JobStatus
-from dashboards.jobs.pages import may_control_job, may_see_job, row_context, visible_app_ids
-from dashboards.jobs.selectors import job_get, job_list
+from dashboards.jobs.pages import job_rows, may_control_job, may_see_job, row_context
+from dashboards.jobs.selectors import job_get
 from dashboards.jobs.services import job_cancel, job_resubmit
 from dashboards.tenancy.views import tenant_member_required
 
@@ -20,15 +20,10 @@ from dashboards.tenancy.views import tenant_member_required
 def job_list_page(request: HttpRequest) -> HttpResponse:
     access = request.tenant_access  # type: ignore[attr-defined]
     filters = {name: request.GET.get(name, "")[:64] for name in ("app", "status", "user")}
-    jobs = job_list(
-        tenant=access.tenant,
-        app_ids=visible_app_ids(tenant=access.tenant, user=request.user, role=access.role),
-        app_slug=filters["app"],
-        status=filters["status"],
-        username=filters["user"],
-    )
+    rows = job_rows(tenant=access.tenant, user=request.user, role=access.role, app_slug=filters["app"],
+                    status=filters["status"], username=filters["user"])  # fmt: skip
     context = {
-        "rows": [row_context(job=job, user=request.user, role=access.role) for job in jobs],
+        "rows": rows,
         "filters": filters,
         "apps": app_list_for_member(tenant=access.tenant, user=request.user, role=access.role),
         "statuses": JobStatus.choices,

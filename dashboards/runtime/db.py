@@ -17,13 +17,18 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def close_idle_connections() -> None:
+    """Close this thread's database connections, unless a transaction still holds one."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 def db_call(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     def run(*args: Any, **kwargs: Any) -> R:
         try:
             return function(*args, **kwargs)
         finally:
-            for connection in connections.all(initialized_only=True):
-                if not connection.in_atomic_block:
-                    connection.close()
+            close_idle_connections()
 
     return sync_to_async(run, thread_sensitive=False)  # type: ignore[return-value]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import weakref
 from typing import Any
+
+from dashboards.runtime.loops import per_loop
 
 
 def app_group(app_id: int) -> str:
@@ -38,15 +39,7 @@ def tab_group(app_id: int, session_id: str) -> str:
 # closing at once (a server restart, a network blip) would each take one for their group_discard.
 # Membership changes of one event loop go through this many at a time, so they queue instead.
 MEMBERSHIP_CHANGES_AT_ONCE = 32
-_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-
-
-def _slot() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    slot = _slots.get(loop)
-    if slot is None:
-        slot = _slots[loop] = asyncio.Semaphore(MEMBERSHIP_CHANGES_AT_ONCE)
-    return slot
+_slot = per_loop(lambda: asyncio.Semaphore(MEMBERSHIP_CHANGES_AT_ONCE))
 
 
 async def group_join(layer: Any, group: str, channel: str) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,12 +24,12 @@ from django.conf import settings
 
 from dashboards.runtime import codecs
 from dashboards.runtime.limits import SNAPSHOT_IDLE_SECONDS
+from dashboards.runtime.loops import per_loop
 
 logger = logging.getLogger(__name__)
 META_FIELD = "__release__"
 SNAPSHOT_CONNECTIONS = 64  # per event loop (per server process)
 SNAPSHOT_CONNECTION_WAIT_SECONDS = 10
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -45,18 +44,16 @@ class SnapshotKey:
         return f"dashboards:state:{self.tenant_id}:{self.app_id}:{self.owner}:{self.session_id}"
 
 
-def _client() -> aioredis.Redis:
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None:
-        # Blocking: a thousand tabs reconnecting at once wait for a connection instead of failing
-        # (redis-py 8's plain pool raises "Too many connections" past its size).
-        pool = aioredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=SNAPSHOT_CONNECTIONS, timeout=SNAPSHOT_CONNECTION_WAIT_SECONDS
-        )
-        client = aioredis.Redis(connection_pool=pool)
-        _clients[loop] = client
-    return client
+def _new_client() -> aioredis.Redis:
+    # Blocking: a thousand tabs reconnecting at once wait for a connection instead of failing
+    # (redis-py 8's plain pool raises "Too many connections" past its size).
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.REDIS_URL, max_connections=SNAPSHOT_CONNECTIONS, timeout=SNAPSHOT_CONNECTION_WAIT_SECONDS
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
+_client = per_loop(_new_client)
 
 
 class SnapshotWriter:
@@ -99,15 +96,7 @@ class SnapshotWriter:
             await asyncio.shield(self.task)
 
 
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SnapshotWriter] = weakref.WeakKeyDictionary()
-
-
-def _writer() -> SnapshotWriter:
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(loop)
-    if writer is None:
-        writer = _writers[loop] = SnapshotWriter()
-    return writer
+_writer = per_loop(SnapshotWriter)
 
 
 async def snapshot_flush() -> None:

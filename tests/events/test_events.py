@@ -349,48 +349,36 @@ async def test_broadcast_reaches_every_session_of_the_app_and_no_other(events_la
 
 
 async def test_after_redis_loses_its_groups_the_hub_rejoins_them_for_every_socket(
-    live_world, redis_client
+    live_world, redis_client, probe_topic
 ) -> None:
     """Group memberships vanish when Redis restarts without persistence: the re-join restores them."""
     from dashboards.events.hub import get_hub
-    from dashboards.live.topics import register_topic, unregister_topic
-    from tests.live.conftest import connect_live, emit_probe, probe_renderer
+    from tests.live.conftest import connect_live, emit_probe
 
-    register_topic("probe", probe_renderer, entity_types=("custom",))
-    try:
-        page = await connect_live(live_world.avery, "tenant=acme&topics=probe")
-        await sync_to_async(redis_client.flushdb)()  # what a restart without persistence leaves
-        await emit_probe(live_world.acme.pk, {"n": 1})
-        assert await page.receive_nothing(timeout=0.3)  # lost: nobody is in the group any more
-        await get_hub()._rejoin()  # what the hub does when Redis is back, and every minute
-        await emit_probe(live_world.acme.pk, {"n": 2})
-        assert "acme avery 2" in await page.receive_from(timeout=2)
-        from tests.live.test_consumer import send_to_analysts
+    page = await connect_live(live_world.avery, "tenant=acme&topics=probe")
+    await sync_to_async(redis_client.flushdb)()  # what a restart without persistence leaves
+    await emit_probe(live_world.acme.pk, {"n": 1})
+    assert await page.receive_nothing(timeout=0.3)  # lost: nobody is in the group any more
+    await get_hub()._rejoin()  # what the hub does when Redis is back, and every minute
+    await emit_probe(live_world.acme.pk, {"n": 2})
+    assert "acme avery 2" in await page.receive_from(timeout=2)
+    from tests.live.test_consumer import send_to_analysts
 
-        await send_to_analysts()  # the page's own groups (its inbox) are back too
-        assert "Job done" in await page.receive_from(timeout=2)
-        await page.disconnect()
-    finally:
-        unregister_topic("probe")
+    await send_to_analysts()  # the page's own groups (its inbox) are back too
+    assert "Job done" in await page.receive_from(timeout=2)
+    await page.disconnect()
 
 
-async def test_a_page_that_reconnects_gets_what_changed_meanwhile(live_world) -> None:
+async def test_a_page_that_reconnects_gets_what_changed_meanwhile(live_world, probe_topic) -> None:
     import time as clock
 
-    from dashboards.live.topics import register_topic, unregister_topic
-    from tests.live.conftest import connect_live, emit_probe, probe_renderer
+    from tests.live.conftest import connect_live, emit_probe
 
-    register_topic("probe", probe_renderer, entity_types=("custom",))
-    try:
-        rendered_at = int(clock.time()) - 1
-        await emit_probe(live_world.acme.pk, {"n": 1})  # while the page was away
-        page = await connect_live(live_world.avery, f"tenant=acme&topics=probe&since={rendered_at}")
-        assert "acme avery all" in await page.receive_from(timeout=2)  # everything re-rendered
-        await page.disconnect()
-        quiet = await connect_live(
-            live_world.avery, f"tenant=acme&topics=probe&since={int(clock.time()) + 1}"
-        )
-        assert await quiet.receive_nothing(timeout=0.3)  # nothing changed since: nothing sent
-        await quiet.disconnect()
-    finally:
-        unregister_topic("probe")
+    rendered_at = int(clock.time()) - 1
+    await emit_probe(live_world.acme.pk, {"n": 1})  # while the page was away
+    page = await connect_live(live_world.avery, f"tenant=acme&topics=probe&since={rendered_at}")
+    assert "acme avery all" in await page.receive_from(timeout=2)  # everything re-rendered
+    await page.disconnect()
+    quiet = await connect_live(live_world.avery, f"tenant=acme&topics=probe&since={int(clock.time()) + 1}")
+    assert await quiet.receive_nothing(timeout=0.3)  # nothing changed since: nothing sent
+    await quiet.disconnect()
