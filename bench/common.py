@@ -8,6 +8,7 @@ import argparse
 import html
 import http.cookiejar
 import json
+import os
 import re
 import resource
 import shutil
@@ -135,6 +136,8 @@ class Platform:
         """Every process this platform started ends here: Daphne and the worker, then our Redis."""
         try:
             self.running.stop()
+            if os.environ.get("BENCH_SERVER_LOG"):  # a copy of the server's log, for diagnosis
+                shutil.copyfile(self.running.log_path, os.environ["BENCH_SERVER_LOG"])
         finally:
             if self.redis is not None:
                 self.redis.stop()

@@ -293,6 +293,7 @@ async def one_at_a_time(fleet: Fleet, send: Sender, *, events: int, gap: float) 
         "last_tab_that_got_it_ms": percentiles(last_delivered),
         "every_tab_ms": percentiles(every),
         "first_tab_ms": percentiles(first),
+        "each_event_first_last_ms": [[round(a, 1), round(b, 1)] for a, b in zip(first, last, strict=True)],
         "missed_updates": missed,
         "tabs_that_missed_any": sum(1 for got in fleet.got if got < WARM_UP_EVENTS + events),
         "send_call_ms": percentiles(emit_ms[WARM_UP_EVENTS:]),

@@ -16,6 +16,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from dashboards.config.routing import websocket_urlpatterns  # noqa: E402
+from dashboards.config.server_tuning import tune_server_process  # noqa: E402
 from dashboards.jobs.reconciler import start_reconciler_thread  # noqa: E402
 from dashboards.runtime.shutdown import install_shutdown_hook  # noqa: E402
 
@@ -29,3 +30,4 @@ application = ProtocolTypeRouter(
 install_shutdown_hook()  # under Daphne: on SIGTERM, tabs are closed with 1012 and reconnect elsewhere
 if settings.JOBS_RECONCILER_THREAD:  # web processes reconcile jobs too (the test suite runs its own)
     start_reconciler_thread()
+tune_server_process()  # last: what start-up built is frozen out of garbage collection

@@ -10,6 +10,7 @@ guarantee).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import inspect
 import logging
@@ -25,6 +26,8 @@ from dashboards.runtime.limits import HANDLER_POOL_THREADS, RELEASE_HANDLER_THRE
 from dashboards.runtime.loader import AppLoadError, LoadedApp, load_app
 
 logger = logging.getLogger(__name__)
+BATCH_RATE_SAMPLE_SECONDS = 0.001
+BATCH_SPREAD_AFTER_SECONDS = 0.005  # a batch that would take longer on one thread gets more
 
 
 @dataclass
@@ -54,7 +57,84 @@ class Executor(Protocol):
         self, app: LoadedApp, function: Any, arguments: tuple[Any, ...], timeout: float
     ) -> HandlerOutcome: ...
 
+    async def run_batched(
+        self, app: LoadedApp, batch_key: Any, function: Any, timeout: float
+    ) -> HandlerOutcome: ...
+
     def call(self, app: LoadedApp, reference: str, arguments: list[Any]) -> HandlerOutcome: ...
+
+
+class _BatchItem:
+    __slots__ = ("context", "function", "future", "outcome", "output")
+
+    def __init__(
+        self, function: Any, context: contextvars.Context, future: asyncio.Future[HandlerOutcome]
+    ) -> None:
+        self.function = function
+        self.context = context
+        self.future = future
+        self.output: list[tuple[str, str]] = []
+        self.outcome: HandlerOutcome | None = None
+
+
+class _Batch:
+    """Calls of one function family (one event's callback in many tabs), run by a few pool threads.
+
+    Threads take the next call from a shared queue, so quick callbacks all run on the first
+    thread (one hand-off for the whole batch) while slow ones (waiting on I/O) spread over the
+    release's share of the pool. Results go back to the loop a chunk at a time.
+    """
+
+    CHUNK_SECONDS = 0.002
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self.loop = loop
+        self.items: collections.deque[_BatchItem] = collections.deque()  # not taken by a thread yet
+        self.every: list[_BatchItem] = []
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        self.timeout = timeout
+
+    def work(self) -> None:
+        """In a pool thread: run calls until none is left; past the deadline, skip the rest."""
+        done: list[_BatchItem] = []
+        flushed_at = time.monotonic()
+        while True:
+            try:
+                item = self.items.popleft()
+            except IndexError:
+                break
+            started = time.perf_counter()
+            if time.monotonic() > self.deadline:
+                item.outcome = HandlerOutcome(ok=False, timed_out=True, error="handler timed out")
+            else:
+                item.context.run(current_output.set, item.output)
+                try:
+                    item.context.run(item.function)
+                except Exception as error:
+                    item.outcome = _failed(error, item.output, started)
+                else:
+                    item.outcome = HandlerOutcome(ok=True, output=item.output,
+                                                  duration=time.perf_counter() - started)  # fmt: skip
+            done.append(item)
+            if time.monotonic() - flushed_at > self.CHUNK_SECONDS:
+                self.loop.call_soon_threadsafe(_resolve, done)
+                done, flushed_at = [], time.monotonic()
+        if done:
+            self.loop.call_soon_threadsafe(_resolve, done)
+
+    def expire(self) -> None:
+        """On the loop, at the deadline: whatever has not ended has timed out (as ``run`` does)."""
+        for item in self.every:
+            if not item.future.done():
+                item.future.set_result(HandlerOutcome(ok=False, timed_out=True, error="handler timed out",
+                                                      output=item.output, duration=self.timeout))  # fmt: skip
+
+
+def _resolve(items: list[_BatchItem]) -> None:
+    for item in items:
+        if not item.future.done() and item.outcome is not None:
+            item.future.set_result(item.outcome)
 
 
 class InProcessExecutor:
@@ -63,6 +143,8 @@ class InProcessExecutor:
         self._loaded: dict[str, LoadedApp] = {}
         self._load_lock = threading.Lock()
         self._slots: dict[tuple[int, str], asyncio.Semaphore] = {}
+        self._open_batches: dict[tuple[int, Any], _Batch] = {}
+        self._batch_tasks: set[asyncio.Task[None]] = set()  # the loop keeps weak references only
         install_log_handler()
 
     def load(self, key: str, files: dict[str, str]) -> LoadedApp:
@@ -126,6 +208,56 @@ class InProcessExecutor:
         except Exception as error:
             return _failed(error, output, started)
         return HandlerOutcome(ok=True, output=output, duration=time.perf_counter() - started)
+
+    async def run_batched(
+        self, app: LoadedApp, batch_key: Any, function: Any, timeout: float
+    ) -> HandlerOutcome:
+        """Like ``run_callable`` for a function of no arguments, handed to the pool with the other
+        calls of the same ``batch_key`` made in this turn of the loop.
+
+        For one event reaching a thousand tabs: one hand-off to the pool instead of a thousand.
+        The time limit runs from the batch's start, so a hanging call times out the calls queued
+        behind it on its thread too (they are the same callback, for the same event).
+        """
+        if inspect.iscoroutinefunction(function):
+            return await self.run_callable(app, function, (), timeout)
+        loop = asyncio.get_running_loop()
+        key = (id(loop), app.key, batch_key)
+        batch = self._open_batches.get(key)
+        if batch is None:
+            batch = self._open_batches[key] = _Batch(loop, timeout)
+            task = loop.create_task(self._start_batch(key, app, batch))  # after the tabs woken with us
+            self._batch_tasks.add(task)
+            task.add_done_callback(self._batch_tasks.discard)
+        future: asyncio.Future[HandlerOutcome] = loop.create_future()
+        item = _BatchItem(function, contextvars.copy_context(), future)
+        batch.items.append(item)
+        batch.every.append(item)
+        return await future
+
+    async def _start_batch(self, key: tuple[int, Any], app: LoadedApp, batch: _Batch) -> None:
+        # Closed to new calls now: every tab that got the event this turn has queued its call.
+        if self._open_batches.get(key) is batch:
+            del self._open_batches[key]
+        loop = asyncio.get_running_loop()
+        expiry = loop.call_at(loop.time() + batch.deadline - time.monotonic(), batch.expire)
+        slot = self._slot(app.key)
+        threads = []
+        for _ in range(min(RELEASE_HANDLER_THREADS, len(batch.items))):
+            await slot.acquire()
+            thread = loop.run_in_executor(self._pool, batch.work)
+            thread.add_done_callback(lambda _done: slot.release())
+            threads.append(thread)
+            waiting = len(batch.items)
+            await asyncio.sleep(BATCH_RATE_SAMPLE_SECONDS)
+            taken = waiting - len(batch.items)
+            # One more thread only for slow calls (waiting on I/O): the queue would last long.
+            left = len(batch.items)
+            if not left or left * BATCH_RATE_SAMPLE_SECONDS < taken * BATCH_SPREAD_AFTER_SECONDS:
+                break
+        if threads:
+            await asyncio.wait(threads)
+        expiry.cancel()
 
     def call(self, app: LoadedApp, reference: str, arguments: list[Any]) -> HandlerOutcome:
         """Run a job's function in this thread, to its end (a work horse: a process of its own).

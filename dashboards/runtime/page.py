@@ -23,6 +23,11 @@ _ENGINE = Engine(
 )
 
 
+RENDER_CACHE_ENTRIES = 512
+RENDER_CACHE_VALUE_BYTES = 2048
+CACHED_TYPES = frozenset({str, int, float, bool, type(None)})  # their JSON text tells them apart
+
+
 class PageError(ValueError):
     def __init__(self, message: str, line: int | None = None) -> None:
         self.line = line
@@ -36,6 +41,10 @@ class Page:
     readers: dict[str, list[str]]  # state key -> ids of the components that read it
     nested: dict[str, RepeatNode] = field(default_factory=dict)  # component id inside a repeater -> it
     has_chart: bool = False
+    keys_read: dict[str, tuple[str, ...]] = field(default_factory=dict)  # component id -> its state keys
+    # (component id, its keys' encoded values) -> its fragment: one event setting the same value in
+    # a thousand tabs renders it once. Small values only; cleared when full.
+    rendered: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict, repr=False)
 
     def render(self, values: dict[str, Any], extra: dict[str, Any] | None = None) -> str:
         return self.template.render(Context({**values, **(extra or {})}, autoescape=True))
@@ -47,15 +56,47 @@ class Page:
                 seen[component_id] = None
         return list(seen)
 
-    def render_components(self, component_ids: list[str], values: dict[str, Any]) -> str:
-        """The out-of-band fragments of these components, concatenated into one message."""
-        context = Context(values, autoescape=True)
-        context.template = self.template
+    def render_components(
+        self, component_ids: list[str], values: dict[str, Any], encoded: dict[str, str] | None = None
+    ) -> str:
+        """The out-of-band fragments of these components, concatenated into one message.
+
+        ``encoded``: the state codec's text of keys just changed. A component that reads only
+        those keys is a function of that text, so its fragment is looked up before it is rendered.
+        """
+        context: Context | None = None
         parts = []
-        with context.push({OOB_FLAG: True}):
-            for component_id in component_ids:
-                parts.append(self.components[component_id].render(context))
+        for component_id in component_ids:
+            cache_key = self._cache_key(component_id, values, encoded) if encoded else None
+            fragment = self.rendered.get(cache_key) if cache_key is not None else None
+            if fragment is None:
+                if context is None:
+                    context = Context(values, autoescape=True)
+                    context.template = self.template
+                    context.push({OOB_FLAG: True})
+                fragment = self.components[component_id].render(context)
+                if cache_key is not None:
+                    if len(self.rendered) >= RENDER_CACHE_ENTRIES:
+                        self.rendered.clear()
+                    self.rendered[cache_key] = fragment
+            parts.append(fragment)
         return "".join(parts)
+
+    def _cache_key(
+        self, component_id: str, values: dict[str, Any], encoded: dict[str, str]
+    ) -> tuple[str, tuple[str, ...]] | None:
+        keys = self.keys_read.get(component_id)
+        if not keys:
+            return None
+        texts = []
+        size = 0
+        for key in keys:
+            text = encoded.get(key)
+            if text is None or type(values.get(key)) not in CACHED_TYPES:
+                return None  # reads a key not at hand, or a value whose text may not tell its type
+            size += len(text)
+            texts.append(text)
+        return (component_id, tuple(texts)) if size <= RENDER_CACHE_VALUE_BYTES else None
 
     def component_kind(self, dom_id: str) -> str | None:
         node = self.components.get(dom_id) or self.components.get(dom_id.rsplit("-", 1)[0])
@@ -84,11 +125,13 @@ def compile_page(source: str) -> Page:
     for repeat in [n for n in nodes if isinstance(n, RepeatNode)]:
         for inner in repeat.nodelist.get_nodes_by_type(ComponentNode):
             nested[inner.component_id] = repeat
+    keys_read: dict[str, tuple[str, ...]] = {}
     for node in nodes:
         if node.component_id in nested:
             continue
         components[node.component_id] = node
-        for key in node.state_keys():
+        keys_read[node.component_id] = tuple(sorted(node.state_keys()))
+        for key in keys_read[node.component_id]:
             readers.setdefault(key, []).append(node.component_id)
     return Page(
         template=template,
@@ -96,4 +139,5 @@ def compile_page(source: str) -> Page:
         readers=readers,
         nested=nested,
         has_chart=any(n.kind == "chart" for n in nodes),
+        keys_read=keys_read,
     )

@@ -150,11 +150,14 @@ class AppSession:
         frames = []
         for subscription in wanted_subscriptions(self.app.event_subscriptions(broadcast=True), event):
             call = callback_call(subscription, self.state, event)
+            batch = (id(event), subscription.name)  # the same callback for this event in every tab
             frames.append(
                 await self.run_code(
                     subscription.name,
                     None,
-                    lambda call=call: self.executor.run_callable(self.app, call, (), self.timeout),
+                    lambda call=call, batch=batch: self.executor.run_batched(
+                        self.app, batch, call, self.timeout
+                    ),
                 )
             )
         return "".join(frames)
@@ -223,7 +226,7 @@ class AppSession:
         component_ids = self.page.components_reading(mutated - deleted)
         if target in component_ids and self.page.component_kind(target) in INPUT_KINDS:
             component_ids.remove(target)  # never overwrite the input the user is typing in
-        return self.page.render_components(component_ids, values) + render_commands(commands)
+        return self.page.render_components(component_ids, values, encoded) + render_commands(commands)
 
     def full_frame(self) -> str:
         """Every component, for a tab that reconnects to a restored session."""

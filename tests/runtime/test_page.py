@@ -125,3 +125,24 @@ def test_pages_cannot_include_platform_templates() -> None:
     page = compile_page('{% include "base.html" %}')
     with pytest.raises(Exception, match=r"base\.html"):
         page.render({})
+
+
+def test_a_component_reading_only_changed_scalars_is_rendered_once_per_value() -> None:
+    page = compile_page(PAGE)
+    values = {**VALUES, "count": 7}
+    first = page.render_components(["count"], values, {"count": "7"})
+    assert len(page.rendered) == 1
+    page.components["count"] = None  # a second render would fail: the fragment is reused
+    assert page.render_components(["count"], {**VALUES, "count": 7}, {"count": "7"}) == first
+
+
+def test_the_render_cache_never_confuses_values_or_types() -> None:
+    page = compile_page(PAGE)
+    as_int = page.render_components(["count"], {**VALUES, "count": 1}, {"count": "1"})
+    as_float = page.render_components(["count"], {**VALUES, "count": 1.0}, {"count": "1.0"})
+    as_other = page.render_components(["count"], {**VALUES, "count": 2}, {"count": "2"})
+    assert ">1<" in as_int.replace(" ", "") and "1.0" in as_float and ">2<" in as_other.replace(" ", "")
+    # Lists may hold tuples, which their JSON text does not tell apart: never cached.
+    table = page.readers["rows"][0]
+    page.render_components([table], {**VALUES, "rows": [(1, 2)]}, {"rows": "[[1,2]]"})
+    assert not [key for key in page.rendered if key[0] == table]

@@ -1,0 +1,84 @@
+"""The executor's batches: one event's callback in many tabs, handed to the pool together."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+
+import pytest
+
+from dashboards.runtime.applog import current_output
+from dashboards.runtime.executor import InProcessExecutor
+
+SOURCE = 'page = "{% text x %}"\n'
+
+
+@pytest.fixture
+def executor_and_app():
+    executor = InProcessExecutor()
+    return executor, executor.load(f"batch-{uuid.uuid4().hex[:8]}", {"main.py": SOURCE})
+
+
+async def test_calls_made_in_one_turn_share_one_hand_off_and_keep_their_own_results(executor_and_app) -> None:
+    executor, app = executor_and_app
+    threads: list[int] = []
+
+    def call(n: int):
+        def run() -> None:
+            threads.append(threading.get_ident())
+            current_output.get().append(("info", f"tab {n}"))  # what an app's print does
+            if n == 3:
+                raise ValueError("tab 3 fails")
+
+        return run
+
+    outcomes = await asyncio.gather(*(executor.run_batched(app, "tick", call(n), 5.0) for n in range(200)))
+    assert len(set(threads)) == 1  # quick calls: the first thread took them all
+    assert threading.get_ident() not in threads  # never on the event loop
+    assert [o.ok for o in outcomes].count(False) == 1 and "tab 3 fails" in outcomes[3].error
+    assert outcomes[7].output == [("info", "tab 7")]  # each call's printed lines are its own
+
+
+async def test_slow_calls_spread_over_the_release_share_of_the_pool(executor_and_app) -> None:
+    executor, app = executor_and_app
+    threads: set[int] = set()
+
+    def run() -> None:
+        threads.add(threading.get_ident())
+        time.sleep(0.05)  # waiting on I/O
+
+    started = time.perf_counter()
+    outcomes = await asyncio.gather(*(executor.run_batched(app, "io", run, 5.0) for _ in range(16)))
+    assert all(o.ok for o in outcomes)
+    assert len(threads) > 1
+    assert time.perf_counter() - started < 16 * 0.05  # not one after the other
+
+
+async def test_a_hanging_call_times_out_with_its_batch_and_nobody_else(executor_and_app) -> None:
+    executor, app = executor_and_app
+    release = threading.Event()
+
+    def hang() -> None:
+        release.wait(5)
+
+    hanging = [executor.run_batched(app, "hang", hang, 0.3) for _ in range(3)]
+    other = executor.run_batched(app, "other", lambda: None, 0.3)  # another event, another batch
+    started = time.perf_counter()
+    outcomes = await asyncio.gather(*hanging, other)
+    release.set()
+    assert time.perf_counter() - started < 2.0
+    assert all(o.timed_out for o in outcomes[:3])
+    assert outcomes[3].ok
+
+
+async def test_coroutine_functions_are_awaited_on_the_loop(executor_and_app) -> None:
+    executor, app = executor_and_app
+    seen = []
+
+    async def callback() -> None:
+        seen.append(current_output.get() is not None)
+
+    outcome = await executor.run_batched(app, "async", callback, 1.0)
+    assert outcome.ok and seen == [True]
