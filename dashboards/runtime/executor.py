@@ -81,8 +81,8 @@ class _Batch:
     """Calls of one function family (one event's callback in many tabs), run by a few pool threads.
 
     Threads take the next call from a shared queue, so quick callbacks all run on the first
-    thread (one hand-off for the whole batch) while slow ones (waiting on I/O) spread over the
-    release's share of the pool. Results go back to the loop a chunk at a time.
+    thread (one hand-off for the whole batch) while slow or stuck ones spread over the release's
+    share of the pool. Results go back to the loop a chunk at a time.
     """
 
     CHUNK_SECONDS = 0.002
@@ -216,8 +216,8 @@ class InProcessExecutor:
         calls of the same ``batch_key`` made in this turn of the loop.
 
         For one event reaching a thousand tabs: one hand-off to the pool instead of a thousand.
-        The time limit runs from the batch's start, so a hanging call times out the calls queued
-        behind it on its thread too (they are the same callback, for the same event).
+        The time limit runs from the batch's start; when a call hangs, the calls behind it move
+        to another thread of the release's share.
         """
         if inspect.iscoroutinefunction(function):
             return await self.run_callable(app, function, (), timeout)
@@ -242,19 +242,23 @@ class InProcessExecutor:
         loop = asyncio.get_running_loop()
         expiry = loop.call_at(loop.time() + batch.deadline - time.monotonic(), batch.expire)
         slot = self._slot(app.key)
-        threads = []
-        for _ in range(min(RELEASE_HANDLER_THREADS, len(batch.items))):
-            await slot.acquire()
-            thread = loop.run_in_executor(self._pool, batch.work)
-            thread.add_done_callback(lambda _done: slot.release())
-            threads.append(thread)
+        threads: list[asyncio.Future[None]] = []
+        wanted = True
+        while batch.items and len(threads) < RELEASE_HANDLER_THREADS and time.monotonic() < batch.deadline:
+            if wanted:
+                await slot.acquire()
+                thread = loop.run_in_executor(self._pool, batch.work)
+                thread.add_done_callback(lambda _done: slot.release())
+                threads.append(thread)
             waiting = len(batch.items)
             await asyncio.sleep(BATCH_RATE_SAMPLE_SECONDS)
-            taken = waiting - len(batch.items)
-            # One more thread only for slow calls (waiting on I/O): the queue would last long.
             left = len(batch.items)
-            if not left or left * BATCH_RATE_SAMPLE_SECONDS < taken * BATCH_SPREAD_AFTER_SECONDS:
-                break
+            taken = waiting - left
+            # One more thread when the calls are slow (waiting on I/O) or one of them is stuck:
+            # the queue would last long on the threads it has.
+            wanted = left > 0 and (
+                taken == 0 or left * BATCH_RATE_SAMPLE_SECONDS > taken * BATCH_SPREAD_AFTER_SECONDS
+            )
         if threads:
             await asyncio.wait(threads)
         expiry.cancel()

@@ -326,6 +326,81 @@ def test_other_tenants_events_never_reach_a_processor(events_lab, job_worker, li
 
 
 # --- broadcast_on_event in sessions ---
+BROADCAST_LAB_SOURCE = """
+import time
+from dashboards.sdk import EventProcessor
+
+initial_state = {"marked": False, "got": "", "marks": 0}
+page = '{% text got id="got" %}'
+processor = EventProcessor()
+
+
+def mark(state):
+    state.marked = True
+    state.marks += 1
+    state.got = f"marked {state.marks}"
+
+
+def fan(state, event):
+    if state.marked:
+        state.got = "half-written"
+        if event.entity_id == "hang":
+            time.sleep(3)
+        raise ValueError("this tab's callback fails on purpose")
+    state.got = f"got {event.attribute_value}"
+
+
+processor.broadcast_on_event(fan, entity_type="custom")
+"""
+
+
+@pytest.fixture
+def broadcast_lab(live_world):
+    """An app whose broadcast callback fails, or hangs, in marked tabs; its time limit is 1 s."""
+    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
+
+    app = app_create_or_update(tenant=live_world.acme, slug="broadcast-lab", name="Broadcast lab")
+    app.handler_timeout_seconds = 1
+    app.save()
+    release = release_create(app=app, files={"main.py": BROADCAST_LAB_SOURCE}, author=None)
+    assert release.is_valid, release.report
+    release_activate(release=release)
+    return app
+
+
+async def test_a_broadcast_callback_failing_or_hanging_in_one_tab_leaves_the_others_and_itself_working(
+    broadcast_lab, live_world
+) -> None:
+    from dashboards.events.services import event_emit
+    from tests.runtime.conftest import click, open_socket
+
+    tabs = [await open_socket(live_world.avery, app="broadcast-lab") for _ in range(4)]
+    marked = tabs[0]
+    assert "marked 1" in await click(marked, "mark")
+
+    async def emit(entity_id: str, value: int) -> None:
+        await sync_to_async(event_emit)(
+            tenant_id=live_world.acme.pk,
+            entity_type="custom",
+            entity_id=entity_id,
+            operation="update",
+            attribute_value=value,
+        )
+
+    await emit("fan", 1)
+    assert "fails on purpose" in await marked.socket.receive_from(timeout=3)  # an error toast
+    for tab in tabs[1:]:
+        assert "got 1" in await tab.socket.receive_from(timeout=3)
+    await emit("hang", 2)
+    for tab in tabs[1:]:  # not held up by the tab whose callback hangs
+        assert "got 2" in await tab.socket.receive_from(timeout=3)
+    assert "timed out" in await marked.socket.receive_from(timeout=3)
+    assert "marked 2" in await click(marked, "mark")  # the session goes on
+    assert marked.socket.output_queue.empty()  # the failed callbacks' half-written value never went out
+    for tab in tabs:
+        await tab.socket.disconnect()
+
+
 async def test_broadcast_reaches_every_session_of_the_app_and_no_other(events_lab, live_world) -> None:
     from dashboards.events.services import event_emit
     from tests.runtime.conftest import open_socket
