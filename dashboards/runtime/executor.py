@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -62,6 +63,10 @@ class Executor(Protocol):
     ) -> HandlerOutcome: ...
 
     def call(self, app: LoadedApp, reference: str, arguments: list[Any]) -> HandlerOutcome: ...
+
+
+class _LimitReached(Exception):
+    """A call still running at its time limit (not the app's own TimeoutError)."""
 
 
 class _BatchItem:
@@ -194,20 +199,55 @@ class InProcessExecutor:
                 task = asyncio.get_running_loop().create_task(function(*args, **kwargs), context=context)
                 await asyncio.wait_for(task, timeout)
             else:
-                loop = asyncio.get_running_loop()
-                slot = self._slot(app.key)
-                await slot.acquire()
-                future = loop.run_in_executor(self._pool, context.run, lambda: function(*args, **kwargs))
-                # The slot is given back when the thread really ends, not when we stop waiting:
-                # a release whose handlers hang uses up its own share of the pool, nobody else's.
-                future.add_done_callback(lambda _done: slot.release())
-                await asyncio.wait_for(asyncio.shield(future), timeout)
+                error = await self._in_thread(app, context, lambda: function(*args, **kwargs), timeout)
+                if isinstance(error, _LimitReached):
+                    raise TimeoutError
+                if error is not None:
+                    return _failed(error, output, started)
         except TimeoutError:
             return HandlerOutcome(ok=False, timed_out=True, error="handler timed out", output=output,
                                   duration=time.perf_counter() - started)  # fmt: skip
         except Exception as error:
             return _failed(error, output, started)
         return HandlerOutcome(ok=True, output=output, duration=time.perf_counter() - started)
+
+    async def _in_thread(
+        self, app: LoadedApp, context: contextvars.Context, call: Callable[[], Any], timeout: float
+    ) -> BaseException | None:
+        """Run ``call`` on the pool; what it raised, or None; ``_LimitReached`` past the limit.
+
+        One future and one wake-up of the loop per call: ``run_in_executor`` with ``wait_for``
+        and ``shield`` made three futures and a task of each click.
+        """
+        loop = asyncio.get_running_loop()
+        slot = self._slot(app.key)
+        await slot.acquire()
+        finished: asyncio.Future[BaseException | None] = loop.create_future()
+
+        def end(error: BaseException | None) -> None:
+            # The slot is given back when the thread really ends, not when we stop waiting:
+            # a release whose handlers hang uses up its own share of the pool, nobody else's.
+            slot.release()
+            if not finished.done():
+                finished.set_result(error)
+
+        def work() -> None:
+            error: BaseException | None = None
+            try:
+                context.run(call)
+            except BaseException as raised:  # app code: even its SystemExit is only its failure
+                error = raised
+            try:
+                loop.call_soon_threadsafe(end, error)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
+
+        self._pool.submit(work)
+        timer = loop.call_later(timeout, lambda: finished.done() or finished.set_result(_LimitReached()))
+        try:
+            return await finished
+        finally:
+            timer.cancel()
 
     async def run_batched(
         self, app: LoadedApp, batch_key: Any, function: Any, timeout: float
@@ -283,7 +323,7 @@ class InProcessExecutor:
         return HandlerOutcome(ok=True, output=output, duration=time.perf_counter() - started, value=value)
 
 
-def _failed(error: Exception, output: list[tuple[str, str]], started: float) -> HandlerOutcome:
+def _failed(error: BaseException, output: list[tuple[str, str]], started: float) -> HandlerOutcome:
     return HandlerOutcome(
         ok=False,
         error=f"{type(error).__name__}: {error}",

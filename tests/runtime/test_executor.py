@@ -85,3 +85,20 @@ async def test_coroutine_functions_are_awaited_on_the_loop(executor_and_app) -> 
 
     outcome = await executor.run_batched(app, "async", callback, 1.0)
     assert outcome.ok and seen == [True]
+
+
+async def test_an_app_raising_timeout_error_failed_it_did_not_time_out(executor_and_app) -> None:
+    executor, app = executor_and_app
+
+    def call_upstream() -> None:
+        raise TimeoutError("the upstream service is slow")
+
+    def leave() -> None:
+        raise SystemExit(3)
+
+    outcome = await executor.run_callable(app, call_upstream, (), 2.0)
+    assert not outcome.ok and not outcome.timed_out and "upstream service is slow" in outcome.error
+    outcome = await executor.run_callable(app, leave, (), 2.0)  # never ends the server
+    assert not outcome.ok and "SystemExit" in outcome.error
+    slow = await executor.run_callable(app, lambda: time.sleep(1), (), 0.2)
+    assert slow.timed_out
