@@ -15,6 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from dashboards.events.event import Event
 from dashboards.events.hub import get_hub
 from dashboards.runtime import access, shutdown
+from dashboards.runtime.db import db_call
 from dashboards.runtime.frames import render_commands, toast_command
 from dashboards.runtime.groups import (
     app_group,
@@ -34,7 +35,7 @@ from dashboards.runtime.protocol import (
     CLOSE_TOO_MANY_EVENTS,
 )
 from dashboards.runtime.ratelimit import TokenBucket
-from dashboards.runtime.services import AppUnavailable, release_runtime, session_resume
+from dashboards.runtime.services import AppUnavailable, ReleaseRuntime, release_runtime, session_resume
 from dashboards.runtime.session import AppSession
 from dashboards.runtime.session_events import (
     session_follows_events,
@@ -64,7 +65,9 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self._refuse(CLOSE_NOT_SIGNED_IN)
             return
-        decision = await database_sync_to_async(access.authorise_socket)(
+        # One call on a pool thread (not Channels' one shared sync thread, which page views and
+        # static files queue on): the right to open the app, then its release's loaded code.
+        decision, runtime = await db_call(_authorise_and_load)(
             user=user,
             tenant_slug=kwargs["tenant_slug"],
             app_slug=kwargs["app_slug"],
@@ -73,9 +76,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if decision.close_code:
             await self._refuse(decision.close_code)
             return
-        try:
-            runtime = await database_sync_to_async(release_runtime)(decision.release)
-        except AppUnavailable:
+        if runtime is None:
             await self._refuse(CLOSE_APP_BROKEN)
             return
         session_id = query.get("sid") or ""
@@ -90,11 +91,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             runtime=runtime,
             fresh=query.get("fresh") == "1",
         )
-        await self._join(app_group(decision.app.pk), user_group(user.pk), inbox_group(user.pk),
-                         tab_group(decision.app.pk, session_id))  # fmt: skip
+        groups = [app_group(decision.app.pk), user_group(user.pk), inbox_group(user.pk),
+                  tab_group(decision.app.pk, session_id)]  # fmt: skip
         session_key = self.scope.get("session") and self.scope["session"].session_key
         if session_key:
-            await self._join(login_group(session_key))
+            groups.append(login_group(session_key))
+        await self._join(*groups)
         self.hub = get_hub()
         self.hub.keep_joined(self.channel_name, self.groups_joined)
         self.tenant_id = decision.app.tenant_id
@@ -107,7 +109,16 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if rerender:
             await self.send(text_data=self.session.full_frame())
         self.session.jobs.post = self._post
-        await self.session.jobs.resume()
+        # Not awaited: the tab's first event need not wait for this query. What it finds (status
+        # functions of jobs that ended meanwhile) is queued behind the events then waiting.
+        self.resuming = asyncio.create_task(self._resume_jobs())
+
+    async def _resume_jobs(self) -> None:
+        assert self.session is not None
+        try:
+            await self.session.jobs.resume()
+        except Exception:  # the database away: the Jobs page and notifications still have the ends
+            logger.exception("session %s: its jobs could not be resumed", self.session.info.session_id)
 
     async def _refuse(self, code: int) -> None:
         # Accepted, then closed: the browser sees our close code (a refused handshake is a bare 403).
@@ -185,9 +196,9 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             await group_leave(self.channel_layer, group, self.channel_name)
 
     async def _join(self, *groups: str) -> None:
-        for group in groups:
-            await group_join(self.channel_layer, group, self.channel_name)
-            self.groups_joined.append(group)
+        """All at once: one Redis round trip's wait instead of one per group."""
+        await asyncio.gather(*(group_join(self.channel_layer, group, self.channel_name) for group in groups))
+        self.groups_joined.extend(groups)
 
     # --- messages from the rest of the platform ---
     async def release_activated(self, event: dict[str, Any]) -> None:
@@ -219,3 +230,17 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def notify_toast(self, event: dict[str, Any]) -> None:
         """A team notification (already rendered: toast and inbox badge as out-of-band swaps)."""
         await self.send(text_data=event["html"])
+
+
+def _authorise_and_load(
+    *, user: Any, tenant_slug: str, app_slug: str, release_id: str | None
+) -> tuple[access.SocketDecision, ReleaseRuntime | None]:
+    decision = access.authorise_socket(
+        user=user, tenant_slug=tenant_slug, app_slug=app_slug, release_id=release_id
+    )
+    if decision.close_code:
+        return decision, None
+    try:
+        return decision, release_runtime(decision.release)
+    except AppUnavailable:
+        return decision, None

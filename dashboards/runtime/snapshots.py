@@ -173,17 +173,20 @@ async def snapshot_replace(key: SnapshotKey, *, release: str, encoded: dict[str,
     await pipe.execute()
 
 
+_sync_client: redis.Redis | None = None
+
+
 def snapshot_replace_sync(key: SnapshotKey, *, release: str, encoded: dict[str, str], ttl: int) -> None:
-    """For synchronous callers (the page view)."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        pipe = client.pipeline(transaction=True)
-        pipe.delete(key.redis_key)
-        pipe.hset(key.redis_key, mapping={META_FIELD: release, **encoded})
-        pipe.expire(key.redis_key, ttl)
-        pipe.execute()
-    finally:
-        client.close()
+    """For synchronous callers (the page view). One client per process: its pool is thread-safe,
+    and a page view no longer opens and closes a Redis connection of its own."""
+    global _sync_client  # noqa: PLW0603 - one pool per process
+    if _sync_client is None:
+        _sync_client = redis.Redis.from_url(settings.REDIS_URL)
+    pipe = _sync_client.pipeline(transaction=True)
+    pipe.delete(key.redis_key)
+    pipe.hset(key.redis_key, mapping={META_FIELD: release, **encoded})
+    pipe.expire(key.redis_key, ttl)
+    pipe.execute()
 
 
 async def snapshot_touch(key: SnapshotKey, ttl: int = SNAPSHOT_IDLE_SECONDS) -> None:
