@@ -1,36 +1,174 @@
-"""The RQ worker that runs jobs: JSON only, quick maintenance, and the jobs reconciler.
+"""The RQ worker that runs jobs: JSON only, quick maintenance, the jobs reconciler, and a work
+horse forked ahead of time.
 
 RQ notices a dead worker's jobs only at its maintenance pass (every 10 minutes by default) and
 only once their heartbeat expires; ours runs every RECONCILE_EVERY_SECONDS and reconciles from
 the jobs' own liveness keys, so a job whose worker was killed fails within seconds.
+
+RQ forks a work horse when a job arrives, and forking a process that holds the platform and the
+releases' code costs about 10 ms, paid by every job between its enqueue and its start. So the
+worker forks the next horse while it is idle (the *spare*: after the last horse ended and the
+releases were loaded, so it holds the code a horse forked at the job's arrival would hold) and,
+when a job arrives, only writes the job's id to the spare's pipe. From then on the spare is an
+ordinary RQ horse: it leads a process group of its own (which RQ's stop-job, cold shutdown and
+monitor kill), the worker waits for it and judges its exit as any horse's. A job whose release was
+loaded after the spare's fork, or that the spare cannot take, gets a horse forked the usual way.
+A spare must never outlive its worker: the worker kills it on every way out of its loop, and a
+spare exits when its pipe reads end-of-file, which is all it sees of a worker killed by SIGKILL.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
+import signal
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 # Imported here, in the worker, so that every work horse forked from it has them already: a horse
 # that imported them itself would spend milliseconds of every job on it.
 import channels_redis.core  # noqa: F401 - the progress reporter's channel layer
 from django.db import connections
 from rq import Worker
+from rq.executions import Execution
 from rq.serializers import JSONSerializer
 
 import dashboards.events.processing
 import dashboards.events.tasks
 import dashboards.jobs.tasks  # noqa: F401 - what RQ runs
+from dashboards.events.delivery import releases_to_process
+from dashboards.events.event import EntityType, Event, Operation
 from dashboards.events.services import event_log_prune
 from dashboards.hosting.models import AppRelease
 from dashboards.jobs.limits import RECONCILE_EVERY_SECONDS
 from dashboards.jobs.queues import get_events_queue, get_queue
+from dashboards.jobs.runner import warm_up
 from dashboards.jobs.services import jobs_reconcile
 from dashboards.runtime.executor import AppLoadError, get_executor
 
 logger = logging.getLogger(__name__)
 EVENT_LOG_PRUNE_EVERY_SECONDS = 3600
 WORKER_TTL_SECONDS = RECONCILE_EVERY_SECONDS + 15  # RQ waits on the queue for ttl - 15 s at most
+SPARE_SETSID_WAIT_SECONDS = 1.0  # a spare not in a process group of its own by then is not used
+
+# The write ends of this process's spares' pipes. Any child forked while one is open (the spare
+# itself, a horse forked the usual way, RQ's scheduler) closes it at once: a spare must read
+# end-of-file when its worker dies, not when the last of its worker's children does.
+_spare_pipes: set[int] = set()
+
+
+def _close_spare_pipes() -> None:
+    for pipe in _spare_pipes:
+        with contextlib.suppress(OSError):
+            os.close(pipe)
+    _spare_pipes.clear()
+
+
+os.register_at_fork(after_in_child=_close_spare_pipes)
+
+
+class Spare:
+    """The worker's side of a spare: its pid, the pipe's write end, the releases it holds."""
+
+    def __init__(self, pid: int, pipe: int, releases: frozenset[str]) -> None:
+        self.pid = pid
+        self.pipe = pipe
+        self.releases = releases
+        self.reaped = False
+
+    def is_waiting(self) -> bool:
+        """False once it has ended (and it is reaped then: never signal a pid that was reaped)."""
+        if not self.reaped:
+            try:
+                self.reaped = os.waitpid(self.pid, os.WNOHANG)[0] != 0
+            except ChildProcessError:
+                self.reaped = True
+        return not self.reaped
+
+    def leads_its_group(self) -> bool:
+        """RQ's stop-job kills the horse's process group, which must not be the worker's. The
+        spare's first act is setsid(); one forked a moment ago (jobs waiting) may not be there yet."""
+        deadline = time.monotonic() + SPARE_SETSID_WAIT_SECONDS
+        while self.is_waiting():
+            try:
+                if os.getpgid(self.pid) == self.pid:
+                    return True
+            except OSError:
+                return False
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.0002)
+        return False
+
+    def hand_over(self, order: dict[str, str]) -> bool:
+        """Send it a job; False when it is gone (the write fails: nobody holds the read end)."""
+        try:
+            data = json.dumps(order).encode() + b"\n"
+            while data:
+                data = data[os.write(self.pipe, data) :]
+            return True
+        except OSError as error:
+            logger.info("spare work horse %s did not take a job (%s)", self.pid, error)
+            return False
+        finally:
+            self._close_pipe()
+
+    def end(self) -> None:
+        """Kill and reap it: it never ran a job, so nothing is lost."""
+        self._close_pipe()
+        if self.reaped:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        self.reaped = True
+
+    def _close_pipe(self) -> None:
+        if self.pipe in _spare_pipes:
+            _spare_pipes.discard(self.pipe)
+            os.close(self.pipe)
+
+
+def _read_order(pipe: int) -> dict[str, str] | None:
+    """The job the worker hands over, or None at end-of-file (the worker is gone or let us go)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(pipe, 4096)
+        if not chunk:
+            return None
+        data += chunk
+    return json.loads(data)
+
+
+def _drop_broken_connections() -> None:
+    """A spare may wait for hours: a database connection the server dropped meanwhile is closed
+    (and the job's first query opens a new one), not handed to the job (PostgreSQL: a SELECT 1)."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+
+
+def _release_of(job: Any) -> str | None:
+    """Every task's second argument is its release's id (``run_job``, the events tasks)."""
+    return str(job.args[1]) if len(job.args) > 1 and job.args[1] is not None else None
+
+
+def _read_event_filters(tenant_id: int) -> None:
+    """Read the on_event filters of the tenant's active releases here, so every horse has them.
+
+    A job's start is an event; delivering it asks which releases' processors want it, and a horse
+    that had to read the filters of every release of the tenant would do it before the job's
+    function runs. They are cached by release, and releases never change, so a horse with fewer
+    only reads the rest itself.
+    """
+    try:
+        releases_to_process(Event(entity_type=EntityType.JOB.value, operation=Operation.UPDATE.value,
+                                  tenant_id=tenant_id))  # fmt: skip
+    except Exception:  # the horse reads them if need be
+        logger.exception("event filters of tenant %s not read ahead", tenant_id)
 
 
 class JobWorker(Worker):
@@ -40,6 +178,7 @@ class JobWorker(Worker):
         super().__init__(*args, **kwargs)
         self.loaded_releases = set()
         self.event_log_pruned_at = 0.0
+        self.spare: Spare | None = None
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -64,18 +203,18 @@ class JobWorker(Worker):
                 logger.info("event log: %d events past the retention deleted", deleted)
 
     def execute_job(self, job: Any, queue: Any) -> None:
-        self._load_release(job.args[1] if len(job.args) > 1 else None)
+        self._load_release(_release_of(job))
         connections.close_all()  # the work horse opens its own connection after the fork
         super().execute_job(job, queue)
 
-    def _load_release(self, release_id: Any) -> None:
+    def _load_release(self, release_id: str | None) -> None:
         """Import the release's code here, once, so every work horse forked after has it loaded.
 
         A release that fails to load is left to the work horse, which fails the job with the reason.
         """
-        if release_id is None or str(release_id) in self.loaded_releases:
+        if release_id is None or release_id in self.loaded_releases:
             return
-        release = AppRelease.objects.filter(pk=release_id).only("files").first()
+        release = AppRelease.objects.filter(pk=release_id).only("tenant_id", "files").first()
         if release is None:
             return
         try:
@@ -83,6 +222,115 @@ class JobWorker(Worker):
         except AppLoadError:
             return
         self.loaded_releases.add(str(release.pk))
+        _read_event_filters(release.tenant_id)
+
+    # --- the spare work horse ---
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        self._keep_spare()  # before waiting on the queue: the last horse has ended
+        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+
+    def fork_work_horse(self, job: Any, queue: Any) -> None:
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            if self._hand_over(spare, job, queue):
+                return
+            spare.end()
+        super().fork_work_horse(job, queue)
+
+    def teardown(self) -> None:
+        if not self.is_horse:
+            self._end_spare()
+        super().teardown()
+
+    def _keep_spare(self) -> None:
+        """One spare waiting, forked since the last release was loaded; a dead one is replaced."""
+        spare = self.spare
+        if spare is not None and spare.releases == self.loaded_releases and spare.is_waiting():
+            return
+        self._end_spare()
+        try:
+            self.spare = self._fork_spare()
+        except OSError as error:
+            logger.warning("no spare work horse (%s): the next job's horse is forked when it comes", error)
+
+    def _end_spare(self) -> None:
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            spare.end()
+
+    def _hand_over(self, spare: Spare, job: Any, queue: Any) -> bool:
+        release = _release_of(job)
+        if release in self.loaded_releases and release not in spare.releases:
+            return False  # loaded since the spare's fork: a fresh horse has it, the spare has not
+        execution = self.execution
+        if execution is None or not spare.leads_its_group():
+            return False
+        os.environ["RQ_WORKER_ID"] = self.name
+        os.environ["RQ_JOB_ID"] = job.id
+        if not spare.hand_over({"job": job.id, "queue": queue.name, "execution": execution.id}):
+            return False
+        self._horse_pid = spare.pid
+        self.procline(f"Handed {job.id} to the spare {spare.pid} at {time.time()}")
+        return True
+
+    def _fork_spare(self) -> Spare:
+        connections.close_all()  # the horse opens its own connection
+        self.get_redis_server_version()  # asked once here, not in every horse
+        releases = frozenset(self.loaded_releases)
+        read_end, write_end = os.pipe()
+        _spare_pipes.add(write_end)  # so the child closes it (the at-fork hook)
+        try:
+            pid = os.fork()
+        except OSError:
+            _spare_pipes.discard(write_end)
+            os.close(write_end)
+            os.close(read_end)
+            raise
+        if pid == 0:
+            self._wait_as_spare(read_end)
+        os.close(read_end)
+        return Spare(pid, write_end, releases)
+
+    def _wait_as_spare(self, pipe: int) -> NoReturn:
+        """The spare's life: wait for a job, then be its horse (RQ's horse ends the process)."""
+        try:
+            os.setsid()  # a process group of its own, as RQ gives a horse: RQ kills the group
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            self.procline("spare work horse, waiting for a job")
+            self._connect_ahead()
+            order = _read_order(pipe)
+            if order is None:
+                os._exit(0)
+            os.close(pipe)
+            _drop_broken_connections()
+            self._run_as_horse(order["job"], order["queue"], order["execution"])
+        except BaseException:
+            logger.exception("worker %s: the spare work horse failed", self.name)
+        os._exit(1)
+
+    def _connect_ahead(self) -> None:
+        """Open what every horse opens first (RQ's Redis connection, the database's) and make its
+        first read, so that the job does not wait for them."""
+        try:
+            self.connection.ping()
+            warm_up()
+        except Exception as error:  # the horse connects when it needs to, as any horse does
+            logger.info("spare work horse: not connected ahead (%s)", error)
+
+    def _run_as_horse(self, job_id: str, queue_name: str, execution_id: str) -> None:
+        os.environ["RQ_WORKER_ID"] = self.name
+        os.environ["RQ_JOB_ID"] = job_id
+        job = self.job_class.fetch(job_id, connection=self.connection, serializer=self.serializer)
+        job.redis_server_version = self.redis_server_version
+        queue = next((q for q in self.queues if q.name == queue_name), None) or self.queue_class(
+            queue_name, connection=self.connection, job_class=self.job_class, serializer=self.serializer,
+            death_penalty_class=self.death_penalty_class,
+        )  # fmt: skip
+        execution = Execution.fetch(execution_id, job.id, connection=self.connection)
+        execution._job = job  # else RQ would fetch the job again, without our serializer
+        self.executions = {execution.id: execution}
+        self.main_work_horse(job, queue)
 
 
 def build_worker(*, name: str | None = None) -> JobWorker:

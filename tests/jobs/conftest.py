@@ -67,6 +67,16 @@ class RunningWorker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
 
+    def spare_pids(self) -> list[int]:
+        """The worker's spare work horse: a child leading a session of its own (RQ's horses and
+        scheduler stay in the worker's)."""
+        pids = []
+        for child in psutil.Process(self.process.pid).children():
+            with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+                if child.status() != psutil.STATUS_ZOMBIE and os.getsid(child.pid) == child.pid:
+                    pids.append(child.pid)
+        return pids
+
     def kill(self) -> None:
         """SIGKILL the worker and its work horse (which leads a process group of its own)."""
         children = psutil.Process(self.process.pid).children(recursive=True)
@@ -115,6 +125,14 @@ def jobs_lab(live_world):
     release_activate(release=release)
     app.refresh_from_db()
     return app
+
+
+def is_running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, every: float = 0.05) -> Any:

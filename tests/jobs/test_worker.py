@@ -1,17 +1,24 @@
-"""Jobs on a real RQ worker process: results, failures, timeouts, cancel, retries, SIGKILL."""
+"""Jobs on a real RQ worker process: results, failures, timeouts, cancel, retries, SIGKILL, and
+the spare work horse (forked before the job comes) doing all of that as a horse forked for it."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import signal
 import time
 from datetime import timedelta
 
+import psutil
 import pytest
+from rq.job import Job as RQJob
+from rq.serializers import JSONSerializer
 
 from dashboards.hosting.models import AppLogEntry
 from dashboards.jobs import services
 from dashboards.jobs.models import Job, JobStatus
-from tests.jobs.conftest import wait_for
+from tests.jobs.conftest import JOBS_LAB_SOURCE, RunningWorker, is_running, wait_for
 
 
 def submit(app, user, function: str, arguments: list, **options) -> Job:
@@ -123,3 +130,125 @@ def test_a_tenants_quota_keeps_it_from_starving_another(jobs_lab, start_worker, 
         wait_for(lambda job=job: ended(job), timeout=30)
     starts = sorted((job.started_at, job.ended_at) for job in acme_jobs)
     assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(starts))  # one at a time
+
+
+# --- the spare work horse ---
+@pytest.fixture
+def warm_worker(jobs_lab, job_worker, live_world) -> tuple[RunningWorker, int]:
+    """A worker that has run a job of jobs_lab (its release is loaded), and its spare forked since."""
+    first = submit(jobs_lab, live_world.adam, "whoami", [])
+    wait_for(lambda: ended(first))
+    assert first.status == JobStatus.FINISHED, first.error
+    spares = wait_for(job_worker.spare_pids)
+    assert len(spares) == 1
+    assert first.result != spares[0]  # the release was loaded for that job: it got a horse of its own
+    return job_worker, spares[0]
+
+
+def run_whoami(app, user) -> int:
+    job = submit(app, user, "whoami", [])
+    wait_for(lambda: ended(job))
+    assert job.status == JobStatus.FINISHED, job.error
+    return job.result
+
+
+def start_sleeping(app, user, pid_file, **options) -> tuple[Job, int]:
+    """A job asleep in its function; and the pid of the process running it."""
+    job = submit(app, user, "sleep_here", [60, str(pid_file)], **options)
+    pid = wait_for(lambda: pid_file.exists() and pid_file.read_text())
+    return job, int(pid)
+
+
+def test_a_job_runs_on_the_spare_forked_before_it_came(warm_worker, jobs_lab, live_world) -> None:
+    worker, spare = warm_worker
+    assert run_whoami(jobs_lab, live_world.adam) == spare
+    wait_for(lambda: not is_running(spare))  # a horse runs one job
+    replacement = wait_for(worker.spare_pids)  # forked once the horse ended, for the next job
+    assert replacement != [spare]
+    assert run_whoami(jobs_lab, live_world.adam) == replacement[0]
+
+
+def test_a_job_of_a_release_loaded_after_the_spares_fork_gets_a_horse_forked_for_it(
+    warm_worker, jobs_lab, live_world
+) -> None:
+    from dashboards.hosting.services import release_activate, release_create
+
+    worker, spare = warm_worker
+    release = release_create(app=jobs_lab, files={"main.py": JOBS_LAB_SOURCE + "\n# the second release\n"},
+                             author=None)  # fmt: skip
+    release_activate(release=release)
+    jobs_lab.refresh_from_db()
+    assert run_whoami(jobs_lab, live_world.adam) != spare
+    assert not is_running(spare)  # it lacked the release: ended, not kept
+    replacement = wait_for(worker.spare_pids)
+    assert run_whoami(jobs_lab, live_world.adam) == replacement[0]  # the next spare has it
+
+
+def test_a_dead_spare_is_replaced_by_a_horse_forked_for_the_job(warm_worker, jobs_lab, live_world) -> None:
+    worker, spare = warm_worker
+    os.kill(spare, signal.SIGKILL)
+    assert run_whoami(jobs_lab, live_world.adam) != spare
+    assert spare not in worker.spare_pids()
+
+
+def test_stopping_a_job_on_the_spare_kills_it_as_rq_kills_a_horse(
+    warm_worker, jobs_lab, live_world, redis_client, tmp_path
+) -> None:
+    _, spare = warm_worker
+    job, pid = start_sleeping(jobs_lab, live_world.adam, tmp_path / "pid")
+    assert pid == spare
+    job.refresh_from_db()
+    assert services.job_cancel(job=job)
+    wait_for(lambda: not is_running(spare), timeout=10)
+    rq_job = RQJob.fetch(job.rq_id, connection=redis_client, serializer=JSONSerializer)
+    wait_for(lambda: rq_job.get_status(refresh=True) == "stopped")  # RQ judged it a stopped job
+    job.refresh_from_db()
+    assert job.status == JobStatus.STOPPED
+    run_whoami(jobs_lab, live_world.adam)  # the worker goes on
+
+
+def test_a_job_on_the_spare_past_its_timeout_fails_as_timed_out(
+    warm_worker, jobs_lab, live_world, tmp_path
+) -> None:
+    _, spare = warm_worker
+    job, pid = start_sleeping(jobs_lab, live_world.adam, tmp_path / "pid", timeout_seconds=1)
+    assert pid == spare
+    wait_for(lambda: ended(job))
+    assert job.status == JobStatus.FAILED
+    assert job.error == "timed out after 1 s"
+
+
+@pytest.mark.timeout(120)
+def test_a_spare_killed_mid_job_fails_its_job_as_a_killed_horse_does(
+    warm_worker, jobs_lab, live_world, redis_client, tmp_path
+) -> None:
+    _, spare = warm_worker
+    job, pid = start_sleeping(jobs_lab, live_world.adam, tmp_path / "pid")
+    assert pid == spare
+    os.kill(spare, signal.SIGKILL)
+    rq_job = RQJob.fetch(job.rq_id, connection=redis_client, serializer=JSONSerializer)
+    wait_for(lambda: rq_job.get_status(refresh=True) == "failed")
+    assert "terminated unexpectedly" in (rq_job.latest_result().exc_string or "")
+    wait_for(lambda: ended(job), timeout=30)  # the reconciler, once its liveness key expired
+    assert job.status == JobStatus.FAILED
+    assert job.error == "worker died"
+    run_whoami(jobs_lab, live_world.adam)  # the worker goes on
+
+
+def test_no_spare_is_left_when_the_worker_stops(warm_worker) -> None:
+    worker, spare = warm_worker
+    worker.stop()
+    assert worker.process.returncode is not None
+    assert not is_running(spare)
+
+
+def test_a_spare_exits_when_its_worker_is_killed(warm_worker) -> None:
+    """SIGKILL leaves no teardown: the spare reads end-of-file on its pipe and exits."""
+    worker, spare = warm_worker
+    others = [child for child in psutil.Process(worker.process.pid).children() if child.pid != spare]
+    os.kill(worker.process.pid, signal.SIGKILL)
+    worker.process.wait(timeout=10)
+    wait_for(lambda: not is_running(spare), timeout=10)
+    for child in others:  # RQ's scheduler, which this test does not judge
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()

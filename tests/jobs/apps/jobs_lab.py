@@ -1,5 +1,6 @@
 """A test app whose functions run as jobs: they count, fail, sleep, retry and return too much."""
 
+import os
 import time
 from pathlib import Path
 
@@ -30,6 +31,17 @@ def explode(message):
 
 
 def sleepy(seconds):
+    time.sleep(seconds)
+    return "woke"
+
+
+def whoami():
+    return os.getpid()
+
+
+def sleep_here(seconds, pid_file):
+    """Sleeps after noting which process runs it (the test compares it to the spare work horse)."""
+    Path(pid_file).write_text(str(os.getpid()))
     time.sleep(seconds)
     return "woke"
 
