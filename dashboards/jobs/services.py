@@ -165,8 +165,10 @@ def _end(
         job = Job.objects.select_related("app", "tenant").get(pk=job_id)
         scenario_job_ended(job=job)
         _admit_waiting(job.tenant_id)
-        job_event(job)
+        # The tab first (its status function is what the user waits for), then the event's pages
+        # and processors: on_commit runs callbacks in the order they were registered.
         transaction.on_commit(lambda: _announce_end(job, announcer))
+        job_event(job)
     return True
 
 
