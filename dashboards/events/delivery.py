@@ -82,9 +82,9 @@ def releases_to_process(event: Event) -> list[int]:
     from dashboards.hosting.models import App, AppRelease  # noqa: PLC0415 - models load after apps
 
     active = list(
-        App.objects.filter(tenant_id=event.tenant_id, active_release__isnull=False).values_list(
-            "active_release_id", flat=True
-        )
+        App.objects.filter(tenant_id=event.tenant_id, active_release__isnull=False)
+        .order_by()  # not the model's ordering: it joins the tenant to sort by its name
+        .values_list("active_release_id", flat=True)
     )
     unknown = [release_id for release_id in active if release_id not in _release_filters]
     if unknown:

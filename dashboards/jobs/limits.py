@@ -35,3 +35,4 @@ RETRY_MAX_DELAY_SECONDS = 300.0
 
 # The status function's period: below this, ticks would flood the tab.
 MIN_PERIOD_MS = 100
+ENDED_MESSAGE_RESULT_BYTES = 16 * 1024  # a job's end message carries a result this small to its tab

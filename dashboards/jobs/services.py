@@ -280,7 +280,9 @@ def _announce_end(job: Job, announcer: Announcer | None = None) -> None:
     if announcer is not None:
         announcer(job)
     elif job.session_id:
-        broadcast(tab_group(job.app_id, job.session_id), {"type": "job.ended", "job_id": job.pk})
+        from dashboards.jobs.progress import job_ended_message  # noqa: PLC0415 - progress imports us
+
+        broadcast(tab_group(job.app_id, job.session_id), job_ended_message(job))
     try:
         _notify_end(job)
     except Exception:  # a notification must never undo the end of a job

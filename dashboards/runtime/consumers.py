@@ -225,7 +225,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def job_ended(self, event: dict[str, Any]) -> None:
         if self.session is not None:
             jobs = self.session.jobs
-            self._post(lambda: jobs.ended(int(event["job_id"])))
+            self._post(lambda: jobs.ended(int(event["job_id"]), event))
 
     async def notify_toast(self, event: dict[str, Any]) -> None:
         """A team notification (already rendered: toast and inbox badge as out-of-band swaps)."""

@@ -14,18 +14,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dashboards.jobs.models import Job, JobStatus
+from asgiref.sync import async_to_sync
+
+from dashboards.jobs.models import ENDED_STATUSES, Job, JobStatus
 from dashboards.jobs.selectors import jobs_of_tab
 from dashboards.jobs.services import job_mark_status_delivered
 from dashboards.jobs.specs import JobProgress, status_call_arguments
 from dashboards.runtime.db import db_call
-from dashboards.runtime.snapshots import SnapshotKey
+from dashboards.runtime.snapshots import SnapshotKey, loop_client
 
 if TYPE_CHECKING:
     from dashboards.runtime.session import AppSession
 
 logger = logging.getLogger(__name__)
 Post = Callable[[Callable[[], Awaitable[str]]], None]
+DELIVERED_KEY = "dashboards:job-delivered:{}"
+DELIVERED_TTL_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -97,15 +101,39 @@ class TabJobs:
         status = JobProgress(watch.count, watch.fraction, watch.message, watch.job_id)
         return await self._run_status(watch.status_function, watch.status_arguments, status, None)
 
-    async def ended(self, job_id: int) -> str:
+    async def ended(self, job_id: int, announced: dict[str, Any] | None = None) -> str:
+        """The job's end: its status function runs here at most once, whoever else heard of it.
+
+        ``announced``: the end message, which carries the status and (when small) the result. With
+        them, the tab claims the delivery in Redis and runs the status function at once; the row
+        is marked delivered after the frame. Without, the row is read and marked first.
+        """
+        watch = self.watches.get(job_id)
+        if (
+            watch is not None
+            and announced is not None
+            and "result" in announced
+            and announced.get("status") in ENDED_STATUSES
+            and await _claim_delivery(job_id)
+        ):
+            self._forget(job_id)
+            succeeded = announced["status"] == JobStatus.FINISHED
+            frame = await self._run_status(
+                watch.status_function, watch.status_arguments, succeeded, announced["result"]
+            )
+            asyncio.get_running_loop().create_task(_mark_delivered(job_id))
+            return frame
         job = await db_call(_take_ended_job)(self.session.key, job_id)
-        watch = self.watches.pop(job_id, None)
-        if watch is not None and watch.ticker is not None:
-            watch.ticker.cancel()
+        self._forget(job_id)
         if job is None:
             return ""
         succeeded = job.status == JobStatus.FINISHED
         return await self._run_status(job.status_function, list(job.status_arguments), succeeded, job.result)
+
+    def _forget(self, job_id: int) -> None:
+        watch = self.watches.pop(job_id, None)
+        if watch is not None and watch.ticker is not None:
+            watch.ticker.cancel()
 
     async def _run_status(self, reference: str, extra: list[Any], status: Any, result: Any) -> str:
         session = self.session
@@ -122,6 +150,24 @@ class TabJobs:
         )
 
 
+async def _claim_delivery(job_id: int) -> bool | None:
+    """The first to claim a job's end runs its status function (the end message may come twice,
+    and a tab reconnecting elsewhere reads the row). None when Redis cannot say: the row decides."""
+    key = DELIVERED_KEY.format(job_id)
+    try:
+        return bool(await loop_client().set(key, 1, nx=True, ex=DELIVERED_TTL_SECONDS))
+    except Exception as error:
+        logger.info("job %s: delivery not claimed in Redis (%s); the row decides", job_id, error)
+        return None
+
+
+async def _mark_delivered(job_id: int) -> None:
+    try:
+        await db_call(job_mark_status_delivered)(job_id=job_id)
+    except Exception:
+        logger.exception("job %s: its delivery was not marked on the row (Redis holds the claim)", job_id)
+
+
 def _undelivered_jobs(key: SnapshotKey) -> list[Job]:
     jobs = jobs_of_tab(tenant_id=key.tenant_id, app_id=key.app_id, session_id=key.session_id)
     return list(jobs.filter(status_delivered=False).exclude(status_function="").order_by("created_at"))
@@ -132,5 +178,7 @@ def _take_ended_job(key: SnapshotKey, job_id: int) -> Job | None:
     jobs = jobs_of_tab(tenant_id=key.tenant_id, app_id=key.app_id, session_id=key.session_id)
     job = jobs.filter(pk=job_id, status_delivered=False).exclude(status_function="").first()
     if job is None or job.is_active or not job_mark_status_delivered(job_id=job.pk):
+        return None
+    if async_to_sync(_claim_delivery)(job_id) is False:  # taken from an end message meanwhile
         return None
     return job

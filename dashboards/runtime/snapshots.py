@@ -56,6 +56,11 @@ def _new_client() -> aioredis.Redis:
 _client = per_loop(_new_client)
 
 
+def loop_client() -> aioredis.Redis:
+    """This event loop's asyncio Redis client (snapshots, claims of job deliveries)."""
+    return _client()
+
+
 class SnapshotWriter:
     """The pending snapshot writes of one event loop, written together."""
 

@@ -76,6 +76,34 @@ async def test_a_tab_that_comes_back_gets_the_result_it_missed(jobs_lab, job_wor
     await again.socket.disconnect()
 
 
+async def test_the_end_message_runs_the_status_function_once_and_the_row_is_marked(
+    jobs_lab, job_worker, live_world
+) -> None:
+    from channels.layers import get_channel_layer
+
+    from dashboards.runtime.groups import tab_group
+
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "crunch", "args": [2, 0.05]})
+    frames = await frames_until(tab, "job done")  # from the end message's result: no read first
+    job = await sync_to_async(Job.objects.get)(session_id=tab.session_id)
+    for _ in range(100):  # marked on the row after the frame
+        await sync_to_async(job.refresh_from_db)()
+        if job.status_delivered:
+            break
+        await asyncio.sleep(0.02)
+    assert job.status_delivered
+    # The same end heard again (a duplicate, or the hint of another process): nothing runs twice.
+    message = {"type": "job.ended", "job_id": job.pk, "status": "finished", "result": job.result}
+    await get_channel_layer().group_send(tab_group(job.app_id, tab.session_id), message)
+    later = []
+    while not await tab.socket.receive_nothing(timeout=0.5):
+        later.append(await tab.socket.receive_from())  # the team's notification toast, say
+    assert not [frame for frame in later if "job done" in frame]
+    assert "total" in frames[-1]
+    await tab.socket.disconnect()
+
+
 async def test_arguments_that_are_not_json_are_refused_in_the_handler(jobs_lab, live_world) -> None:
     tab = await open_socket(live_world.adam, app="jobs-lab")
     frame = await click(tab, "start_bad_arguments")
