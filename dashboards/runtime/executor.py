@@ -116,17 +116,23 @@ class _Batch:
                 item.context.run(current_output.set, item.output)
                 try:
                     item.context.run(item.function)
-                except Exception as error:
+                except BaseException as error:  # app code: even its SystemExit is only its failure
                     item.outcome = _failed(error, item.output, started)
                 else:
                     item.outcome = HandlerOutcome(ok=True, output=item.output,
                                                   duration=time.perf_counter() - started)  # fmt: skip
             done.append(item)
             if time.monotonic() - flushed_at > self.CHUNK_SECONDS:
-                self.loop.call_soon_threadsafe(_resolve, done)
+                self._hand_back(done)
                 done, flushed_at = [], time.monotonic()
         if done:
-            self.loop.call_soon_threadsafe(_resolve, done)
+            self._hand_back(done)
+
+    def _hand_back(self, items: list[_BatchItem]) -> None:
+        try:
+            self.loop.call_soon_threadsafe(_resolve, items)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
 
     def expire(self) -> None:
         """On the loop, at the deadline: whatever has not ended has timed out (as ``run`` does)."""

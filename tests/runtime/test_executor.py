@@ -31,13 +31,16 @@ async def test_calls_made_in_one_turn_share_one_hand_off_and_keep_their_own_resu
             current_output.get().append(("info", f"tab {n}"))  # what an app's print does
             if n == 3:
                 raise ValueError("tab 3 fails")
+            if n == 5:
+                raise SystemExit("tab 5 leaves")  # only that tab's failure; the batch goes on
 
         return run
 
     outcomes = await asyncio.gather(*(executor.run_batched(app, "tick", call(n), 5.0) for n in range(200)))
     assert len(set(threads)) == 1  # quick calls: the first thread took them all
     assert threading.get_ident() not in threads  # never on the event loop
-    assert [o.ok for o in outcomes].count(False) == 1 and "tab 3 fails" in outcomes[3].error
+    assert [o.ok for o in outcomes].count(False) == 2 and "tab 3 fails" in outcomes[3].error
+    assert "SystemExit: tab 5 leaves" in outcomes[5].error
     assert outcomes[7].output == [("info", "tab 7")]  # each call's printed lines are its own
 
 
