@@ -16,6 +16,22 @@ from typing import IO
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def deploy_test_app(tenant, slug: str, source: str, *, name: str | None = None, **app_fields):
+    """Create (or update) an app of the tenant with one valid, active release of ``source``."""
+    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
+
+    app = app_create_or_update(tenant=tenant, slug=slug, name=name or slug.replace("-", " ").title())
+    for field, value in app_fields.items():  # e.g. handler_timeout_seconds
+        setattr(app, field, value)
+    if app_fields:
+        app.save()
+    release = release_create(app=app, files={"main.py": source}, author=None)
+    assert release.is_valid, release.report
+    release_activate(release=release)
+    app.refresh_from_db()
+    return app
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -15,6 +15,7 @@ from dashboards.events.emitter import EmitterError, EventEmitter
 from dashboards.runtime.context import AppContext, current_app_context, run_deferred
 from dashboards.testing import AppTestClient
 from tests.jobs.conftest import wait_for
+from tests.support import deploy_test_app
 
 EMITTER_LAB_SOURCE = (Path(__file__).parent / "apps" / "emitter_lab.py").read_text()
 LOCAL_SERVICES = ["asyncio", "threads"]
@@ -370,14 +371,7 @@ def test_the_lab_app_in_the_test_client() -> None:
 
 @pytest.fixture
 def emitter_lab(live_world):
-    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
-
-    app = app_create_or_update(tenant=live_world.acme, slug="emitter-lab", name="Emitter lab")
-    release = release_create(app=app, files={"main.py": EMITTER_LAB_SOURCE}, author=None)
-    assert release.is_valid, release.report
-    release_activate(release=release)
-    app.refresh_from_db()
-    return app
+    return deploy_test_app(live_world.acme, "emitter-lab", EMITTER_LAB_SOURCE, name="Emitter lab")
 
 
 def handler_context(app) -> AppContext:

@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 
 from dashboards.events.event import Event, EventFilter
 from tests.jobs.conftest import database_url, wait_for
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, deploy_test_app
 
 EVENTS_LAB_SOURCE = (Path(__file__).parent / "apps" / "events_lab.py").read_text()
 
@@ -266,13 +266,7 @@ def test_events_reach_every_server_process_sharing_redis(live_world, tmp_path) -
 # --- processors ---
 @pytest.fixture
 def events_lab(live_world):
-    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
-
-    app = app_create_or_update(tenant=live_world.acme, slug="events-lab", name="Events lab")
-    release = release_create(app=app, files={"main.py": EVENTS_LAB_SOURCE}, author=None)
-    assert release.is_valid, release.report
-    release_activate(release=release)
-    return app
+    return deploy_test_app(live_world.acme, "events-lab", EVENTS_LAB_SOURCE, name="Events lab")
 
 
 def app_log(app) -> list[str]:
@@ -357,15 +351,7 @@ processor.broadcast_on_event(fan, entity_type="custom")
 @pytest.fixture
 def broadcast_lab(live_world):
     """An app whose broadcast callback fails, or hangs, in marked tabs; its time limit is 1 s."""
-    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
-
-    app = app_create_or_update(tenant=live_world.acme, slug="broadcast-lab", name="Broadcast lab")
-    app.handler_timeout_seconds = 1
-    app.save()
-    release = release_create(app=app, files={"main.py": BROADCAST_LAB_SOURCE}, author=None)
-    assert release.is_valid, release.report
-    release_activate(release=release)
-    return app
+    return deploy_test_app(live_world.acme, "broadcast-lab", BROADCAST_LAB_SOURCE, handler_timeout_seconds=1)
 
 
 async def test_a_broadcast_callback_failing_or_hanging_in_one_tab_leaves_the_others_and_itself_working(

@@ -21,7 +21,7 @@ import psutil
 import pytest
 from rq import Worker
 
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, deploy_test_app
 
 JOBS_LAB_SOURCE = (Path(__file__).parent / "apps" / "jobs_lab.py").read_text()
 
@@ -117,14 +117,7 @@ def job_worker(start_worker) -> RunningWorker:
 @pytest.fixture
 def jobs_lab(live_world):
     """An app of Acme whose functions run as jobs (see apps/jobs_lab.py); its team: Analysts."""
-    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
-
-    app = app_create_or_update(tenant=live_world.acme, slug="jobs-lab", name="Jobs lab")
-    release = release_create(app=app, files={"main.py": JOBS_LAB_SOURCE}, author=None)
-    assert release.is_valid, release.report
-    release_activate(release=release)
-    app.refresh_from_db()
-    return app
+    return deploy_test_app(live_world.acme, "jobs-lab", JOBS_LAB_SOURCE, name="Jobs lab")
 
 
 def is_running(pid: int) -> bool:

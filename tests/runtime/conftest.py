@@ -12,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from dashboards.config.asgi import application
+from tests.support import deploy_test_app
 
 LAB_SOURCE = '''
 import asyncio
@@ -114,12 +115,4 @@ def component_ids(frame: str) -> list[str]:
 @pytest.fixture
 def lab_app(live_world):
     """An app of Acme with handlers that fail, hang, print and nap; its handlers time out after 1 s."""
-    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
-
-    app = app_create_or_update(tenant=live_world.acme, slug="lab", name="Lab")
-    app.handler_timeout_seconds = 1
-    app.save()
-    release = release_create(app=app, files={"main.py": LAB_SOURCE}, author=None)
-    assert release.is_valid, release.report
-    release_activate(release=release)
-    return app
+    return deploy_test_app(live_world.acme, "lab", LAB_SOURCE, handler_timeout_seconds=1)

@@ -7,19 +7,13 @@ from pathlib import Path
 import pytest
 
 from tests.jobs.conftest import job_worker, start_worker, wait_for  # noqa: F401 - fixtures
+from tests.support import deploy_test_app
 
 SCENARIO_LAB_SOURCE = (Path(__file__).parent / "apps" / "scenario_lab.py").read_text()
 
 
 def deploy(tenant, slug: str, source: str = SCENARIO_LAB_SOURCE):
-    from dashboards.hosting.services import app_create_or_update, release_activate, release_create
-
-    app = app_create_or_update(tenant=tenant, slug=slug, name=slug.replace("-", " ").title())
-    release = release_create(app=app, files={"main.py": source}, author=None)
-    assert release.is_valid, release.report
-    release_activate(release=release)
-    app.refresh_from_db()
-    return app
+    return deploy_test_app(tenant, slug, source)
 
 
 @pytest.fixture
