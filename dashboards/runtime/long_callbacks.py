@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-
 from dashboards.jobs.models import ENDED_STATUSES, Job, JobStatus
 from dashboards.jobs.selectors import jobs_of_tab
 from dashboards.jobs.services import job_mark_status_delivered
@@ -104,19 +102,23 @@ class TabJobs:
     async def ended(self, job_id: int, announced: dict[str, Any] | None = None) -> str:
         """The job's end: its status function runs here at most once, whoever else heard of it.
 
-        ``announced``: the end message, which carries the status and (when small) the result. With
-        them, the tab claims the delivery in Redis and runs the status function at once; the row
-        is marked delivered after the frame. Without, the row is read and marked first.
+        The tab claims the delivery in Redis first: whoever claims it runs the status function.
+        ``announced``: the end message, which carries the status and (when small) the result;
+        with them the status function runs at once and the row is marked delivered after the
+        frame. Without them, or with Redis away, the row is read and marked first.
         """
+        claimed = await _claim_delivery(job_id)
         watch = self.watches.get(job_id)
+        self._forget(job_id)
+        if claimed is False:
+            return ""  # another delivery of this end took it
         if (
-            watch is not None
+            claimed
+            and watch is not None
             and announced is not None
             and "result" in announced
             and announced.get("status") in ENDED_STATUSES
-            and await _claim_delivery(job_id)
         ):
-            self._forget(job_id)
             succeeded = announced["status"] == JobStatus.FINISHED
             frame = await self._run_status(
                 watch.status_function, watch.status_arguments, succeeded, announced["result"]
@@ -124,7 +126,6 @@ class TabJobs:
             asyncio.get_running_loop().create_task(_mark_delivered(job_id))
             return frame
         job = await db_call(_take_ended_job)(self.session.key, job_id)
-        self._forget(job_id)
         if job is None:
             return ""
         succeeded = job.status == JobStatus.FINISHED
@@ -178,7 +179,5 @@ def _take_ended_job(key: SnapshotKey, job_id: int) -> Job | None:
     jobs = jobs_of_tab(tenant_id=key.tenant_id, app_id=key.app_id, session_id=key.session_id)
     job = jobs.filter(pk=job_id, status_delivered=False).exclude(status_function="").first()
     if job is None or job.is_active or not job_mark_status_delivered(job_id=job.pk):
-        return None
-    if async_to_sync(_claim_delivery)(job_id) is False:  # taken from an end message meanwhile
         return None
     return job
