@@ -79,10 +79,19 @@ def enqueue_processing(event: Event) -> int:
 
 
 def releases_to_process(event: Event) -> list[int]:
+    active = load_event_filters(event.tenant_id)
+    return [rid for rid in active if any(f.matches(event) for f in _release_filters.get(rid, []))]
+
+
+def load_event_filters(tenant_id: int) -> list[int]:
+    """The tenant's active releases, their on_event filters read into this process's cache.
+
+    A worker calls it before it forks its work horses, so a job's events do not wait for it.
+    """
     from dashboards.hosting.models import App, AppRelease  # noqa: PLC0415 - models load after apps
 
     active = list(
-        App.objects.filter(tenant_id=event.tenant_id, active_release__isnull=False)
+        App.objects.filter(tenant_id=tenant_id, active_release__isnull=False)
         .order_by()  # not the model's ordering: it joins the tenant to sort by its name
         .values_list("active_release_id", flat=True)
     )
@@ -92,4 +101,4 @@ def releases_to_process(event: Event) -> list[int]:
             _release_filters[release_id] = [
                 EventFilter.from_coarse(values) for values in (report or {}).get("on_event", [])
             ]
-    return [rid for rid in active if any(f.matches(event) for f in _release_filters.get(rid, []))]
+    return active

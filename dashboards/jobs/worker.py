@@ -38,8 +38,7 @@ from rq.serializers import JSONSerializer
 import dashboards.events.processing
 import dashboards.events.tasks
 import dashboards.jobs.tasks  # noqa: F401 - what RQ runs
-from dashboards.events.delivery import releases_to_process
-from dashboards.events.event import EntityType, Event, Operation
+from dashboards.events.delivery import load_event_filters
 from dashboards.events.services import event_log_prune
 from dashboards.hosting.models import AppRelease
 from dashboards.jobs.limits import RECONCILE_EVERY_SECONDS
@@ -165,8 +164,7 @@ def _read_event_filters(tenant_id: int) -> None:
     only reads the rest itself.
     """
     try:
-        releases_to_process(Event(entity_type=EntityType.JOB.value, operation=Operation.UPDATE.value,
-                                  tenant_id=tenant_id))  # fmt: skip
+        load_event_filters(tenant_id)
     except Exception:  # the horse reads them if need be
         logger.exception("event filters of tenant %s not read ahead", tenant_id)
 
