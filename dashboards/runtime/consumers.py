@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboards.events.event import Event
@@ -206,7 +205,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=render_commands([toast_command("info", message, duration=0)]))
 
     async def access_changed(self, event: dict[str, Any]) -> None:
-        allowed = await database_sync_to_async(access.still_allowed)(user_id=self.user_id, app_id=self.app_id)
+        allowed = await db_call(access.still_allowed)(user_id=self.user_id, app_id=self.app_id)
         if not allowed:
             await self.close(CLOSE_FORBIDDEN)
 

@@ -96,8 +96,7 @@ class _Batch:
         self.loop = loop
         self.items: collections.deque[_BatchItem] = collections.deque()  # not taken by a thread yet
         self.every: list[_BatchItem] = []
-        self.started = time.monotonic()
-        self.deadline = self.started + timeout
+        self.deadline = time.monotonic() + timeout
         self.timeout = timeout
 
     def work(self) -> None:
