@@ -50,6 +50,18 @@ def _stop(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def stop_process(process: subprocess.Popen, stop_signal: int = signal.SIGTERM, timeout: float = 10) -> None:  # type: ignore[type-arg]
+    """Ask a process we started to stop; kill it if it has not within the timeout."""
+    if process.poll() is not None:
+        return
+    process.send_signal(stop_signal)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def stop_cleanly_on_signals() -> None:
     """SIGTERM, and SIGINT even when started in the background (where it is ignored), unwind the
     script, so every `with` block stops its servers instead of leaving them running."""
@@ -181,13 +193,8 @@ class Reference:
         return psutil.Process(self.process.pid)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
 
     def __enter__(self) -> Reference:
         return self.start()

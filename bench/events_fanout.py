@@ -56,6 +56,7 @@ from common import (
     percentiles,
     raise_fd_limit,
     sign_in,
+    stop_process,
 )
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
@@ -110,13 +111,8 @@ class SecondDaphne:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # Daphne stops its reactor; cProfile then writes
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        # SIGINT: Daphne stops its reactor, and cProfile (if on) then writes its stats
+        stop_process(self.process, signal.SIGINT, timeout=60)
         self.log.close()
 
     @property
@@ -416,13 +412,7 @@ class Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 async def floor_reference(n: int, events: int, gap: float) -> dict[str, Any]:
