@@ -17,12 +17,13 @@ from django.conf import settings  # noqa: E402
 
 from dashboards.config.routing import websocket_urlpatterns  # noqa: E402
 from dashboards.config.server_tuning import tune_server_process  # noqa: E402
+from dashboards.config.static_files import AsyncStaticFiles  # noqa: E402
 from dashboards.jobs.reconciler import start_reconciler_thread  # noqa: E402
 from dashboards.runtime.shutdown import install_shutdown_hook  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_http_application,
+        "http": AsyncStaticFiles(django_http_application),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
