@@ -105,17 +105,20 @@ class DemoWorld:
 def django_db_setup(django_db_setup, django_db_blocker) -> Iterator[None]:
     """The demo world is seeded once per test database; each test's transaction is rolled back.
 
-    At the end, PostgreSQL sessions still open on the test database (a job worker's, a pool
-    thread's) are ended, so that the database can be dropped.
+    At the end, the ``db_call`` threads close their connections, and PostgreSQL sessions still
+    open on the test database (a job worker's, another pool thread's) are ended, so that the
+    database can be dropped.
     """
     from django.db import connection
 
     from dashboards.ops.demo import seed_demo
+    from dashboards.runtime.db import db_pool_close
 
     with django_db_blocker.unblock():
         seed_demo()
     yield
     with django_db_blocker.unblock():
+        db_pool_close()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(

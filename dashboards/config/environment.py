@@ -228,6 +228,15 @@ def _parse_database_url(url: str) -> dict[str, Any]:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for a malformed URL
         raise ConfigurationError("DATABASE_URL", f"cannot be parsed ({exc})") from None
+    # Connections close at the end of each request. Under ASGI Django serves each request on a
+    # thread of its own, so a CONN_MAX_AGE above 0 would leave one open connection per request
+    # until garbage collection. ORM calls from async code keep theirs on their own pool instead
+    # (dashboards/runtime/db.py).
+    if config.get("CONN_MAX_AGE", 0) != 0:
+        raise ConfigurationError(
+            "DATABASE_URL", "conn_max_age is refused (under ASGI it leaks a connection per request)"
+        )
+    config["CONN_MAX_AGE"] = 0
     if scheme == "sqlite":
         if not config.get("NAME") or config["NAME"] == ":memory:":
             raise ConfigurationError("DATABASE_URL", "SQLite needs a file path: sqlite:////abs/path.sqlite3")

@@ -2,7 +2,8 @@
 
 Daphne runs on Twisted's asyncio reactor; a "before shutdown" trigger runs while the loop still
 turns, before Daphne cancels its application instances. The session snapshots still pending are
-written before the process stops (see snapshots.py).
+written before the process stops (see snapshots.py), and the ``db-call`` threads close their
+database connections (see db.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ async def close_all_tabs(code: int = CLOSE_SERVICE_RESTART) -> int:
     return len(tabs)
 
 
+async def shut_down() -> None:
+    await close_all_tabs()
+    from dashboards.runtime.db import db_pool_close  # noqa: PLC0415 - imports Django
+
+    await asyncio.to_thread(db_pool_close)  # blocks until each pool thread has closed its own
+
+
 def install_shutdown_hook() -> None:
     """Only under Daphne, whose reactor is installed: importing it elsewhere would install one."""
     global _installed  # noqa: PLW0603 - once per process
@@ -53,7 +61,7 @@ def install_shutdown_hook() -> None:
 
     def before_shutdown() -> Any:
         logger.info("shutting down: closing %d open tabs with %d", len(_open_tabs), CLOSE_SERVICE_RESTART)
-        return defer.Deferred.fromFuture(asyncio.ensure_future(close_all_tabs()))
+        return defer.Deferred.fromFuture(asyncio.ensure_future(shut_down()))
 
     reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
     _installed = True

@@ -1,7 +1,8 @@
 """The SDK's scenario functions on the platform: the services and selectors, for the running app.
 
 Each call runs in the caller's thread (a handler's pool thread, a job's work horse) and closes
-the database connections it opened, as ``runtime.db.db_call`` does, so pool threads keep none.
+the database connections it opened, so the handler pool's many threads keep none (the few
+``runtime.db.db_call`` threads keep theirs on purpose).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ def test_production_values_are_read(tmp_path: Path) -> None:
     assert config.allowed_hosts == ("dash.example.com",)
     assert config.database["ENGINE"] == "django.db.backends.postgresql"
     assert config.database["NAME"] == "dashboards"
+    assert config.database["CONN_MAX_AGE"] == 0  # closed after each request; db_call keeps its own
     assert config.redis_is_embedded is False
 
 
@@ -60,6 +61,7 @@ def test_development_defaults_are_embedded_and_generate_a_secret(tmp_path: Path)
         ({"DATABASE_URL": "mysql2://nowhere"}, "DATABASE_URL"),
         ({"DATABASE_URL": "postgres://db.internal:5432"}, "DATABASE_URL"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgres://app@db.internal:5432/dashboards?conn_max_age=300"}, "DATABASE_URL"),
         ({"REDIS_URL": "http://cache:6379"}, "REDIS_URL"),
         ({"REDIS_URL": "redis://cache:port/0"}, "REDIS_URL"),
         ({"REDIS_URL": "redis:///0"}, "REDIS_URL"),
