@@ -52,18 +52,54 @@ def job_ended_message(job: Any) -> dict[str, Any]:
     return message
 
 
+class ReporterLink:
+    """A reporter's event loop, on a thread of its own, and its channel layer (its connection)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="job-progress", daemon=True)
+        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        self.thread.start()
+
+    def connect(self, timeout: float = 2.0) -> None:
+        """Open the layer's connections now (a job's first report would otherwise open them)."""
+        asyncio.run_coroutine_threadsafe(self._connect(), self.loop).result(timeout)
+
+    async def _connect(self) -> None:
+        connection = getattr(self.layer, "connection", None)  # channels-redis; other layers: nothing to open
+        for index in range(len(getattr(self.layer, "hosts", ()))):
+            await connection(index).ping()
+
+
+_link_ahead: ReporterLink | None = None
+
+
+def prepare_reporter_link() -> None:
+    """In a spare work horse, while it waits: its job's reporter starts connected."""
+    global _link_ahead  # noqa: PLW0603 - one per spare process
+    link = ReporterLink()
+    _link_ahead = link
+    link.connect()
+
+
+def _take_link() -> ReporterLink:
+    global _link_ahead
+    link, _link_ahead = _link_ahead, None
+    return link if link is not None else ReporterLink()
+
+
 class ProgressReporter:
     def __init__(self, target: JobTarget) -> None:
         self.target = target
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="job-progress", daemon=True)
-        self._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        link = _take_link()
+        self._loop = link.loop
+        self._thread = link.thread
+        self._layer = link.layer
         self._latest: tuple[float | None, str] | None = None
         self._sent_at = 0.0
         self._flush_pending = False
         self._saved_at = 0.0
         self._sends: set[asyncio.Future[Any]] = set()
-        self._thread.start()
 
     # --- the job's thread ---
     def report(self, fraction: float | None, message: str) -> None:

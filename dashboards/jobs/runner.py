@@ -7,12 +7,14 @@ job's row (finished, failed, or queued again for a retry), and the end is announ
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
 from typing import Any
 
 import redis
+from django.db import connections
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
@@ -20,8 +22,8 @@ from dashboards.events.delivery import current_sender
 from dashboards.hosting.services import app_log_append
 from dashboards.jobs import queues, services
 from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES
-from dashboards.jobs.models import Job
-from dashboards.jobs.progress import JobTarget, ProgressReporter
+from dashboards.jobs.models import Job, JobStatus
+from dashboards.jobs.progress import JobTarget, ProgressReporter, prepare_reporter_link
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.executor import get_executor
 from dashboards.runtime.loader import AppLoadError
@@ -65,9 +67,11 @@ def warm_up() -> None:
 
     The first run of a query in a process costs milliseconds that the next ones do not (the ORM
     fills its caches, the memory shared with the worker is copied as it is written); a spare
-    pays them before its job comes. It opens the database connection too. Nothing is written.
+    pays them before its job comes. It opens the database connection too, and the progress
+    reporter's loop and channel-layer connection. Nothing is written.
     """
     _find_job(0)
+    prepare_reporter_link()
 
 
 def run_job_in_this_process(job_id: int) -> dict[str, Any]:
@@ -83,20 +87,51 @@ def run_job_in_this_process(job_id: int) -> dict[str, Any]:
     # The job's events (its start, its end) go out over the reporter's open connection, unwaited.
     sender = current_sender.set(reporter.send_group)
     try:
-        if not services.job_start(job_id=job_id, rq_id=rq_id):
+        if not services.job_claim(job_id=job_id, rq_id=rq_id):
             return {"skipped": "canceled or taken"}
-        return _run(job, reporter)
+        job.status = JobStatus.STARTED
+        start_announcement = StartAnnouncement(job_id)
+        try:
+            return _run(job, reporter, start_announcement)
+        finally:
+            start_announcement.wait()
     finally:
         current_sender.reset(sender)
         reporter.close()
         alive.stop()
 
 
-def _run(job: Job, reporter: ProgressReporter) -> dict[str, Any]:
+class StartAnnouncement:
+    """The start's event and scenario status, written on a thread of their own while the function
+    runs (a few milliseconds the user's function need not wait for); the job's end waits for them,
+    so that pages never hear of an end before its start."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        context = contextvars.copy_context()  # the reporter's sender: the events go over its connection
+        self.thread = threading.Thread(
+            target=context.run, args=(self._announce,), name="job-start", daemon=True
+        )
+        self.thread.start()
+
+    def _announce(self) -> None:
+        try:
+            services.job_started_announce(job_id=self.job_id)
+        except Exception:  # the row says started; only the announcement is missing
+            logger.exception("job %s: its start was not announced", self.job_id)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def wait(self) -> None:
+        self.thread.join()
+
+
+def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnouncement) -> dict[str, Any]:
     log_lines: list[tuple[str, str]] = []
     try:
         app = get_executor().load(str(job.release_id), job.release.files)
     except AppLoadError as error:
+        start_announcement.wait()
         services.job_fail(job_id=job.pk, error=f"the app's code failed to load: {error}",
                           announcer=reporter.announce_end)  # fmt: skip
         return {"status": "failed"}
@@ -116,6 +151,7 @@ def _run(job: Job, reporter: ProgressReporter) -> dict[str, Any]:
     finally:
         current_app_context.reset(context_token)
         reporter.flush()
+    start_announcement.wait()
     log_lines += outcome.output
     result, error = None, ""
     if isinstance(outcome.exception, JobTimeoutException):

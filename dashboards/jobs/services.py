@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from dashboards.events.services import event_emit
@@ -73,38 +74,64 @@ def job_submit(
     if not 0 <= int(max_retries) <= MAX_RETRIES:
         raise JobRefused(f"retries must be between 0 and {MAX_RETRIES}")
     with transaction.atomic():
+        admitted, waiting = _lock_and_count(tenant_id)
+        # The common case: a free slot and nobody waiting before this job, which is admitted as
+        # it is written (no second look at the queue).
+        admit_now = waiting == 0 and admitted < settings.JOBS_PER_TENANT
         job = Job.objects.create(
             tenant_id=tenant_id, app_id=app_id, release_id=release_id, user_id=user_id,
             session_id=session_id, function=function, arguments=arguments,
             argument_summary=_summary(arguments), status_function=status_function,
             status_arguments=status_arguments or [], period_ms=period_ms, timeout_seconds=timeout,
             max_retries=int(max_retries), scenario_id=scenario_id,
+            rq_id=queues.new_rq_id() if admit_now else "",
         )  # fmt: skip
+        if admit_now:
+            transaction.on_commit(lambda: _enqueue_admitted(job))
         if scenario_id is not None:
             scenario_job_submitted(job=job)
-        job.rq_id = _admit_waiting(tenant_id).get(job.pk, "")
+        if not admit_now:
+            job.rq_id = _admit_waiting(tenant_id, locked=True).get(job.pk, "")
         job_event(job, created=True)
     return job
 
 
-def _admit_waiting(tenant_id: int) -> dict[int, str]:
+def _lock_and_count(tenant_id: int) -> tuple[int, int]:
+    """The tenant's admitted and waiting jobs, counted in one query (inside a transaction).
+
+    The tenant row is locked first where the database has row locks (PostgreSQL), so concurrent
+    admissions count one after another; SQLite writes one transaction at a time anyway.
+    """
+    if connection.features.has_select_for_update:
+        list(Tenant.objects.select_for_update().filter(pk=tenant_id).values_list("pk"))
+    return _count_only(tenant_id)
+
+
+def _admit_waiting(tenant_id: int, *, locked: bool = False) -> dict[int, str]:
     """Give free slots of the tenant's quota to its oldest waiting jobs (inside a transaction).
 
-    Returns the admitted jobs' RQ ids by job id.
-
-    The tenant row is locked (PostgreSQL), so concurrent admissions count one after another.
+    Returns the admitted jobs' RQ ids by job id. ``locked``: the caller holds the tenant's lock
+    already, so its counts are still true.
     """
-    Tenant.objects.select_for_update().filter(pk=tenant_id).first()
-    tenant_jobs = Job.objects.filter(tenant_id=tenant_id, status__in=ACTIVE_STATUSES)
-    free = settings.JOBS_PER_TENANT - tenant_jobs.exclude(rq_id="").count()
-    if free <= 0:
+    admitted, waiting = _lock_and_count(tenant_id) if not locked else _count_only(tenant_id)
+    free = settings.JOBS_PER_TENANT - admitted
+    if free <= 0 or waiting == 0:
         return {}
-    waiting = list(tenant_jobs.filter(status=JobStatus.QUEUED, rq_id="").order_by("created_at", "id")[:free])
-    for job in waiting:
+    waiting_jobs = Job.objects.filter(tenant_id=tenant_id, status=JobStatus.QUEUED, rq_id="")
+    admitted_now = {}
+    for job in waiting_jobs.order_by("created_at", "id").only("pk", "release_id", "timeout_seconds")[:free]:
         job.rq_id = queues.new_rq_id()
         Job.objects.filter(pk=job.pk, rq_id="").update(rq_id=job.rq_id)
         transaction.on_commit(lambda job=job: _enqueue_admitted(job))
-    return {job.pk: job.rq_id for job in waiting}
+        admitted_now[job.pk] = job.rq_id
+    return admitted_now
+
+
+def _count_only(tenant_id: int) -> tuple[int, int]:
+    counts = Job.objects.filter(tenant_id=tenant_id, status__in=ACTIVE_STATUSES).aggregate(
+        admitted=Count("pk", filter=~Q(rq_id="")), waiting=Count("pk", filter=Q(rq_id=""))
+    )
+    return counts["admitted"] or 0, counts["waiting"] or 0
 
 
 def _enqueue_admitted(job: Job) -> None:
@@ -117,16 +144,35 @@ def _enqueue_admitted(job: Job) -> None:
 
 
 def job_start(*, job_id: int, rq_id: str) -> bool:
-    """The worker takes the job; False when it was cancelled (or taken) meanwhile: run nothing."""
-    with transaction.atomic():
-        started = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, rq_id=rq_id).update(
+    """The worker takes the job and says so; False when it was cancelled (or taken) meanwhile."""
+    if not job_claim(job_id=job_id, rq_id=rq_id):
+        return False
+    job_started_announce(job_id=job_id)
+    return True
+
+
+def job_claim(*, job_id: int, rq_id: str) -> bool:
+    """The one write before a job's function may run; False when it was cancelled (or taken)
+    meanwhile: run nothing. The start's event and scenario follow in ``job_started_announce``."""
+    return bool(
+        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, rq_id=rq_id).update(
             status=JobStatus.STARTED, started_at=timezone.now(), message=""
         )
-        if started:
-            job = Job.objects.only("tenant_id", "app_id", "user_id", "status", "scenario_id").get(pk=job_id)
-            job_event(job)
+    )
+
+
+def job_started_announce(*, job_id: int) -> None:
+    """The start, told to pages and processors (an event) and to the job's scenario.
+
+    The work horse does this beside the running function, before the job's end is written, so the
+    user's function does not wait for it. It tells what the row says by then: a job stopped in the
+    meantime is not announced as running.
+    """
+    with transaction.atomic():
+        job = Job.objects.only("tenant_id", "app_id", "user_id", "status", "scenario_id").get(pk=job_id)
+        job_event(job)
+        if job.status == JobStatus.STARTED:
             scenario_job_started(job=job)
-    return bool(started)
 
 
 def job_progress_save(*, job_id: int, fraction: float | None, message: str) -> None:

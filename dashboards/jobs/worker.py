@@ -20,6 +20,7 @@ spare exits when its pipe reads end-of-file, which is all it sees of a worker ki
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -297,6 +298,9 @@ class JobWorker(Worker):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             self.procline("spare work horse, waiting for a job")
             self._connect_ahead()
+            # What it holds (the platform, the releases' code) is kept out of its collections:
+            # a full one would walk all of it, during the job.
+            gc.freeze()
             order = _read_order(pipe)
             if order is None:
                 os._exit(0)

@@ -39,6 +39,35 @@ def test_a_tenant_gets_at_most_its_quota_of_jobs_in_the_queue(jobs_lab, settings
     assert jobs[2].rq_id and RQJob.exists(jobs[2].rq_id, connection=redis_client)
 
 
+def test_waiting_jobs_are_admitted_oldest_first(jobs_lab, settings, redis_client) -> None:
+    settings.JOBS_PER_TENANT = 1
+    running, first, second = (submit(jobs_lab) for _ in range(3))
+    assert (bool(running.rq_id), first.rq_id, second.rq_id) == (True, "", "")
+    settings.JOBS_PER_TENANT = 2  # a slot frees up: the next submission must not jump the queue
+    third = submit(jobs_lab)
+    first.refresh_from_db()
+    assert first.rq_id and not third.rq_id
+    assert Job.objects.filter(pk=second.pk, rq_id="").exists()
+
+
+def test_a_claimed_job_is_announced_as_the_row_says(jobs_lab, redis_client) -> None:
+    from dashboards.events.models import LoggedEvent
+
+    job = submit(jobs_lab)
+    assert services.job_claim(job_id=job.pk, rq_id=job.rq_id)
+    assert not services.job_claim(job_id=job.pk, rq_id=job.rq_id)  # taken once
+    statuses = LoggedEvent.objects.filter(entity_type="job", entity_id=str(job.pk)).order_by("pk")
+    assert list(statuses.values_list("attribute_value", flat=True)) == ["queued"]  # not announced yet
+    services.job_started_announce(job_id=job.pk)
+    assert list(statuses.values_list("attribute_value", flat=True)) == ["queued", "started"]
+    stopped = submit(jobs_lab)  # stopped between its claim and its announcement: never "started"
+    services.job_claim(job_id=stopped.pk, rq_id=stopped.rq_id)
+    Job.objects.filter(pk=stopped.pk).update(status=JobStatus.STOPPED)
+    services.job_started_announce(job_id=stopped.pk)
+    events = LoggedEvent.objects.filter(entity_type="job", entity_id=str(stopped.pk)).order_by("pk")
+    assert list(events.values_list("attribute_value", flat=True)) == ["queued", "stopped"]
+
+
 def test_a_job_ends_once_however_many_try(jobs_lab, redis_client) -> None:
     job = submit(jobs_lab)
     Job.objects.filter(pk=job.pk).update(status=JobStatus.STARTED)
