@@ -22,7 +22,7 @@ from dashboards.events.delivery import current_sender
 from dashboards.hosting.services import app_log_append
 from dashboards.jobs import queues, services
 from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES
-from dashboards.jobs.models import Job, JobStatus
+from dashboards.jobs.models import Job
 from dashboards.jobs.progress import JobTarget, ProgressReporter, prepare_reporter_link
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.executor import get_executor
@@ -58,46 +58,41 @@ class AliveKey:
         self.client.delete(queues.alive_key(self.job_id))
 
 
-def _find_job(job_id: int) -> Job | None:
-    return Job.objects.select_related("release").filter(pk=job_id).first()
-
-
 def warm_up() -> None:
-    """Make a job's first read for no job: in a spare work horse, while it waits for its job.
+    """Make a job's first statements for no job: in a spare work horse, while it waits for its job.
 
-    The first run of a query in a process costs milliseconds that the next ones do not (the ORM
-    fills its caches, the memory shared with the worker is copied as it is written); a spare
-    pays them before its job comes. It opens the database connection too, and the progress
-    reporter's loop and channel-layer connection. Nothing is written.
+    The first run of a statement in a process costs milliseconds that the next ones do not (the
+    ORM fills its caches, the memory shared with the worker is copied as it is written); a spare
+    pays them before its job comes: a claim of no job (it changes no row). It opens the database
+    connection too, and the progress reporter's loop and channel-layer connection.
     """
-    _find_job(0)
+    services.job_claim(job_id=0, rq_id="")
     prepare_reporter_link()
 
 
 def run_job_in_this_process(job_id: int) -> dict[str, Any]:
-    job = _find_job(job_id)
     current = get_current_job()
     rq_id = current.id if current is not None else ""
-    if job is None:
-        return {"skipped": "no such job"}
-    alive = AliveKey(job_id, current.connection if current is not None else None)
-    reporter = ProgressReporter(
-        JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id=job.session_id)
-    )
-    # The job's events (its start, its end) go out over the reporter's open connection, unwaited.
-    sender = current_sender.set(reporter.send_group)
+    alive = AliveKey(job_id, current.connection if current is not None else None)  # before it is started
     try:
-        if not services.job_claim(job_id=job_id, rq_id=rq_id):
-            return {"skipped": "canceled or taken"}
-        job.status = JobStatus.STARTED
-        start_announcement = StartAnnouncement(job_id)
+        job = services.job_claim(job_id=job_id, rq_id=rq_id)
+        if job is None:
+            return {"skipped": "no such job, or canceled or taken"}
+        reporter = ProgressReporter(
+            JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id=job.session_id)
+        )
+        # The job's events (its start, its end) go out over the reporter's open connection, unwaited.
+        sender = current_sender.set(reporter.send_group)
         try:
-            return _run(job, reporter, start_announcement)
+            start_announcement = StartAnnouncement(job_id)
+            try:
+                return _run(job, reporter, start_announcement)
+            finally:
+                start_announcement.wait()
         finally:
-            start_announcement.wait()
+            current_sender.reset(sender)
+            reporter.close()
     finally:
-        current_sender.reset(sender)
-        reporter.close()
         alive.stop()
 
 
@@ -129,7 +124,8 @@ class StartAnnouncement:
 def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnouncement) -> dict[str, Any]:
     log_lines: list[tuple[str, str]] = []
     try:
-        app = get_executor().load(str(job.release_id), job.release.files)
+        executor = get_executor()
+        app = executor.loaded(str(job.release_id)) or executor.load(str(job.release_id), job.release.files)
     except AppLoadError as error:
         start_announcement.wait()
         services.job_fail(job_id=job.pk, error=f"the app's code failed to load: {error}",
@@ -147,7 +143,7 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
     )
     context_token = current_app_context.set(context)
     try:
-        outcome = get_executor().call(app, job.function, list(job.arguments))
+        outcome = executor.call(app, job.function, list(job.arguments))
     finally:
         current_app_context.reset(context_token)
         reporter.flush()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -145,20 +145,50 @@ def _enqueue_admitted(job: Job) -> None:
 
 def job_start(*, job_id: int, rq_id: str) -> bool:
     """The worker takes the job and says so; False when it was cancelled (or taken) meanwhile."""
-    if not job_claim(job_id=job_id, rq_id=rq_id):
+    if job_claim(job_id=job_id, rq_id=rq_id) is None:
         return False
     job_started_announce(job_id=job_id)
     return True
 
 
-def job_claim(*, job_id: int, rq_id: str) -> bool:
-    """The one write before a job's function may run; False when it was cancelled (or taken)
-    meanwhile: run nothing. The start's event and scenario follow in ``job_started_announce``."""
-    return bool(
-        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED, rq_id=rq_id).update(
-            status=JobStatus.STARTED, started_at=timezone.now(), message=""
-        )
+# What the work horse needs of a job it claims: read in the claim's own statement.
+_CLAIMED_FIELDS = ("id", "tenant_id", "app_id", "release_id", "user_id", "session_id", "function",
+                   "arguments", "timeout_seconds", "attempt", "max_retries", "scenario_id")  # fmt: skip
+
+
+def job_claim(*, job_id: int, rq_id: str) -> Job | None:
+    """The one statement before a job's function may run: the row becomes started, and what the
+    horse needs of it comes back in the same statement (``UPDATE ... RETURNING``: SQLite 3.35+,
+    PostgreSQL). None when it was cancelled (or taken) meanwhile: run nothing.
+
+    The start's event and scenario follow in ``job_started_announce``, beside the running function.
+    """
+    fields = [Job._meta.get_field(name) for name in _CLAIMED_FIELDS]
+    quote = connection.ops.quote_name
+    # The names come from the model; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(Job._meta.db_table)} SET {quote('status')} = %s, {quote('started_at')} = %s,"  # noqa: S608
+        f" {quote('message')} = %s WHERE {quote('id')} = %s AND {quote('status')} = %s"
+        f" AND {quote('rq_id')} = %s RETURNING {', '.join(quote(field.column) for field in fields)}"
     )
+    started_at = timezone.now()
+    parameters = [JobStatus.STARTED.value, connection.ops.adapt_datetimefield_value(started_at), "",
+                  job_id, JobStatus.QUEUED.value, rq_id]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    read = {
+        field.attname: field.from_db_value(value, None, connection)
+        if isinstance(field, models.JSONField) and isinstance(value, str)
+        else value
+        for field, value in zip(fields, row, strict=True)
+    }
+    present = [field.attname for field in Job._meta.concrete_fields if field.attname in read]
+    job = Job.from_db(connection.alias, present, [read[name] for name in present])
+    job.status, job.started_at, job.rq_id = JobStatus.STARTED, started_at, rq_id
+    return job
 
 
 def job_started_announce(*, job_id: int) -> None:
@@ -199,7 +229,13 @@ def job_fail(
 def _end(
     job_id: int, status: str, *, from_statuses: list[str], announcer: Announcer | None = None, **fields: Any
 ) -> bool:
-    """``announcer``: who tells the tab and the pages (the work horse, over its open connection)."""
+    """``announcer``: who tells the tab and the pages (the work horse, over its open connection).
+
+    Two transactions: the end itself (and the scenario's), after which the tab is told at once
+    (its status function is what the user waits for); then the tenant's next waiting jobs and the
+    event for the pages and processors. If the process dies between them, the next submission or
+    end of the tenant's jobs, or the reconciler, admits the waiting jobs.
+    """
     if "error" in fields:
         fields["error"] = str(fields["error"])[:ERROR_SUMMARY_CHARS]
     with transaction.atomic():
@@ -210,12 +246,22 @@ def _end(
             return False
         job = Job.objects.select_related("app", "tenant").get(pk=job_id)
         scenario_job_ended(job=job)
-        _admit_waiting(job.tenant_id)
-        # The tab first (its status function is what the user waits for), then the event's pages
-        # and processors: on_commit runs callbacks in the order they were registered.
-        transaction.on_commit(lambda: _announce_end(job, announcer))
-        job_event(job)
+        transaction.on_commit(lambda: _after_end(job, announcer))
     return True
+
+
+def _after_end(job: Job, announcer: Announcer | None) -> None:
+    _announce_to_tab(job, announcer)
+    try:
+        with transaction.atomic():
+            _admit_waiting(job.tenant_id)
+            job_event(job)
+    except Exception:  # the end stands; the waiting jobs are admitted later (see _end)
+        logger.exception("job %s: ended, but its admissions and event were not written", job.pk)
+    try:
+        _notify_end(job)
+    except Exception:  # a notification must never undo the end of a job
+        logger.exception("job %s: team notification failed", job.pk)
 
 
 def job_retry_later(*, job_id: int, error: str) -> float | None:
@@ -289,7 +335,8 @@ def job_mark_status_delivered(*, job_id: int) -> bool:
 
 
 def jobs_reconcile() -> int:
-    """Fail running jobs whose worker died; put admitted jobs that RQ lost back in the queue.
+    """Fail running jobs whose worker died; put admitted jobs that RQ lost back in the queue; admit
+    waiting jobs that a free slot was not given to.
 
     Safe to run in every process at once: the end of a job is a conditional update. Returns the
     number of jobs it changed.
@@ -310,6 +357,14 @@ def jobs_reconcile() -> int:
                 job_id=job.pk, release_id=job.release_id, rq_id=job.rq_id, timeout_seconds=job.timeout_seconds
             )
             changed += 1
+    waiting = Job.objects.filter(status=JobStatus.QUEUED, rq_id="").order_by()
+    for tenant_id in list(waiting.values_list("tenant_id", flat=True).distinct()[:1000]):
+        # a slot freed by an end whose admission was lost (see _end)
+        with transaction.atomic():
+            admitted = _admit_waiting(tenant_id)
+        if admitted:
+            logger.warning("tenant %s: %d waiting jobs admitted by the reconciler", tenant_id, len(admitted))
+            changed += len(admitted)
     return changed
 
 
@@ -321,18 +376,13 @@ def job_event(job: Job, *, created: bool = False) -> None:
                attribute_value=str(job.status), app_id=job.app_id, user_id=job.user_id)  # fmt: skip
 
 
-def _announce_end(job: Job, announcer: Announcer | None = None) -> None:
-    """The tab and the Jobs pages first (they wait for it), then the team."""
+def _announce_to_tab(job: Job, announcer: Announcer | None = None) -> None:
     if announcer is not None:
         announcer(job)
     elif job.session_id:
         from dashboards.jobs.progress import job_ended_message  # noqa: PLC0415 - progress imports us
 
         broadcast(tab_group(job.app_id, job.session_id), job_ended_message(job))
-    try:
-        _notify_end(job)
-    except Exception:  # a notification must never undo the end of a job
-        logger.exception("job %s: team notification failed", job.pk)
 
 
 def _notify_end(job: Job) -> None:

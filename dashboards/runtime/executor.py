@@ -46,6 +46,10 @@ class HandlerOutcome:
 class Executor(Protocol):
     def load(self, key: str, files: dict[str, str]) -> LoadedApp: ...
 
+    def loaded(self, key: str) -> LoadedApp | None:
+        """The release if it is loaded already: a caller need not read its files then."""
+        ...
+
     async def run(
         self, app: LoadedApp, handler: str, arguments: dict[str, Any], timeout: float
     ) -> HandlerOutcome: ...
@@ -165,6 +169,9 @@ class InProcessExecutor:
                 loaded = load_app(key, files)
                 self._loaded[key] = loaded
             return loaded
+
+    def loaded(self, key: str) -> LoadedApp | None:
+        return self._loaded.get(key)
 
     def _slot(self, key: str) -> asyncio.Semaphore:
         loop_key = (id(asyncio.get_running_loop()), key)

@@ -54,18 +54,33 @@ def test_a_claimed_job_is_announced_as_the_row_says(jobs_lab, redis_client) -> N
     from dashboards.events.models import LoggedEvent
 
     job = submit(jobs_lab)
-    assert services.job_claim(job_id=job.pk, rq_id=job.rq_id)
-    assert not services.job_claim(job_id=job.pk, rq_id=job.rq_id)  # taken once
+    claimed = services.job_claim(job_id=job.pk, rq_id=job.rq_id)
+    assert (claimed.pk, claimed.function, claimed.arguments, claimed.release_id, claimed.status) == (
+        job.pk, "main:crunch", [1], job.release_id, JobStatus.STARTED,
+    )  # fmt: skip
+    assert Job.objects.get(pk=job.pk).started_at is not None
+    assert services.job_claim(job_id=job.pk, rq_id=job.rq_id) is None  # taken once
     statuses = LoggedEvent.objects.filter(entity_type="job", entity_id=str(job.pk)).order_by("pk")
     assert list(statuses.values_list("attribute_value", flat=True)) == ["queued"]  # not announced yet
     services.job_started_announce(job_id=job.pk)
     assert list(statuses.values_list("attribute_value", flat=True)) == ["queued", "started"]
     stopped = submit(jobs_lab)  # stopped between its claim and its announcement: never "started"
+    assert services.job_claim(job_id=stopped.pk, rq_id="another") is None
     services.job_claim(job_id=stopped.pk, rq_id=stopped.rq_id)
     Job.objects.filter(pk=stopped.pk).update(status=JobStatus.STOPPED)
     services.job_started_announce(job_id=stopped.pk)
     events = LoggedEvent.objects.filter(entity_type="job", entity_id=str(stopped.pk)).order_by("pk")
     assert list(events.values_list("attribute_value", flat=True)) == ["queued", "stopped"]
+
+
+def test_the_reconciler_admits_what_a_lost_admission_left_waiting(jobs_lab, settings, redis_client) -> None:
+    settings.JOBS_PER_TENANT = 1
+    first, second = submit(jobs_lab), submit(jobs_lab)
+    Job.objects.filter(pk=first.pk).update(status=JobStatus.FINISHED)  # ended, as if the process died then
+    assert services.jobs_reconcile() == 1
+    second.refresh_from_db()
+    assert second.rq_id and RQJob.exists(second.rq_id, connection=redis_client)
+    assert services.jobs_reconcile() == 0
 
 
 def test_a_job_ends_once_however_many_try(jobs_lab, redis_client) -> None:
