@@ -17,9 +17,11 @@ ARGUMENT_SUMMARY_CHARS = 200
 ERROR_SUMMARY_CHARS = 500
 MESSAGE_CHARS = 300
 
-# Progress reports of one job are coalesced: at most one every PROGRESS_MIN_INTERVAL seconds reaches
-# the pages (about 20 a second), the last one always; the database row is written less often.
+# Progress reports of one job are coalesced: at most one every PROGRESS_MIN_INTERVAL seconds on
+# average reaches the pages (about 20 a second, PROGRESS_BURST at once), the last one always; the
+# database row is written less often.
 PROGRESS_MIN_INTERVAL = 0.05
+PROGRESS_BURST = 2
 PROGRESS_DB_INTERVAL = 1.0
 
 # A running job proves it is alive by refreshing a Redis key; a job whose key expired is failed

@@ -1,9 +1,9 @@
 """Progress of a running job, from the work horse to the tab and the Jobs page, coalesced.
 
 A job may call ``progress()`` in a tight loop. Reports are coalesced per job: the first goes out
-at once, later ones at most every PROGRESS_MIN_INTERVAL seconds, and the last one always. They
-travel on the Redis channel layer from one event loop owned by a thread of the work horse, so the
-job's own thread never waits for Redis.
+at once, later ones at most one every PROGRESS_MIN_INTERVAL seconds on average (PROGRESS_BURST at
+once), and the last one always. They travel on the Redis channel layer from one event loop owned
+by a thread of the work horse, so the job's own thread never waits for Redis.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dashboards.events.event import EntityType, Event, Operation
 from dashboards.jobs.limits import (
     ENDED_MESSAGE_RESULT_BYTES,
     MESSAGE_CHARS,
+    PROGRESS_BURST,
     PROGRESS_DB_INTERVAL,
     PROGRESS_MIN_INTERVAL,
 )
@@ -96,7 +97,7 @@ class ProgressReporter:
         self._thread = link.thread
         self._layer = link.layer
         self._latest: tuple[float | None, str] | None = None
-        self._sent_at = 0.0
+        self._next_send = 0.0  # when a send is due by the rate (monotonic seconds)
         self._flush_pending = False
         self._saved_at = 0.0
         self._sends: set[asyncio.Future[Any]] = set()
@@ -126,8 +127,11 @@ class ProgressReporter:
 
     def close(self, timeout: float = 2.0) -> None:
         self._wait(self._drain(), timeout)
+        self._wait(self._close_connections(), timeout)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._loop.close()
 
     def _wait(self, coroutine: Any, timeout: float) -> None:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
@@ -138,15 +142,23 @@ class ProgressReporter:
 
     # --- the loop's thread ---
     def _on_report(self, fraction: float | None, message: str) -> None:
+        """A report goes out at once if the job is within its rate, else when it is, coalesced.
+
+        The rate is kept as a schedule of sends (a cell-rate check, with a burst of
+        PROGRESS_BURST): a send that goes out late does not push the next ones back, so a job
+        that reports about as often as the limit allows is never delayed.
+        """
         self._latest = (fraction, message)
         if self._flush_pending:
             return
-        wait = self._sent_at + PROGRESS_MIN_INTERVAL - time.monotonic()
+        now = time.monotonic()
+        allowed_at = self._next_send - PROGRESS_MIN_INTERVAL * (PROGRESS_BURST - 1)
+        self._next_send = max(self._next_send, now) + PROGRESS_MIN_INTERVAL
         self._flush_pending = True
-        if wait <= 0:
+        if allowed_at <= now:
             self._flush()
         else:
-            self._loop.call_later(wait, self._flush)
+            self._loop.call_later(allowed_at - now, self._flush)
 
     def _flush(self) -> None:
         self._flush_pending = False
@@ -154,7 +166,6 @@ class ProgressReporter:
             return
         fraction, message = self._latest
         self._latest = None
-        self._sent_at = time.monotonic()
         self._spawn(self._send(fraction, message))
 
     def _spawn(self, coroutine: Any) -> None:
@@ -198,6 +209,11 @@ class ProgressReporter:
                       attribute_name="progress", attribute_value={"fraction": fraction, "message": message},
                       tenant_id=target.tenant_id, app_id=target.app_id)  # fmt: skip
         await self._layer.group_send(events_group(target.tenant_id), event_message(event))
+
+    async def _close_connections(self) -> None:
+        close_pools = getattr(self._layer, "close_pools", None)  # channels-redis
+        if close_pools is not None:
+            await close_pools()
 
     async def _drain(self) -> None:
         if self._flush_pending or self._latest is not None:
