@@ -129,7 +129,7 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
     except AppLoadError as error:
         start_announcement.wait()
         services.job_fail(job_id=job.pk, error=f"the app's code failed to load: {error}",
-                          announcer=reporter.announce_end)  # fmt: skip
+                          announcer=reporter.announce_end, claimed=job)  # fmt: skip
         return {"status": "failed"}
     context = AppContext(
         tenant_id=job.tenant_id,
@@ -162,10 +162,10 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
     if log_lines:  # before the end is announced: whoever reads the log then finds these lines
         app_log_append(app_id=job.app_id, tenant_id=job.tenant_id, release_id=job.release_id, lines=log_lines)
     if not error:
-        services.job_finish(job_id=job.pk, result=result, announcer=reporter.announce_end)
+        services.job_finish(job_id=job.pk, result=result, announcer=reporter.announce_end, claimed=job)
         return {"status": "finished"}
     if services.job_retry_later(job_id=job.pk, error=error) is None:
-        services.job_fail(job_id=job.pk, error=error, announcer=reporter.announce_end)
+        services.job_fail(job_id=job.pk, error=error, announcer=reporter.announce_end, claimed=job)
     return {"status": "failed"}
 
 

@@ -222,20 +222,31 @@ def job_progress_save(*, job_id: int, fraction: float | None, message: str) -> N
 Announcer = Callable[[Job], None]
 
 
-def job_finish(*, job_id: int, result: Any, announcer: Announcer | None = None) -> bool:
+def job_finish(
+    *, job_id: int, result: Any, announcer: Announcer | None = None, claimed: Job | None = None
+) -> bool:
+    """``claimed``: the work horse's copy of the row (from ``job_claim``), so the end need not read
+    the row again before the tab is told (unless the job runs a scenario)."""
     return _end(job_id, JobStatus.FINISHED, from_statuses=[JobStatus.STARTED], announcer=announcer,
-                result=result, progress=1.0)  # fmt: skip
+                claimed=claimed, result=result, progress=1.0)  # fmt: skip
 
 
 def job_fail(
-    *, job_id: int, error: str, from_statuses: list[str] | None = None, announcer: Announcer | None = None
-) -> bool:
+    *, job_id: int, error: str, from_statuses: list[str] | None = None, announcer: Announcer | None = None,
+    claimed: Job | None = None,
+) -> bool:  # fmt: skip
     return _end(job_id, JobStatus.FAILED, from_statuses=from_statuses or [JobStatus.STARTED],
-                announcer=announcer, error=error)  # fmt: skip
+                announcer=announcer, claimed=claimed, error=error, result=None)  # fmt: skip
 
 
 def _end(
-    job_id: int, status: str, *, from_statuses: list[str], announcer: Announcer | None = None, **fields: Any
+    job_id: int,
+    status: str,
+    *,
+    from_statuses: list[str],
+    announcer: Announcer | None = None,
+    claimed: Job | None = None,
+    **fields: Any,
 ) -> bool:
     """``announcer``: who tells the tab and the pages (the work horse, over its open connection).
 
@@ -246,13 +257,19 @@ def _end(
     """
     if "error" in fields:
         fields["error"] = str(fields["error"])[:ERROR_SUMMARY_CHARS]
+    ended_at = timezone.now()
     with transaction.atomic():
         ended = Job.objects.filter(pk=job_id, status__in=from_statuses).update(
-            status=status, ended_at=timezone.now(), **fields
+            status=status, ended_at=ended_at, **fields
         )
         if not ended:
             return False
-        job = Job.objects.select_related("app", "tenant").get(pk=job_id)
+        if claimed is not None and claimed.pk == job_id and claimed.scenario_id is None:
+            job = claimed  # what else the announcements need (app, tenant, user) is read after the tab's
+            for name, value in {"status": status, "ended_at": ended_at, **fields}.items():
+                setattr(job, name, value)
+        else:
+            job = Job.objects.select_related("app", "tenant").get(pk=job_id)
         scenario_job_ended(job=job)
         transaction.on_commit(lambda: _after_end(job, announcer))
     return True
