@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from dashboards.hosting.models import App, AppRelease, ReleaseStatus
 from dashboards.hosting.selectors import app_get, can_open_app
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_UNKNOWN_APP
-from dashboards.tenancy.selectors import membership_role, tenant_access_for_user
+from dashboards.tenancy.selectors import TenantAccess, membership_role, tenant_access_for_user
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,21 @@ class SocketDecision:
 
 def app_for_user(*, user: Any, tenant_slug: str, app_slug: str) -> tuple[App | None, bool]:
     """(app, allowed): the app is None when it does not exist *or* its tenant is not the user's."""
+    app, allowed, _ = app_and_access_for_user(user=user, tenant_slug=tenant_slug, app_slug=app_slug)
+    return app, allowed
+
+
+def app_and_access_for_user(
+    *, user: Any, tenant_slug: str, app_slug: str
+) -> tuple[App | None, bool, TenantAccess | None]:
+    """``app_for_user``, and the user's access to the tenant it read on the way (the page shows it)."""
     tenant_access = tenant_access_for_user(user=user, slug=tenant_slug)
     if tenant_access is None:
-        return None, False
+        return None, False, None
     app = app_get(tenant=tenant_access.tenant, slug=app_slug)
     if app is None:
-        return None, False
-    return app, can_open_app(app=app, user=user, role=tenant_access.role)
+        return None, False, tenant_access
+    return app, can_open_app(app=app, user=user, role=tenant_access.role), tenant_access
 
 
 def authorise_socket(*, user: Any, tenant_slug: str, app_slug: str, release_id: str | None) -> SocketDecision:

@@ -4,18 +4,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from dashboards.runtime.access import app_for_user
+from dashboards.runtime.access import app_and_access_for_user
 from dashboards.runtime.services import AppUnavailable, release_runtime, session_start_for_page
-from dashboards.tenancy.selectors import tenant_access_for_user
 
 
 @login_required
 def app_page(request: HttpRequest, tenant_slug: str, app_slug: str) -> HttpResponse:
     """The app's page, rendered from a fresh session's state; its socket then joins that session."""
-    app, allowed = app_for_user(user=request.user, tenant_slug=tenant_slug, app_slug=app_slug)
+    app, allowed, tenant_access = app_and_access_for_user(
+        user=request.user, tenant_slug=tenant_slug, app_slug=app_slug
+    )
     if app is None:
         raise Http404("No such page.")
-    request.tenant_access = tenant_access_for_user(user=request.user, slug=tenant_slug)  # type: ignore[attr-defined]
+    request.tenant_access = tenant_access  # type: ignore[attr-defined]
     if not allowed:
         return render(request, "runtime/app_forbidden.html", {"app": app}, status=403)
     try:
