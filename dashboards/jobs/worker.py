@@ -24,6 +24,7 @@ import gc
 import json
 import logging
 import os
+import select
 import signal
 import time
 from typing import Any, NoReturn
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 EVENT_LOG_PRUNE_EVERY_SECONDS = 3600
 WORKER_TTL_SECONDS = RECONCILE_EVERY_SECONDS + 15  # RQ waits on the queue for ttl - 15 s at most
 SPARE_SETSID_WAIT_SECONDS = 1.0  # a spare not in a process group of its own by then is not used
+SPARE_ACK_SECONDS = 2.0  # a spare that has not acknowledged its job by then is killed, the job re-forked
+ACK = b"k"
 
 # The write ends of this process's spares' pipes. Any child forked while one is open (the spare
 # itself, a horse forked the usual way, RQ's scheduler) closes it at once: a spare must read
@@ -70,11 +73,13 @@ os.register_at_fork(after_in_child=_close_spare_pipes)
 
 
 class Spare:
-    """The worker's side of a spare: its pid, the pipe's write end, the releases it holds."""
+    """The worker's side of a spare: its pid, the order pipe's write end, the acknowledgement
+    pipe's read end, the releases it holds."""
 
-    def __init__(self, pid: int, pipe: int, releases: frozenset[str]) -> None:
+    def __init__(self, pid: int, pipe: int, releases: frozenset[str], ack: int | None = None) -> None:
         self.pid = pid
         self.pipe = pipe
+        self.ack = ack
         self.releases = releases
         self.reaped = False
 
@@ -103,17 +108,27 @@ class Spare:
         return False
 
     def hand_over(self, order: dict[str, str]) -> bool:
-        """Send it a job; False when it is gone (the write fails: nobody holds the read end)."""
+        """Send it a job; True once it has acknowledged it. False when it is gone (the write fails,
+        or its end of the acknowledgement pipe closes: it died, perhaps at this very moment) or
+        does not answer within SPARE_ACK_SECONDS; the caller then ends it and forks a horse."""
         try:
             data = json.dumps(order).encode() + b"\n"
             while data:
                 data = data[os.write(self.pipe, data) :]
-            return True
+            return self.ack is None or self._acknowledged()
         except OSError as error:
             logger.info("spare work horse %s did not take a job (%s)", self.pid, error)
             return False
         finally:
             self._close_pipe()
+
+    def _acknowledged(self) -> bool:
+        assert self.ack is not None
+        readable, _, _ = select.select([self.ack], [], [], SPARE_ACK_SECONDS)
+        answer = os.read(self.ack, 1) if readable else b""
+        if answer != ACK:
+            logger.info("spare work horse %s did not acknowledge its job", self.pid)
+        return answer == ACK
 
     def end(self) -> None:
         """Kill and reap it: it never ran a job, so nothing is lost."""
@@ -127,9 +142,10 @@ class Spare:
         self.reaped = True
 
     def _close_pipe(self) -> None:
-        if self.pipe in _spare_pipes:
-            _spare_pipes.discard(self.pipe)
-            os.close(self.pipe)
+        for pipe in (self.pipe, self.ack):
+            if pipe is not None and pipe in _spare_pipes:
+                _spare_pipes.discard(pipe)
+                os.close(pipe)
 
 
 def _read_order(pipe: int) -> dict[str, str] | None:
@@ -277,20 +293,22 @@ class JobWorker(Worker):
         self.get_redis_server_version()  # asked once here, not in every horse
         releases = frozenset(self.loaded_releases)
         read_end, write_end = os.pipe()
-        _spare_pipes.add(write_end)  # so the child closes it (the at-fork hook)
+        ack_read, ack_write = os.pipe()
+        _spare_pipes.update((write_end, ack_read))  # so the child closes them (the at-fork hook)
         try:
             pid = os.fork()
         except OSError:
-            _spare_pipes.discard(write_end)
-            os.close(write_end)
-            os.close(read_end)
+            _spare_pipes.difference_update((write_end, ack_read))
+            for pipe in (read_end, write_end, ack_read, ack_write):
+                os.close(pipe)
             raise
         if pid == 0:
-            self._wait_as_spare(read_end)
+            self._wait_as_spare(read_end, ack_write)
         os.close(read_end)
-        return Spare(pid, write_end, releases)
+        os.close(ack_write)
+        return Spare(pid, write_end, releases, ack_read)
 
-    def _wait_as_spare(self, pipe: int) -> NoReturn:
+    def _wait_as_spare(self, pipe: int, ack: int) -> NoReturn:
         """The spare's life: wait for a job, then be its horse (RQ's horse ends the process)."""
         try:
             os.setsid()  # a process group of its own, as RQ gives a horse: RQ kills the group
@@ -304,6 +322,8 @@ class JobWorker(Worker):
             order = _read_order(pipe)
             if order is None:
                 os._exit(0)
+            os.write(ack, ACK)  # the worker judges this process as the job's horse from now on
+            os.close(ack)
             os.close(pipe)
             _drop_broken_connections()
             self._run_as_horse(order["job"], order["queue"], order["execution"])
