@@ -77,6 +77,23 @@ def redis_is_embedded() -> bool:
     return os.environ.get(EMBEDDED_FLAG) == "1"
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Iterator[None]:
+    """Each test gets a channel layer of its own, as each server process has one.
+
+    channels-redis keeps its receive state (a count, a lock, the loop that holds it) on the layer
+    object, and every test runs on an event loop of its own: a receive left waiting by one test's
+    sockets when its loop ended made a later test's receives fail with "Lock ... is bound to a
+    different event loop" (seen in about one full run in three). The layer's connections belong
+    to the loops that used them and are closed with those loops.
+    """
+    from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+
+    if DEFAULT_CHANNEL_LAYER in channel_layers:
+        channel_layers.set(DEFAULT_CHANNEL_LAYER, channel_layers.make_backend(DEFAULT_CHANNEL_LAYER))
+    yield
+
+
 @pytest.fixture
 def redis_client(settings) -> Iterator[redis.Redis]:
     """This worker's Redis database, empty at the start of the test."""

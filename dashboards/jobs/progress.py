@@ -98,6 +98,7 @@ class ProgressReporter:
         self._layer = link.layer
         self._latest: tuple[float | None, str] | None = None
         self._next_send = 0.0  # when a send is due by the rate (monotonic seconds)
+        self._in_order = asyncio.Lock()  # progress sends, one after the other (asyncio's lock is fair)
         self._flush_pending = False
         self._saved_at = 0.0
         self._sends: set[asyncio.Future[Any]] = set()
@@ -174,6 +175,10 @@ class ProgressReporter:
         task.add_done_callback(self._sends.discard)
 
     async def _send(self, fraction: float | None, message: str) -> None:
+        async with self._in_order:  # two sends at once (a burst, a slow Redis) must not overtake
+            await self._send_now(fraction, message)
+
+    async def _send_now(self, fraction: float | None, message: str) -> None:
         target = self.target
         try:
             if target.session_id:

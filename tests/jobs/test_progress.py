@@ -48,6 +48,7 @@ async def test_a_tight_loop_is_coalesced_and_its_last_report_arrives(settings, r
     messages = [m for m in await received(layer, channel) if m["type"] == "job.progress"]
     await layer.close_pools()
     assert number > 1000  # the loop really was tight
-    assert 2 <= len(messages) <= seconds / PROGRESS_MIN_INTERVAL + PROGRESS_BURST + 1
+    # one send per interval, a burst at the start, one at the boundary, and the last one: not thousands
+    assert 2 <= len(messages) <= seconds / PROGRESS_MIN_INTERVAL + PROGRESS_BURST + 3
     assert messages[0]["message"] == "report 1"  # the first at once
     assert messages[-1]["message"] == f"report {number}"  # and the last always
