@@ -194,13 +194,18 @@ async def test_other_paths_reach_django(app: AsyncStaticFiles, django: DjangoSpy
     assert django.paths == ["/no-such-page/"]
 
 
+async def plain_http_get(app: AsyncStaticFiles, path: str, host: bytes) -> dict:
+    communicator = HttpCommunicator(app, "GET", path, headers=[(b"host", host)])
+    response = await communicator.get_response(timeout=10)
+    await communicator.wait()
+    return response
+
+
 async def test_plain_http_is_left_to_django_to_redirect(
     app: AsyncStaticFiles, django: DjangoSpy, production: Path
 ) -> None:
     path = "/static/" + hashed(production, "vendor/htmx/htmx.min.js")
-    communicator = HttpCommunicator(app, "GET", path, headers=[(b"host", b"testserver")])
-    response = await communicator.get_response(timeout=10)
-    await communicator.wait()
+    response = await plain_http_get(app, path, b"testserver")
     assert response["status"] == 301
     assert dict(response["headers"])[b"Location"] == f"https://testserver{path}".encode()
     assert django.paths == [path]
@@ -210,10 +215,7 @@ async def test_plain_http_from_a_foreign_host_gets_djangos_400(
     app: AsyncStaticFiles, production: Path
 ) -> None:
     path = "/static/" + hashed(production, "vendor/htmx/htmx.min.js")
-    communicator = HttpCommunicator(app, "GET", path, headers=[(b"host", b"evil.example")])
-    response = await communicator.get_response(timeout=10)
-    await communicator.wait()
-    assert response["status"] == 400
+    assert (await plain_http_get(app, path, b"evil.example"))["status"] == 400
 
 
 @pytest.mark.parametrize(
