@@ -53,12 +53,8 @@ def _new_client() -> aioredis.Redis:
     return aioredis.Redis(connection_pool=pool)
 
 
-_client = per_loop(_new_client)
-
-
-def loop_client() -> aioredis.Redis:
-    """This event loop's asyncio Redis client (snapshots, claims of job deliveries)."""
-    return _client()
+#: This event loop's asyncio Redis client (snapshots, claims of job deliveries).
+loop_client = per_loop(_new_client)
 
 
 class SnapshotWriter:
@@ -120,7 +116,7 @@ for k = 1, #KEYS do
 end
 return #KEYS
 """
-_write_script = per_loop(lambda: _client().register_script(WRITE_SCRIPT))
+_write_script = per_loop(lambda: loop_client().register_script(WRITE_SCRIPT))
 
 
 def _script_arguments(
@@ -146,7 +142,7 @@ async def snapshot_flush() -> None:
 async def snapshot_load(key: SnapshotKey) -> tuple[str | None, dict[str, Any]] | None:
     """The release and values of a saved session, or None."""
     await snapshot_flush()
-    raw = await _client().hgetall(key.redis_key)
+    raw = await loop_client().hgetall(key.redis_key)
     if not raw:
         return None
     release = raw.pop(META_FIELD.encode(), b"").decode() or None
@@ -171,7 +167,7 @@ async def snapshot_save(
 
 async def snapshot_replace(key: SnapshotKey, *, release: str, encoded: dict[str, str], ttl: int) -> None:
     await snapshot_flush()  # an older pending write must not land on top of the new state
-    pipe = _client().pipeline(transaction=True)
+    pipe = loop_client().pipeline(transaction=True)
     pipe.delete(key.redis_key)
     pipe.hset(key.redis_key, mapping={META_FIELD: release, **encoded})
     pipe.expire(key.redis_key, ttl)
@@ -195,4 +191,4 @@ def snapshot_replace_sync(key: SnapshotKey, *, release: str, encoded: dict[str, 
 
 
 async def snapshot_touch(key: SnapshotKey, ttl: int = SNAPSHOT_IDLE_SECONDS) -> None:
-    await _client().expire(key.redis_key, ttl)
+    await loop_client().expire(key.redis_key, ttl)
