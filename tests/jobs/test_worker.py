@@ -159,6 +159,14 @@ def start_sleeping(app, user, pid_file, **options) -> tuple[Job, int]:
     return job, int(pid)
 
 
+def sleep_on_the_spare(warm_worker, app, user, pid_file, **options) -> tuple[Job, int]:
+    """A job asleep on the worker's spare (the spare's pid is the job's process)."""
+    _, spare = warm_worker
+    job, pid = start_sleeping(app, user, pid_file, **options)
+    assert pid == spare
+    return job, spare
+
+
 def test_a_job_runs_on_the_spare_forked_before_it_came(warm_worker, jobs_lab, live_world) -> None:
     worker, spare = warm_worker
     assert run_whoami(jobs_lab, live_world.adam) == spare
@@ -194,9 +202,7 @@ def test_a_dead_spare_is_replaced_by_a_horse_forked_for_the_job(warm_worker, job
 def test_stopping_a_job_on_the_spare_kills_it_as_rq_kills_a_horse(
     warm_worker, jobs_lab, live_world, redis_client, tmp_path
 ) -> None:
-    _, spare = warm_worker
-    job, pid = start_sleeping(jobs_lab, live_world.adam, tmp_path / "pid")
-    assert pid == spare
+    job, spare = sleep_on_the_spare(warm_worker, jobs_lab, live_world.adam, tmp_path / "pid")
     job.refresh_from_db()
     assert services.job_cancel(job=job)
     wait_for(lambda: not is_running(spare), timeout=10)
@@ -210,9 +216,7 @@ def test_stopping_a_job_on_the_spare_kills_it_as_rq_kills_a_horse(
 def test_a_job_on_the_spare_past_its_timeout_fails_as_timed_out(
     warm_worker, jobs_lab, live_world, tmp_path
 ) -> None:
-    _, spare = warm_worker
-    job, pid = start_sleeping(jobs_lab, live_world.adam, tmp_path / "pid", timeout_seconds=1)
-    assert pid == spare
+    job, _ = sleep_on_the_spare(warm_worker, jobs_lab, live_world.adam, tmp_path / "pid", timeout_seconds=1)
     wait_for(lambda: ended(job))
     assert job.status == JobStatus.FAILED
     assert job.error == "timed out after 1 s"
@@ -222,9 +226,7 @@ def test_a_job_on_the_spare_past_its_timeout_fails_as_timed_out(
 def test_a_spare_killed_mid_job_fails_its_job_as_a_killed_horse_does(
     warm_worker, jobs_lab, live_world, redis_client, tmp_path
 ) -> None:
-    _, spare = warm_worker
-    job, pid = start_sleeping(jobs_lab, live_world.adam, tmp_path / "pid")
-    assert pid == spare
+    job, spare = sleep_on_the_spare(warm_worker, jobs_lab, live_world.adam, tmp_path / "pid")
     os.kill(spare, signal.SIGKILL)
     rq_job = RQJob.fetch(job.rq_id, connection=redis_client, serializer=JSONSerializer)
     wait_for(lambda: rq_job.get_status(refresh=True) == "failed")
