@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboards.events.event import Event
@@ -49,6 +50,18 @@ FLOOD_WARNING_EVERY_SECONDS = 5.0  # one "slow down" toast per this many seconds
 
 class AppSessionConsumer(AsyncWebsocketConsumer):
     session: AppSession | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' own, less its ``aclose_old_connections()`` before every message.
+
+        That call is a hop to Channels' one shared sync thread and back (two thread wake-ups per
+        click) to tidy that thread's database connection, which this consumer never uses: its
+        queries go through ``db_call``, whose threads look after their own connections.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         """Authorise and restore the session first; only then accept, so the tab is ready when open."""

@@ -4,11 +4,13 @@ One hash per tab session; after each event only the mutated keys are written. Th
 tenant, the app and the owner (user), so a session id alone never opens another user's state.
 
 Writes do not hold up the frame: ``snapshot_save`` hands the changed keys to the process's
-``SnapshotWriter``, which writes everything pending in a few calls of one Lua script. So a click
-costs no Redis round trip before its answer, and one event that changes a thousand tabs costs a
-handful of script calls, not a thousand. Newer values replace older pending ones; a load waits for
-the pending writes first; a server that shuts down writes them before it stops. What a crash
-loses is the last few milliseconds of changes, which the tabs then redo.
+``SnapshotWriter``, which waits SNAPSHOT_WRITE_DELAY_SECONDS for more and then writes everything
+pending in a few calls of one Lua script. So a click costs no Redis round trip before its answer,
+clicks back to back cost one write per interval, and one event that changes a thousand tabs costs
+a handful of script calls, not a thousand. Newer values replace older pending ones; a load (a
+reload, a reconnect) has the pending writes made at once and waits for them; a server that shuts
+down writes them before it stops. What a crash loses is the changes of that last interval, which
+the tabs then redo.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 from dashboards.runtime import codecs
-from dashboards.runtime.limits import SNAPSHOT_IDLE_SECONDS
+from dashboards.runtime.limits import SNAPSHOT_IDLE_SECONDS, SNAPSHOT_WRITE_DELAY_SECONDS
 from dashboards.runtime.loops import per_loop
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class SnapshotWriter:
         # redis key -> (release, values to set, fields to delete, ttl): the newest of each wins
         self.pending: dict[str, tuple[str, dict[str, str], set[str], int]] = {}
         self.task: asyncio.Task[None] | None = None
+        self.due: asyncio.Future[None] | None = None  # resolved when the waiting writes are due
 
     def schedule(
         self, key: SnapshotKey, release: str, encoded: dict[str, str], deleted: set[str], ttl: int
@@ -74,9 +77,17 @@ class SnapshotWriter:
         gone = (gone - set(encoded)) | set(deleted)
         self.pending[key.redis_key] = (release, {**values, **encoded}, gone, ttl)
         if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._write_all())
+            loop = asyncio.get_running_loop()
+            self.due = due = loop.create_future()
+            self.task = loop.create_task(
+                self._write_all(due, loop.call_later(SNAPSHOT_WRITE_DELAY_SECONDS, _resolve, due))
+            )
 
-    async def _write_all(self) -> None:
+    async def _write_all(self, due: asyncio.Future[None], timer: asyncio.TimerHandle) -> None:
+        try:
+            await due  # more changes join the batch meanwhile
+        finally:
+            timer.cancel()
         while self.pending:
             batch, self.pending = self.pending, {}
             items = list(batch.items())
@@ -90,8 +101,16 @@ class SnapshotWriter:
                 )
 
     async def drain(self) -> None:
+        """Write what is pending now (not at the end of the interval) and wait until it is written."""
         while self.task is not None and not self.task.done():
+            if self.due is not None:
+                _resolve(self.due)
             await asyncio.shield(self.task)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 _writer = per_loop(SnapshotWriter)

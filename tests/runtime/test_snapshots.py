@@ -1,0 +1,61 @@
+"""Session snapshots against the real Redis: written behind the frame, together, and at once on demand."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dashboards.runtime import snapshots
+from dashboards.runtime.snapshots import SnapshotKey, snapshot_flush, snapshot_load, snapshot_save
+
+KEY = SnapshotKey(tenant_id=1, app_id=2, owner="u3", session_id="tab-snapshots-1")
+OTHER = SnapshotKey(tenant_id=1, app_id=2, owner="u3", session_id="tab-snapshots-2")
+
+
+def _count_script_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many sessions each call of the write script carried."""
+    calls: list[int] = []
+    real = snapshots._write_script
+
+    def counting() -> object:
+        script = real()
+
+        async def call(*, keys: list[str], args: list[object]) -> object:
+            calls.append(len(keys))
+            return await script(keys=keys, args=args)
+
+        return call
+
+    monkeypatch.setattr(snapshots, "_write_script", counting)
+    return calls
+
+
+async def test_changes_within_the_interval_are_written_in_one_call(redis_client, monkeypatch) -> None:
+    calls = _count_script_calls(monkeypatch)
+    for count in range(5):  # a tab clicking back to back, and another tab
+        await snapshot_save(KEY, release="7", encoded={"count": str(count)})
+    await snapshot_save(OTHER, release="7", encoded={"note": '"hi"'})
+    assert redis_client.exists(KEY.redis_key) == 0  # not yet: behind the frame
+    await snapshot_flush()
+    assert calls == [2]
+    assert redis_client.hget(KEY.redis_key, "count") == b"4"
+    assert redis_client.hget(OTHER.redis_key, "note") == b'"hi"'
+
+
+async def test_pending_changes_are_written_after_the_interval_by_themselves(redis_client) -> None:
+    await snapshot_save(KEY, release="7", encoded={"count": "1"})
+    for _ in range(200):
+        if redis_client.hget(KEY.redis_key, "count") == b"1":
+            break
+        await asyncio.sleep(0.01)
+    assert redis_client.hget(KEY.redis_key, "count") == b"1"
+    assert 0 < redis_client.ttl(KEY.redis_key)
+
+
+async def test_a_load_does_not_wait_for_the_interval(redis_client, monkeypatch) -> None:
+    """A reconnecting tab reads its newest state at once, however long the interval."""
+    monkeypatch.setattr(snapshots, "SNAPSHOT_WRITE_DELAY_SECONDS", 600)
+    await snapshot_save(KEY, release="7", encoded={"count": "3"}, deleted={"gone"})
+    release, values = await asyncio.wait_for(snapshot_load(KEY), 5)
+    assert (release, values) == ("7", {"count": 3})
