@@ -248,6 +248,7 @@ def main() -> None:
         "--summarise", type=Path, metavar="DIR", help="only rebuild DIR/summary.md from its runs"
     )
     options = parser.parse_args()
+    options.out = options.out.resolve()  # the runs happen in the exported tree: never relative to it
     if options.summarise:
         resummarise(options.summarise)
         return
