@@ -64,7 +64,12 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "status"], name="job_tenant_status")]
+        indexes = [
+            models.Index(fields=["tenant", "status"], name="job_tenant_status"),
+            # The reconciler's scans (running jobs, admitted or waiting ones) look for a status
+            # across tenants, in a table that keeps every job's history.
+            models.Index(fields=["status", "created_at"], name="job_status_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.function_name} #{self.pk} ({self.status})"

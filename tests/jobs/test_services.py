@@ -129,3 +129,19 @@ def test_an_app_without_teams_tells_who_started_the_job(jobs_lab, live_world, re
     services.job_finish(job_id=job.pk, result=1)
     rows = Notification.objects.filter(subject_id=job.pk)
     assert list(rows.values_list("user__username", "level")) == [("adam", "success")]
+
+
+@pytest.mark.parametrize("scan", ["running", "admitted_before", "waiting"])
+def test_the_reconcilers_scans_use_the_status_index(scan, world) -> None:
+    """They run every few seconds in every process over a table that keeps every job's history."""
+    from django.db import connection
+
+    queryset = {
+        "running": services.reconciler_running,
+        "admitted_before": lambda: services.reconciler_admitted_before(timezone.now()),
+        "waiting": services.reconciler_waiting,
+    }[scan]()
+    if connection.vendor == "postgresql":  # its planner reads a tiny test table whole otherwise
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    assert "job_status_created" in queryset.explain()
