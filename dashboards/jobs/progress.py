@@ -3,7 +3,9 @@
 A job may call ``progress()`` in a tight loop. Reports are coalesced per job: the first goes out
 at once, later ones at most one every PROGRESS_MIN_INTERVAL seconds on average (PROGRESS_BURST at
 once), and the last one always. They travel on the Redis channel layer from one event loop owned
-by a thread of the work horse, so the job's own thread never waits for Redis.
+by a thread of the work horse, so the job's own thread never waits for Redis. The row keeps the
+latest progress too (at most once every PROGRESS_DB_INTERVAL, for pages opened later), written by
+a thread of its own after the send: neither the job nor the tab waits for the database.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+from django.db import connections
 
 from dashboards.events.delivery import event_message, events_group
 from dashboards.events.event import EntityType, Event, Operation
@@ -100,7 +104,8 @@ class ProgressReporter:
         self._next_send = 0.0  # when a send is due by the rate (monotonic seconds)
         self._in_order = asyncio.Lock()  # progress sends, one after the other (asyncio's lock is fair)
         self._flush_pending = False
-        self._saved_at = 0.0
+        self._save_due_at = 0.0  # when the row may take the next progress (monotonic seconds)
+        self._saver: ThreadPoolExecutor | None = None  # one thread, its own database connection
         self._sends: set[asyncio.Future[Any]] = set()
 
     # --- the job's thread ---
@@ -109,10 +114,6 @@ class ProgressReporter:
             fraction = min(max(float(fraction), 0.0), 1.0)
         message = str(message)[:MESSAGE_CHARS]
         self._loop.call_soon_threadsafe(self._on_report, fraction, message)
-        now = time.monotonic()
-        if now - self._saved_at >= PROGRESS_DB_INTERVAL:  # the row, for pages opened later
-            self._saved_at = now
-            job_progress_save(job_id=self.target.job_id, fraction=fraction, message=message)
 
     def send_group(self, group: str, message: dict[str, Any]) -> None:
         """Send over this loop's connection without making the job wait (events of the job's rows)."""
@@ -129,6 +130,9 @@ class ProgressReporter:
     def close(self, timeout: float = 2.0) -> None:
         self._wait(self._drain(), timeout)
         self._wait(self._close_connections(), timeout)
+        if self._saver is not None:  # its last write, then its connection
+            self._saver.submit(connections.close_all)
+            self._saver.shutdown(wait=True)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
         if not self._thread.is_alive():
@@ -194,6 +198,17 @@ class ProgressReporter:
             await self._live(fraction, message)
         except Exception as error:
             logger.info("job %s: progress not delivered (%s)", target.job_id, error)
+        self._save(fraction, message)
+
+    def _save(self, fraction: float | None, message: str) -> None:
+        """The row's progress, for pages opened later: after the send, on the saver's thread."""
+        now = time.monotonic()
+        if now < self._save_due_at:
+            return
+        self._save_due_at = now + PROGRESS_DB_INTERVAL
+        if self._saver is None:
+            self._saver = ThreadPoolExecutor(1, thread_name_prefix="job-progress-db")
+        self._saver.submit(_save_progress, self.target.job_id, fraction, message)
 
     async def _send_group(self, group: str, message: dict[str, Any]) -> None:
         try:
@@ -225,3 +240,10 @@ class ProgressReporter:
             self._flush()
         if self._sends:
             await asyncio.gather(*self._sends, return_exceptions=True)
+
+
+def _save_progress(job_id: int, fraction: float | None, message: str) -> None:
+    try:
+        job_progress_save(job_id=job_id, fraction=fraction, message=message)
+    except Exception as error:  # the pages got it live; the row catches up at the next save or the end
+        logger.info("job %s: progress not saved on its row (%s)", job_id, error)

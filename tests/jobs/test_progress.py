@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -52,3 +53,31 @@ async def test_a_tight_loop_is_coalesced_and_its_last_report_arrives(settings, r
     assert 2 <= len(messages) <= seconds / PROGRESS_MIN_INTERVAL + PROGRESS_BURST + 3
     assert messages[0]["message"] == "report 1"  # the first at once
     assert messages[-1]["message"] == f"report {number}"  # and the last always
+
+
+def test_the_row_keeps_the_progress_written_off_the_jobs_thread(jobs_lab, monkeypatch) -> None:
+    """Pages opened later read it from the row; the job's own thread never waits for the database."""
+    from dashboards.jobs import progress, services
+    from dashboards.jobs.models import Job, JobStatus
+
+    job = services.job_submit(tenant_id=jobs_lab.tenant_id, app_id=jobs_lab.pk,
+                              release_id=jobs_lab.active_release_id, user_id=None, session_id="",
+                              function="main:crunch", arguments=[])  # fmt: skip
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.STARTED)
+    saved_by: list[str] = []
+
+    def spy(**fields: object) -> None:
+        saved_by.append(threading.current_thread().name)
+        services.job_progress_save(**fields)
+
+    monkeypatch.setattr(progress, "job_progress_save", spy)
+    reporter = ProgressReporter(
+        JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id="")
+    )
+    reporter.report(0.25, "a quarter")
+    reporter.report(0.5, "half")  # within PROGRESS_DB_INTERVAL: sent, not written
+    reporter.flush()
+    reporter.close()
+    job.refresh_from_db()
+    assert (job.progress, job.message) == (0.25, "a quarter")
+    assert saved_by and all(name.startswith("job-progress-db") for name in saved_by)
