@@ -17,6 +17,7 @@ from typing import Any
 
 from dashboards.events.event import Event
 from dashboards.events.limits import SUBSCRIBER_TIME_LIMIT_SECONDS
+from dashboards.events.task_release import ReleaseUnavailable, task_release
 from dashboards.runtime.applog import current_output
 from dashboards.runtime.context import AppContext, current_app_context
 
@@ -27,18 +28,16 @@ current_event_depth: contextvars.ContextVar[int] = contextvars.ContextVar("event
 
 def process_event(message: dict[str, Any], release_id: int) -> dict[str, Any]:
     """What RQ runs: ``release_id`` second, so the worker loads the release before it forks."""
-    from dashboards.hosting.models import AppRelease  # noqa: PLC0415 - models load after apps
-    from dashboards.hosting.services import app_log_append  # noqa: PLC0415
-    from dashboards.runtime.executor import AppLoadError, get_executor  # noqa: PLC0415
+    from dashboards.hosting.services import app_log_append  # noqa: PLC0415 - models load after apps
 
     event = Event.from_message(message)
-    release = AppRelease.objects.filter(pk=release_id, tenant_id=event.tenant_id).first()
-    if release is None:
-        return {"skipped": "no such release in this tenant"}
     try:
-        app = get_executor().load(str(release.pk), release.files)
-    except AppLoadError as error:
-        return {"skipped": f"the release does not load: {error}"}
+        release = task_release(
+            release_id, tenant_id=event.tenant_id, label=f"on_event ({event.entity_type} {event.operation})"
+        )
+    except ReleaseUnavailable as skipped:
+        return {"skipped": str(skipped)}
+    app = release.app
     context = AppContext(
         tenant_id=release.tenant_id,
         app_id=release.app_id,

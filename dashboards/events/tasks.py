@@ -10,25 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from dashboards.events.emitter import Delivery, Target, deliver_now
+from dashboards.events.task_release import ReleaseUnavailable, task_release
 from dashboards.runtime.context import AppContext
 
 
 def run_emitter_subscribers(message: dict[str, Any], release_id: int) -> dict[str, Any]:
     """What RQ runs: ``release_id`` second, so the worker loads the release before it forks."""
-    from dashboards.hosting.models import AppRelease  # noqa: PLC0415 - models load after apps
-    from dashboards.hosting.services import app_log_append  # noqa: PLC0415
-    from dashboards.runtime.executor import AppLoadError, get_executor  # noqa: PLC0415
-
-    release = AppRelease.objects.filter(pk=release_id).only("pk", "tenant_id", "app_id", "files").first()
-    if release is None:
-        return {"skipped": "no such release"}
     label = f"emitter {message.get('emitter')}: {message.get('event')!r}"
     try:
-        app = get_executor().load(str(release.pk), release.files)
-    except AppLoadError as error:
-        app_log_append(app_id=release.app_id, tenant_id=release.tenant_id, release_id=release.pk,
-                       lines=[("error", f"{label}: the app's code failed to load: {error}")])  # fmt: skip
-        return {"skipped": "the release does not load"}
+        release = task_release(release_id, label=label)
+    except ReleaseUnavailable as skipped:
+        return {"skipped": str(skipped)}
+    app = release.app
     targets, missing = [], []
     for names in message.get("subscribers", []):
         try:

@@ -25,7 +25,7 @@ from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES
 from dashboards.jobs.models import Job
 from dashboards.jobs.progress import JobTarget, ProgressReporter, prepare_reporter_link
 from dashboards.runtime.context import AppContext, current_app_context
-from dashboards.runtime.executor import get_executor
+from dashboards.runtime.executor import get_executor, load_release
 from dashboards.runtime.loader import AppLoadError
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
     log_lines: list[tuple[str, str]] = []
     try:
         executor = get_executor()
-        app = executor.loaded(str(job.release_id)) or executor.load(str(job.release_id), job.release.files)
+        app = load_release(job.release_id, lambda: job.release.files)
     except AppLoadError as error:
         start_announcement.wait()
         services.job_fail(job_id=job.pk, error=f"the app's code failed to load: {error}",

@@ -356,4 +356,13 @@ def get_executor() -> Executor:
     return _default
 
 
-__all__ = ["AppLoadError", "Executor", "HandlerOutcome", "InProcessExecutor", "get_executor"]
+def load_release(release_id: int, read_files: Callable[[], dict[str, str]]) -> LoadedApp:
+    """A release's code, loaded once per process; its files are read only when it is not loaded yet.
+
+    A worker loads a task's release before it forks, so its work horses seldom read them.
+    """
+    executor = get_executor()
+    return executor.loaded(str(release_id)) or executor.load(str(release_id), read_files())
+
+
+__all__ = ["AppLoadError", "Executor", "HandlerOutcome", "InProcessExecutor", "get_executor", "load_release"]
