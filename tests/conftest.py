@@ -94,6 +94,24 @@ def fresh_channel_layer() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def forget_loaded_releases() -> Iterator[None]:
+    """Releases a test loads into this process's executor are dropped after it.
+
+    The executor keeps loaded releases by id, and the ids of a rolled-back test's rows are handed
+    out again: a later test's release would have found the earlier one's code already loaded
+    under its id (the broken-app test failed that way after a test that loaded a release).
+    """
+    from dashboards.runtime.executor import InProcessExecutor, get_executor
+
+    executor = get_executor()
+    before = executor.loaded_keys() if isinstance(executor, InProcessExecutor) else set()
+    yield
+    if isinstance(executor, InProcessExecutor):
+        for key in executor.loaded_keys() - before:
+            executor.forget(key)
+
+
 @pytest.fixture
 def redis_client(settings) -> Iterator[redis.Redis]:
     """This worker's Redis database, empty at the start of the test."""

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from dashboards.runtime.applog import current_output, install_log_handler
 from dashboards.runtime.limits import HANDLER_POOL_THREADS, RELEASE_HANDLER_THREADS
-from dashboards.runtime.loader import AppLoadError, LoadedApp, load_app
+from dashboards.runtime.loader import AppLoadError, LoadedApp, load_app, unload
 
 logger = logging.getLogger(__name__)
 BATCH_RATE_SAMPLE_SECONDS = 0.001
@@ -172,6 +172,19 @@ class InProcessExecutor:
 
     def loaded(self, key: str) -> LoadedApp | None:
         return self._loaded.get(key)
+
+    def loaded_keys(self) -> set[str]:
+        return set(self._loaded)
+
+    def forget(self, key: str) -> None:
+        """Drop a loaded release and its modules; a later ``load`` imports it again.
+
+        Releases are kept by id. Tests use it: a rolled-back test's release ids are handed out
+        again, to other code. Production never reuses an id.
+        """
+        with self._load_lock:
+            if self._loaded.pop(key, None) is not None:
+                unload(key)
 
     def _slot(self, key: str) -> asyncio.Semaphore:
         loop_key = (id(asyncio.get_running_loop()), key)
