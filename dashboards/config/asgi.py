@@ -6,9 +6,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboards.config.settings")
 
-from django.core.asgi import get_asgi_application
+from dashboards.config.http import http_application
 
-django_http_application = get_asgi_application()  # sets Django up before the routes import models
+django_http_application = http_application()  # sets Django up before the routes import models
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -228,10 +228,10 @@ def _parse_database_url(url: str) -> dict[str, Any]:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for a malformed URL
         raise ConfigurationError("DATABASE_URL", f"cannot be parsed ({exc})") from None
-    # Connections close at the end of each request. Under ASGI Django serves each request on a
-    # thread of its own, so a CONN_MAX_AGE above 0 would leave one open connection per request
-    # until garbage collection. ORM calls from async code keep theirs on their own pool instead
-    # (dashboards/runtime/db.py).
+    # CONN_MAX_AGE stays 0: only the threads that live as long as the process keep connections,
+    # the HTTP pool's (config/http.py) and the db-call pool's (runtime/db.py), which age and check
+    # them themselves. Elsewhere a kept connection could outlive its thread (Django's ASGI handler
+    # starts one per request) and stay open until garbage collection.
     if config.get("CONN_MAX_AGE", 0) != 0:
         raise ConfigurationError(
             "DATABASE_URL", "conn_max_age is refused (under ASGI it leaks a connection per request)"

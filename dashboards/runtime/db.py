@@ -8,9 +8,9 @@ checks a kept one before its first query (a connection the server dropped is rep
 A call that leaves a transaction open has it rolled back and its connection dropped, so the next
 call on that thread starts clean.
 
-Only these threads' connections get an age (``connection_created``): ``DATABASES`` keeps
-``CONN_MAX_AGE`` at 0, because Django serves each ASGI request on a thread of its own and a kept
-connection there would stay open until garbage collection (see ``config/environment.py``).
+Only the connections of these threads and of the HTTP pool's (``config/http.py``, marked with
+``keep_connections_on_this_thread``) get an age (``connection_created``): ``DATABASES`` keeps
+``CONN_MAX_AGE`` at 0, so any other thread (a worker's, a management command's) keeps none.
 Calls keep ``sync_to_async``'s semantics: context variables copied in (and back), exceptions
 unchanged. A connection can be closed only by its own thread, so ``db_pool_close`` has each
 thread close its own.
@@ -181,9 +181,18 @@ def _drop(connection: BaseDatabaseWrapper) -> None:
         del connections[connection.alias]
 
 
+def keep_connections_on_this_thread() -> None:
+    """From now on this thread's new connections are kept and checked as a pool thread's are.
+
+    For long-lived threads that serve one call after another (the HTTP pool's); Django's
+    request cycle then drops a connection past its age or broken, as it does with CONN_MAX_AGE.
+    """
+    _this_thread.keeps_connections = True
+
+
 def _keep_open(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     """On a pool thread, a new connection is kept DB_CALL_CONN_MAX_AGE_SECONDS and checked before reuse."""
-    if getattr(_this_thread, "pool", None) is not None:
+    if getattr(_this_thread, "pool", None) is not None or getattr(_this_thread, "keeps_connections", False):
         connection.close_at = time.monotonic() + DB_CALL_CONN_MAX_AGE_SECONDS
         connection.health_check_enabled = True
 
