@@ -10,7 +10,6 @@ from dashboards.config.http import http_application
 
 django_http_application = http_application()  # sets Django up before the routes import models
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -18,13 +17,14 @@ from django.conf import settings  # noqa: E402
 from dashboards.config.routing import websocket_urlpatterns  # noqa: E402
 from dashboards.config.server_tuning import tune_server_process  # noqa: E402
 from dashboards.config.static_files import AsyncStaticFiles  # noqa: E402
+from dashboards.config.websocket_auth import auth_middleware_stack  # noqa: E402
 from dashboards.jobs.reconciler import start_reconciler_thread  # noqa: E402
 from dashboards.runtime.shutdown import install_shutdown_hook  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": AsyncStaticFiles(django_http_application),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(auth_middleware_stack(URLRouter(websocket_urlpatterns))),
     }
 )
 
