@@ -17,19 +17,22 @@ Measured in docs/performance.md ("Django's HTTP requests on a thread pool").
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import wait
 from typing import IO, Any
 
 from a2wsgi import WSGIMiddleware
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-from dashboards.runtime.db import keep_connections_on_this_thread
+from dashboards.runtime.db import close_idle_connections, keep_connections_on_this_thread
 
 HTTP_THREADS = 8  # requests of one process served at once; Django setting HTTP_THREADS overrides it
 RESPONSE_QUEUE_MESSAGES = 10  # body chunks a thread may be ahead of the socket (a2wsgi's default)
 BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 BODY_CHUNK_BYTES = 64 * 1024
+CLOSE_WAIT_SECONDS = 5.0
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -67,7 +70,35 @@ def _read_whole_body(environ: Environ) -> IO[bytes]:
     return body
 
 
-def http_application() -> WSGIMiddleware:
+class DjangoOnThreads(WSGIMiddleware):
+    """a2wsgi's app, and a way to have its threads close their connections and stop."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], *, threads: int) -> None:
+        super().__init__(app, workers=threads, send_queue_size=RESPONSE_QUEUE_MESSAGES)
+        self.threads = threads
+
+    def close(self, timeout: float = CLOSE_WAIT_SECONDS) -> None:
+        """Each thread closes its own connections (only a connection's thread may), then the pool stops.
+
+        One task per thread, held at a barrier until every thread has one. For tests and tools that
+        make an app of their own; a server process's pool lives as long as the process.
+        """
+        barrier = threading.Barrier(self.threads)
+
+        def close_own() -> None:
+            try:
+                barrier.wait(timeout)
+            except threading.BrokenBarrierError:
+                pass  # a thread is still busy with a request: close this one's all the same
+            finally:
+                close_idle_connections()
+
+        futures = [self.executor.submit(close_own) for _ in range(self.threads)]
+        wait(futures, timeout=timeout + 1)
+        self.executor.shutdown(wait=False)
+
+
+def http_application() -> DjangoOnThreads:
     """The ASGI app for Django's HTTP requests; sets Django up, like ``get_asgi_application``."""
     django_wsgi = get_wsgi_application()
 
@@ -82,5 +113,4 @@ def http_application() -> WSGIMiddleware:
             body.close()
             raise
 
-    threads = int(getattr(settings, "HTTP_THREADS", HTTP_THREADS))
-    return WSGIMiddleware(on_pool_thread, workers=threads, send_queue_size=RESPONSE_QUEUE_MESSAGES)
+    return DjangoOnThreads(on_pool_thread, threads=int(getattr(settings, "HTTP_THREADS", HTTP_THREADS)))

@@ -13,7 +13,7 @@ from channels.testing import HttpCommunicator
 from django.contrib.auth import get_user_model
 from django.db.backends.signals import connection_created
 
-from dashboards.config.http import http_application
+from dashboards.config.http import DjangoOnThreads, http_application
 from tests.runtime.conftest import signed_in_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the pool's threads must see the rows
@@ -32,19 +32,27 @@ def connections_opened() -> Iterator[list[str]]:
     connection_created.disconnect(dispatch_uid="test_http_pool")
 
 
+@pytest.fixture
+def app() -> Iterator[DjangoOnThreads]:
+    """An app of the test's own, whose threads close their connections after it (PostgreSQL warns
+    about a connection garbage-collected open)."""
+    made = http_application()
+    yield made
+    made.close()
+
+
 async def get(app: Any, path: str, cookie: str = "") -> dict[str, Any]:
     headers = [(b"host", b"testserver")] + ([(b"cookie", cookie.encode())] if cookie else [])
     return await HttpCommunicator(app, "GET", path, headers=headers).get_response(timeout=10)
 
 
 async def test_a_pool_thread_keeps_its_database_connection_from_request_to_request(
-    connections_opened: list[str],
+    app: DjangoOnThreads, connections_opened: list[str]
 ) -> None:
     from asgiref.sync import sync_to_async
 
     user = await sync_to_async(get_user_model().objects.create_user)("pooled", password="x" * 12)
     cookie = "sessionid=" + await sync_to_async(signed_in_cookie)(user)
-    app = http_application()
     connections_opened.clear()
     for _ in range(6):
         response = await get(app, "/t/", cookie)  # the session, the user and the tenants: queries
@@ -56,11 +64,10 @@ async def test_a_pool_thread_keeps_its_database_connection_from_request_to_reque
 
 
 @pytest.mark.parametrize("with_length", [True, False], ids=["content-length", "chunked"])
-async def test_a_form_post_reaches_django_with_its_body(with_length: bool) -> None:
+async def test_a_form_post_reaches_django_with_its_body(app: DjangoOnThreads, with_length: bool) -> None:
     from asgiref.sync import sync_to_async
 
     await sync_to_async(get_user_model().objects.create_user)("poster", password="s3cret-enough")
-    app = http_application()
     form = await get(app, "/accounts/login/")
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form["body"]).group(1).decode()
     csrf_cookie = next(
@@ -86,7 +93,7 @@ async def test_a_form_post_reaches_django_with_its_body(with_length: bool) -> No
     )
 
 
-async def test_an_unknown_page_is_django_s_own_404() -> None:
-    response = await get(http_application(), "/no/such/page/")
+async def test_an_unknown_page_is_django_s_own_404(app: DjangoOnThreads) -> None:
+    response = await get(app, "/no/such/page/")
     assert response["status"] == 404
     assert b"<html" in response["body"].lower()
