@@ -16,6 +16,7 @@ Measured in docs/performance.md ("Django's HTTP requests on a thread pool").
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +28,7 @@ from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 from dashboards.runtime.db import close_idle_connections, keep_connections_on_this_thread
+from dashboards.runtime.loops import server_loop
 
 HTTP_THREADS = 8  # requests of one process served at once; Django setting HTTP_THREADS overrides it
 RESPONSE_QUEUE_MESSAGES = 10  # body chunks a thread may be ahead of the socket (a2wsgi's default)
@@ -76,6 +78,10 @@ class DjangoOnThreads(WSGIMiddleware):
     def __init__(self, app: Callable[..., Iterable[bytes]], *, threads: int) -> None:
         super().__init__(app, workers=threads, send_queue_size=RESPONSE_QUEUE_MESSAGES)
         self.threads = threads
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        server_loop.set(asyncio.get_running_loop())  # the request's thread gets a copy of this context
+        await super().__call__(scope, receive, send)
 
     def close(self, timeout: float = CLOSE_WAIT_SECONDS) -> None:
         """Each thread closes its own connections (only a connection's thread may), then the pool stops.

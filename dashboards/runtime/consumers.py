@@ -96,13 +96,17 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_FORBIDDEN)
             return
         self.app_id, self.user_id = decision.app.pk, user.pk
-        self.session, rerender = await session_resume(
-            app=decision.app,
-            user=user,
-            session_id=session_id,
-            runtime=runtime,
-            fresh=query.get("fresh") == "1",
-        )
+        try:
+            self.session, rerender = await session_resume(
+                app=decision.app,
+                user=user,
+                session_id=session_id,
+                runtime=runtime,
+                fresh=query.get("fresh") == "1",
+            )
+        except AppUnavailable:  # its initial_state failed; the app's log says how
+            await self._refuse(CLOSE_APP_BROKEN)
+            return
         groups = [app_group(decision.app.pk), user_group(user.pk), inbox_group(user.pk),
                   tab_group(decision.app.pk, session_id)]  # fmt: skip
         session_key = self.scope.get("session") and self.scope["session"].session_key

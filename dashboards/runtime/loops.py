@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from asgiref.sync import async_to_sync
 
 T = TypeVar("T")
+
+# Set by the HTTP pool (config/http.py) for each request: the loop of the server that received it.
+server_loop: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar("dashboards_server_loop", default=None)
 
 
 def per_loop(factory: Callable[[], T]) -> Callable[[], T]:
@@ -25,3 +31,20 @@ def per_loop(factory: Callable[[], T]) -> Callable[[], T]:
         return value
 
     return current
+
+
+def run_from_thread(coroutine: Coroutine[Any, Any, T]) -> T:
+    """From a request's thread, run ``coroutine`` on the server's loop and wait for its result.
+
+    What runs app code from a page view goes through the executor, which lives on the loop (its
+    per-release limits are the loop's). Without a server loop (Django's test client, a management
+    command) asgiref runs it on a loop of its own.
+    """
+    loop = server_loop.get()
+    if loop is None or loop.is_closed():
+        return async_to_sync(_awaited)(coroutine)
+    return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+
+async def _awaited(coroutine: Coroutine[Any, Any, T]) -> T:
+    return await coroutine

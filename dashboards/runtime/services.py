@@ -6,8 +6,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
-
 from dashboards.hosting.models import App, AppRelease
 from dashboards.hosting.services import app_log_append
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
@@ -15,6 +13,7 @@ from dashboards.runtime.db import db_call
 from dashboards.runtime.executor import AppLoadError, get_executor
 from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, SNAPSHOT_UNCONNECTED_SECONDS
 from dashboards.runtime.loader import LoadedApp
+from dashboards.runtime.loops import run_from_thread
 from dashboards.runtime.page import Page, PageError, compile_page
 from dashboards.runtime.session import AppSession, SessionInfo, encode_values, initial_values
 from dashboards.runtime.snapshots import SnapshotKey, snapshot_load, snapshot_replace, snapshot_replace_sync
@@ -68,12 +67,42 @@ def session_info(*, session_id: str, user: Any, app: App) -> SessionInfo:
                        tenant=app.tenant.slug, app=app.slug)  # fmt: skip
 
 
+def handler_timeout(app: App) -> float:
+    return float(app.handler_timeout_seconds or DEFAULT_HANDLER_TIMEOUT_SECONDS)
+
+
+async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) -> dict[str, Any]:
+    """A new session's state from the app's ``initial_state``, run as its handlers are.
+
+    Through the executor, with the app's handler time limit: a function that hangs or raises
+    costs its own release's share of the handler threads, never a page request's thread.
+    Raises AppUnavailable, with the reason and the traceback in the app's log.
+    """
+    made: list[dict[str, Any]] = []
+    outcome = await get_executor().run_callable(
+        runtime.app, lambda: made.append(initial_values(runtime.app, info)), (), handler_timeout(app)
+    )
+    if outcome.ok:
+        return made[0]
+    problem = "timed out" if outcome.timed_out else f"raised {outcome.error}"
+    lines = [*outcome.output, ("error", f"initial_state {problem}: no session could start")]
+    if outcome.traceback:
+        lines.append(("error", outcome.traceback.rstrip()))
+    await db_call(app_log_append)(
+        app_id=app.pk, tenant_id=app.tenant_id, release_id=runtime.release.pk, lines=lines
+    )
+    raise AppUnavailable("This app failed to start; its developers have been told in its log.")
+
+
 def session_start_for_page(
     *, app: App, user: Any, runtime: ReleaseRuntime
 ) -> tuple[SessionInfo, SessionState]:
-    """A new tab: fresh state, saved so the socket finds it; the page is rendered from it."""
+    """A new tab: fresh state, saved so the socket finds it; the page is rendered from it.
+
+    Raises AppUnavailable when the app's ``initial_state`` fails or times out.
+    """
     info = session_info(session_id=new_session_id(), user=user, app=app)
-    values = initial_values(runtime.app, info)
+    values = run_from_thread(fresh_values(app=app, runtime=runtime, info=info))
     if page_uses_scenarios(runtime.page):
         values[SCENARIOS_KEY] = scenario_summaries(tenant_id=app.tenant_id, app_id=app.pk)
     key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user), info.session_id)
@@ -89,7 +118,8 @@ async def session_resume(
     """The session a socket joins: its snapshot if there is one, else a fresh one.
 
     Returns the session and whether the tab must be re-rendered (state restored from an earlier
-    page, or carried over to a newer release after a reload).
+    page, or carried over to a newer release after a reload). Raises AppUnavailable when a fresh
+    state is needed and the app's ``initial_state`` fails.
     """
     info = session_info(session_id=session_id, user=user, app=app)
     key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user), session_id)
@@ -97,15 +127,14 @@ async def session_resume(
     # The page the tab shows was rendered from exactly this snapshot: nothing to send again.
     rerender = not (fresh and saved is not None and saved[0] == runtime.key)
     if saved is None:
-        values = await sync_to_async(initial_values, thread_sensitive=False)(runtime.app, info)
+        values = await fresh_values(app=app, runtime=runtime, info=info)
         await snapshot_replace(
             key, release=runtime.key, encoded=encode_values(values), ttl=SNAPSHOT_UNCONNECTED_SECONDS
         )
     else:
         saved_release, values = saved
         if saved_release != runtime.key:  # reloaded onto a newer release: keep values, add new keys
-            fresh = await sync_to_async(initial_values, thread_sensitive=False)(runtime.app, info)
-            values = {**fresh, **values}
+            values = {**await fresh_values(app=app, runtime=runtime, info=info), **values}
     if page_uses_scenarios(runtime.page):  # re-read: the scenarios may have changed while it was away
         rows = await db_call(scenario_summaries)(tenant_id=app.tenant_id, app_id=app.pk)
         if values.get(SCENARIOS_KEY) != rows:
@@ -125,7 +154,7 @@ async def session_resume(
         page=runtime.page,
         state=SessionState(values),
         executor=get_executor(),
-        timeout=float(app.handler_timeout_seconds or DEFAULT_HANDLER_TIMEOUT_SECONDS),
+        timeout=handler_timeout(app),
         log_sink=log_sink,
     )
     return session, rerender

@@ -21,9 +21,9 @@ def app_page(request: HttpRequest, tenant_slug: str, app_slug: str) -> HttpRespo
         return render(request, "runtime/app_forbidden.html", {"app": app}, status=403)
     try:
         runtime = release_runtime(app.active_release)
+        info, state = session_start_for_page(app=app, user=request.user, runtime=runtime)
     except AppUnavailable as error:
         return render(request, "runtime/app_unavailable.html", {"app": app, "reason": str(error)}, status=503)
-    info, state = session_start_for_page(app=app, user=request.user, runtime=runtime)
     context = {
         "app": app,
         "release": runtime.release,
