@@ -22,9 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from dashboards.runtime import limits
 from dashboards.runtime.applog import current_output, install_log_handler
 from dashboards.runtime.limits import HANDLER_POOL_THREADS, RELEASE_HANDLER_THREADS
-from dashboards.runtime.loader import AppLoadError, LoadedApp, load_app, unload
+from dashboards.runtime.loader import AppLoadError, LoadedApp, Problem, load_app, unload
 
 logger = logging.getLogger(__name__)
 BATCH_RATE_SAMPLE_SECONDS = 0.001
@@ -151,24 +152,66 @@ def _resolve(items: list[_BatchItem]) -> None:
             item.future.set_result(item.outcome)
 
 
+class _Import:
+    """One release's import in progress: who waits for it sees its end, or gives up at the limit."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.done = threading.Event()
+        self.loaded: LoadedApp | None = None
+        self.error: AppLoadError | None = None
+
+
 class InProcessExecutor:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(HANDLER_POOL_THREADS, thread_name_prefix="app-handler")
         self._loaded: dict[str, LoadedApp] = {}
-        self._load_lock = threading.Lock()
+        self._load_lock = threading.Lock()  # guards the two dicts, never held while importing
+        self._importing: dict[str, _Import] = {}
         self._slots: dict[tuple[int, str], asyncio.Semaphore] = {}
         self._open_batches: dict[tuple[int, Any], _Batch] = {}
         self._batch_tasks: set[asyncio.Task[None]] = set()  # the loop keeps weak references only
         install_log_handler()
 
     def load(self, key: str, files: dict[str, str]) -> LoadedApp:
-        """Import a release once per process; raise AppLoadError if it is broken."""
-        with self._load_lock:
-            loaded = self._loaded.get(key)
-            if loaded is None:
-                loaded = load_app(key, files)
-                self._loaded[key] = loaded
+        """Import a release once per process; raise AppLoadError if it is broken or hangs.
+
+        The import runs on a thread of its own, one at a time per release, and its callers wait
+        at most RELEASE_IMPORT_TIMEOUT_SECONDS from its start: one release's import that never
+        ends costs that thread, never the callers' threads nor other releases' loads.
+        """
+        loaded = self._loaded.get(key)
+        if loaded is not None:
             return loaded
+        with self._load_lock:
+            if key in self._loaded:
+                return self._loaded[key]
+            importing = self._importing.get(key)
+            if importing is None:
+                importing = self._importing[key] = _Import(time.monotonic())
+                threading.Thread(
+                    target=self._import, args=(key, files, importing), name=f"app-import-{key}", daemon=True
+                ).start()
+        limit = limits.RELEASE_IMPORT_TIMEOUT_SECONDS
+        if not importing.done.wait(max(0.0, importing.started + limit - time.monotonic())):
+            raise AppLoadError([Problem("timeout", f"its code did not finish importing within {limit:g} s")])
+        if importing.error is not None:
+            raise importing.error
+        assert importing.loaded is not None
+        return importing.loaded
+
+    def _import(self, key: str, files: dict[str, str], importing: _Import) -> None:
+        try:
+            importing.loaded = load_app(key, files)
+        except AppLoadError as error:
+            importing.error = error
+        except BaseException as error:  # load_app reports the app's own errors as AppLoadError
+            importing.error = AppLoadError([Problem("crash", f"{type(error).__name__}: {error}")])
+        with self._load_lock:
+            if importing.loaded is not None:
+                self._loaded[key] = importing.loaded
+            self._importing.pop(key, None)  # a failed import is tried again by the next caller
+        importing.done.set()
 
     def loaded(self, key: str) -> LoadedApp | None:
         return self._loaded.get(key)

@@ -43,6 +43,11 @@ SNAPSHOT_WRITE_DELAY_SECONDS = 0.05
 
 # Release validation runs in a separate process with this time limit.
 VALIDATION_TIMEOUT_SECONDS = 20.0
+# Importing a release's code in a server process (once per process) waits this long; past it the
+# caller gets "failed to start" while the import goes on in its own thread. Guards the page,
+# socket and job threads from a module that hangs at import (a network call without a timeout),
+# and other releases from waiting behind it. Above the validation limit, which an import passed.
+RELEASE_IMPORT_TIMEOUT_SECONDS = 30.0
 
 # App log: longest line kept, and lines kept per app (older ones are deleted).
 APP_LOG_LINE_CHARS = 4000
