@@ -78,6 +78,8 @@ async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) 
     costs its own release's share of the handler threads, never a page request's thread.
     Raises AppUnavailable, with the reason and the traceback in the app's log.
     """
+    if not callable(runtime.app.initial_state):  # a dict, checked by validation: copied, no app code runs
+        return initial_values(runtime.app, info)
     made: list[dict[str, Any]] = []
     outcome = await get_executor().run_callable(
         runtime.app, lambda: made.append(initial_values(runtime.app, info)), (), handler_timeout(app)
