@@ -6,12 +6,10 @@ import threading
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.db.backends.signals import connection_created
 
-from dashboards.config.asgi import application
 from dashboards.runtime.db import THREAD_NAME_PREFIX
-from tests.runtime.conftest import open_page
+from tests.runtime.conftest import app_socket, open_page
 
 
 async def test_opening_sockets_opens_no_connection_outside_the_db_call_threads(live_world) -> None:
@@ -24,10 +22,8 @@ async def test_opening_sockets_opens_no_connection_outside_the_db_call_threads(l
     connection_created.connect(note, dispatch_uid="test_websocket_auth")
     try:
         for attempt in range(3):
-            socket = WebsocketCommunicator(
-                application,
-                f"/ws/t/acme/apps/counter/?sid={session_id}&release={release_id}&fresh={int(attempt == 0)}",
-                headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://testserver")],
+            socket = app_socket(
+                cookie, "acme", "counter", session_id=session_id, release_id=release_id, fresh=attempt == 0
             )
             connected, _ = await socket.connect()
             assert connected

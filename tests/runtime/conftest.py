@@ -86,15 +86,24 @@ def open_page(user, tenant: str, app: str) -> tuple[str, str, str, str]:
     return client.cookies["sessionid"].value, session_id, release_id, html
 
 
+def app_socket(
+    cookie: str, tenant: str, app: str, *, session_id: str, release_id: str, fresh: bool
+) -> WebsocketCommunicator:
+    """A tab's socket to an app, as dashboards.js opens it (not connected yet)."""
+    query = f"sid={session_id}&release={release_id}&fresh={int(fresh)}"
+    return WebsocketCommunicator(
+        application,
+        f"/ws/t/{tenant}/apps/{app}/?{query}",
+        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://testserver")],
+    )
+
+
 async def open_socket(
     user, tenant: str = "acme", app: str = "counter", *, session_id: str | None = None, fresh: bool = True
 ) -> Opened:
     cookie, page_session, release_id, html = await sync_to_async(open_page)(user, tenant, app)
-    query = f"sid={session_id or page_session}&release={release_id}&fresh={int(fresh)}"
-    socket = WebsocketCommunicator(
-        application,
-        f"/ws/t/{tenant}/apps/{app}/?{query}",
-        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://testserver")],
+    socket = app_socket(
+        cookie, tenant, app, session_id=session_id or page_session, release_id=release_id, fresh=fresh
     )
     connected, _ = await socket.connect()
     assert connected

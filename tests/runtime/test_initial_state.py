@@ -6,12 +6,10 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from dashboards.config.asgi import application
 from dashboards.runtime.protocol import CLOSE_APP_BROKEN
-from tests.runtime.conftest import open_page
+from tests.runtime.conftest import app_socket, open_page
 from tests.support import deploy_test_app
 
 MODE = "DASHBOARDS_TEST_INITIAL_STATE"  # read when a session starts, not at validation (its own process)
@@ -78,10 +76,8 @@ async def test_a_socket_whose_session_cannot_start_is_closed_with_the_broken_app
 ):
     cookie, _, release_id, _ = await sync_to_async(open_page)(live_world.avery, "acme", "moody")
     monkeypatch.setenv(MODE, "raise")
-    socket = WebsocketCommunicator(
-        application,
-        f"/ws/t/acme/apps/moody/?sid=no-snapshot-for-this-one&release={release_id}&fresh=1",
-        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://testserver")],
+    socket = app_socket(
+        cookie, "acme", "moody", session_id="no-snapshot-for-this-one", release_id=release_id, fresh=True
     )
     connected, _ = await socket.connect()
     assert connected
