@@ -8,9 +8,10 @@ connection (about 1 ms on SQLite, 6 to 7 ms on PostgreSQL) that it closes at the
 
 Here a request runs through Django's WSGI handler (the path every WSGI server takes) on one
 thread of a pool that lives as long as the process, carried over ASGI by a2wsgi. The threads keep
-their connections (``keep_connections_on_this_thread``); Django's request cycle drops one past
-its age or broken, as it does with ``CONN_MAX_AGE``. The project has no async views; one would
-still work (Django runs it to completion on the thread) but hold the thread while it waits.
+their connections (``keep_connections_on_this_thread``, each thread's initializer); Django's
+request cycle drops one past its age or broken, as it does with ``CONN_MAX_AGE``. The project has
+no async views; one would still work (Django runs it to completion on the thread) but hold the
+thread while it waits.
 Measured in docs/performance.md ("Django's HTTP requests on a thread pool").
 """
 
@@ -18,16 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import wait
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 from a2wsgi import WSGIMiddleware
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-from dashboards.runtime.db import close_idle_connections, keep_connections_on_this_thread
+from dashboards.runtime.db import close_on_each_thread, keep_connections_on_this_thread
 from dashboards.runtime.loops import server_loop
 
 HTTP_THREADS = 8  # requests of one process served at once; Django setting HTTP_THREADS overrides it
@@ -73,10 +73,14 @@ def _read_whole_body(environ: Environ) -> IO[bytes]:
 
 
 class DjangoOnThreads(WSGIMiddleware):
-    """a2wsgi's app, and a way to have its threads close their connections and stop."""
+    """a2wsgi's app on threads that keep their connections, and a way to have them closed."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], *, threads: int) -> None:
         super().__init__(app, workers=threads, send_queue_size=RESPONSE_QUEUE_MESSAGES)
+        # a2wsgi's pool (no thread started yet), each thread marked once as it starts
+        self.executor = ThreadPoolExecutor(
+            threads, thread_name_prefix="http", initializer=keep_connections_on_this_thread
+        )
         self.threads = threads
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -84,24 +88,12 @@ class DjangoOnThreads(WSGIMiddleware):
         await super().__call__(scope, receive, send)
 
     def close(self, timeout: float = CLOSE_WAIT_SECONDS) -> None:
-        """Each thread closes its own connections (only a connection's thread may), then the pool stops.
+        """Each thread closes its own connections, then the pool stops.
 
-        One task per thread, held at a barrier until every thread has one. For tests and tools that
-        make an app of their own; a server process's pool lives as long as the process.
+        For tests and tools that make an app of their own; a server process's pool lives as long
+        as the process.
         """
-        barrier = threading.Barrier(self.threads)
-
-        def close_own() -> None:
-            try:
-                barrier.wait(timeout)
-            except threading.BrokenBarrierError:
-                pass  # a thread is still busy with a request: close this one's all the same
-            finally:
-                close_idle_connections()
-
-        futures = [self.executor.submit(close_own) for _ in range(self.threads)]
-        wait(futures, timeout=timeout + 1)
-        self.executor.shutdown(wait=False)
+        close_on_each_thread(self.executor, self.threads, timeout)
 
 
 def http_application() -> DjangoOnThreads:
@@ -109,7 +101,6 @@ def http_application() -> DjangoOnThreads:
     django_wsgi = get_wsgi_application()
 
     def on_pool_thread(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        keep_connections_on_this_thread()  # a flag on the thread: cheap to set on every request
         if environ.get("CONTENT_LENGTH") or environ["REQUEST_METHOD"] in BODILESS_METHODS:
             return django_wsgi(environ, start_response)
         body = _read_whole_body(environ)

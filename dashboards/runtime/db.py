@@ -86,7 +86,25 @@ def db_pool_close(timeout: float = CLOSE_WAIT_SECONDS) -> bool:
     if pool is None:
         return True
     pool.closing = True
-    barrier = threading.Barrier(pool.size)
+    closed = close_on_each_thread(pool.executor, pool.size, timeout)
+    if closed < pool.size:
+        busy = pool.size - closed
+        logger.warning(
+            "db-call pool: %d of %d threads busy; each closes its connections when done", busy, pool.size
+        )
+        return False
+    pool.executor.shutdown(wait=True)  # the threads are leaving: join them
+    return True
+
+
+def close_on_each_thread(executor: ThreadPoolExecutor, size: int, timeout: float) -> int:
+    """Have each of the executor's ``size`` threads close its own connections, then stop taking work.
+
+    Only a connection's own thread may close it: one task per thread, held at a barrier until
+    every thread has taken one. Waits up to about ``timeout``; returns how many threads closed
+    theirs by then (a busy one closes its connections when its call ends).
+    """
+    barrier = threading.Barrier(size)
     closed: set[int] = set()
 
     def close_own() -> None:
@@ -98,17 +116,10 @@ def db_pool_close(timeout: float = CLOSE_WAIT_SECONDS) -> bool:
             _close_all()
             closed.add(threading.get_ident())
 
-    futures = [pool.executor.submit(close_own) for _ in range(pool.size)]
-    pool.executor.shutdown(wait=False)  # no new calls; the tasks above still run
+    futures = [executor.submit(close_own) for _ in range(size)]
+    executor.shutdown(wait=False)  # no new calls; the tasks above still run
     wait(futures, timeout=timeout + 1)
-    if len(closed) < pool.size:
-        busy = pool.size - len(closed)
-        logger.warning(
-            "db-call pool: %d of %d threads busy; each closes its connections when done", busy, pool.size
-        )
-        return False
-    pool.executor.shutdown(wait=True)  # the threads are leaving: join them
-    return True
+    return len(closed)
 
 
 def close_idle_connections() -> None:
@@ -184,8 +195,9 @@ def _drop(connection: BaseDatabaseWrapper) -> None:
 def keep_connections_on_this_thread() -> None:
     """From now on this thread's new connections are kept and checked as a pool thread's are.
 
-    For long-lived threads that serve one call after another (the HTTP pool's); Django's
-    request cycle then drops a connection past its age or broken, as it does with CONN_MAX_AGE.
+    For long-lived threads that serve one call after another (the HTTP pool's, as their
+    initializer); Django's request cycle then drops a connection past its age or broken, as it
+    does with CONN_MAX_AGE.
     """
     _this_thread.keeps_connections = True
 
