@@ -40,7 +40,7 @@ class HandlerOutcome:
     traceback: str = ""
     duration: float = 0.0
     output: list[tuple[str, str]] = field(default_factory=list)  # (level, line)
-    value: Any = None  # what a job function returned
+    value: Any = None  # what the function returned
     exception: BaseException | None = None
 
 
@@ -265,19 +265,23 @@ class InProcessExecutor:
         try:
             if is_async:
                 task = asyncio.get_running_loop().create_task(function(*args, **kwargs), context=context)
-                await asyncio.wait_for(task, timeout)
+                value = await asyncio.wait_for(task, timeout)
             else:
-                error = await self._in_thread(app, context, lambda: function(*args, **kwargs), timeout)
+                returned: list[Any] = []
+                error = await self._in_thread(
+                    app, context, lambda: returned.append(function(*args, **kwargs)), timeout
+                )
                 if isinstance(error, _LimitReached):
                     raise TimeoutError
                 if error is not None:
                     return _failed(error, output, started)
+                value = returned[0]
         except TimeoutError:
             return HandlerOutcome(ok=False, timed_out=True, error="handler timed out", output=output,
                                   duration=time.perf_counter() - started)  # fmt: skip
         except Exception as error:
             return _failed(error, output, started)
-        return HandlerOutcome(ok=True, output=output, duration=time.perf_counter() - started)
+        return HandlerOutcome(ok=True, output=output, duration=time.perf_counter() - started, value=value)
 
     async def _in_thread(
         self, app: LoadedApp, context: contextvars.Context, call: Callable[[], Any], timeout: float

@@ -80,12 +80,11 @@ async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) 
     """
     if not callable(runtime.app.initial_state):  # a dict, checked by validation: copied, no app code runs
         return initial_values(runtime.app, info)
-    made: list[dict[str, Any]] = []
     outcome = await get_executor().run_callable(
-        runtime.app, lambda: made.append(initial_values(runtime.app, info)), (), handler_timeout(app)
+        runtime.app, initial_values, (runtime.app, info), handler_timeout(app)
     )
     if outcome.ok:
-        return made[0]
+        return outcome.value
     problem = "timed out" if outcome.timed_out else f"raised {outcome.error}"
     lines = [*outcome.output, ("error", f"initial_state {problem}: no session could start")]
     if outcome.traceback:
