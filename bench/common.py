@@ -370,6 +370,23 @@ def machine() -> dict[str, Any]:
     }
 
 
+def commit() -> str:
+    """The commit measured, with a mark when the tree had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], check=False, capture_output=True,
+                              text=True, timeout=10).stdout.strip()  # fmt: skip
+
+    try:
+        head, dirty = (
+            git("rev-parse", "--short", "HEAD"),
+            git("status", "--porcelain", "--untracked-files=no"),
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return head + (" with uncommitted changes" if dirty else "")
+
+
 def arguments(description: str) -> argparse.ArgumentParser:
     """The options every script shares (where to write the JSON, the stock configuration); also
     makes signals stop the script cleanly, since every script calls this first."""

@@ -49,6 +49,7 @@ from common import (
     ROOT,
     Platform,
     arguments,
+    commit,
     cpu_pressure_total,
     cpu_seconds,
     emit,
@@ -618,12 +619,7 @@ def main() -> None:  # noqa: PLR0915 - one phase after the other, in order
         "machine": machine(),
         "stock": options.stock,
         "fd_limit": raise_fd_limit(),
-        "commit": subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip(),
+        "commit": commit(),
         "client": "Python websockets, one asyncio process, same machine",
         "sessions": n,
     }

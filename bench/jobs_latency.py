@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common import machine  # noqa: E402
+from common import commit, machine  # noqa: E402
 
 from tests.support import RunningPlatform, free_port, wait_for_http  # noqa: E402
 
@@ -175,23 +175,6 @@ def steps_in_browser(page: Any, button: str, runs: int = 5) -> dict[str, Any]:
     return {"first_progress_ms": percentiles(first), "result_ms": percentiles(result)}
 
 
-def _commit() -> str:
-    """The commit measured, with a mark when the tree had uncommitted changes."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], check=False, cwd=ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip()  # fmt: skip
-
-    try:
-        head, dirty = (
-            git("rev-parse", "--short", "HEAD"),
-            git("status", "--porcelain", "--untracked-files=no"),
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return head + (" with uncommitted changes" if dirty else "")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=100)
@@ -213,7 +196,7 @@ def main() -> None:
         app = App.objects.get(tenant__slug="acme", slug="jobbench")
         submit(app, "noop", [])  # warm-up: the worker loads the release once
         time.sleep(1)
-        results: dict[str, Any] = {"machine": machine(), "commit": _commit()}
+        results: dict[str, Any] = {"machine": machine(), "commit": commit()}
         results["enqueue_to_start"] = enqueue_to_start(app, options.jobs)
         results.update(browser_cases(platform, f"http://127.0.0.1:{port}"))
         results["noop_throughput_one_worker"] = noop_throughput(app, options.noop)
