@@ -103,13 +103,14 @@ def forget_loaded_releases() -> Iterator[None]:
     under its id (the broken-app test failed that way after a test that loaded a release).
     """
     from dashboards.runtime.executor import InProcessExecutor, get_executor
+    from dashboards.runtime.services import residency
 
     executor = get_executor()
     before = executor.loaded_keys() if isinstance(executor, InProcessExecutor) else set()
     yield
     if isinstance(executor, InProcessExecutor):
         for key in executor.loaded_keys() - before:
-            executor.forget(key)
+            residency.unload_now(key)  # its code, its compiled page, its bookkeeping
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ from dashboards.jobs.queues import get_events_queue, get_queue
 from dashboards.jobs.runner import warm_up
 from dashboards.jobs.services import jobs_reconcile
 from dashboards.runtime.executor import AppLoadError, get_executor
+from dashboards.runtime.residency import ReleaseResidency
 
 logger = logging.getLogger(__name__)
 EVENT_LOG_PRUNE_EVERY_SECONDS = 3600
@@ -192,6 +193,8 @@ class JobWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.loaded_releases = set()
+        # Releases no job asked for in a while are unloaded (the next spare is forked without them).
+        self.residency = ReleaseResidency(self._unload_release)
         self.event_log_pruned_at = 0.0
         self.spare: Spare | None = None
 
@@ -205,6 +208,10 @@ class JobWorker(Worker):
             self._prune_event_log()
         except Exception:
             logger.exception("event log pruning failed; it runs again at the next pass")
+        try:
+            self.residency.sweep_if_due()
+        except Exception:
+            logger.exception("idle releases not unloaded; they are at the next pass")
         finally:
             connections.close_all()  # never hand an open database connection to a forked horse
 
@@ -227,7 +234,10 @@ class JobWorker(Worker):
 
         A release that fails to load is left to the work horse, which fails the job with the reason.
         """
-        if release_id is None or release_id in self.loaded_releases:
+        if release_id is None:
+            return
+        self.residency.touch(release_id)
+        if release_id in self.loaded_releases:
             return
         release = AppRelease.objects.filter(pk=release_id).only("tenant_id", "files").first()
         if release is None:
@@ -238,6 +248,10 @@ class JobWorker(Worker):
             return
         self.loaded_releases.add(str(release.pk))
         _read_event_filters(release.tenant_id)
+
+    def _unload_release(self, release_id: str) -> None:
+        get_executor().forget(release_id)
+        self.loaded_releases.discard(release_id)
 
     # --- the spare work horse ---
     def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:

@@ -35,7 +35,13 @@ from dashboards.runtime.protocol import (
     CLOSE_TOO_MANY_EVENTS,
 )
 from dashboards.runtime.ratelimit import TokenBucket
-from dashboards.runtime.services import AppUnavailable, ReleaseRuntime, release_runtime, session_resume
+from dashboards.runtime.services import (
+    AppUnavailable,
+    ReleaseRuntime,
+    release_runtime,
+    residency,
+    session_resume,
+)
 from dashboards.runtime.session import AppSession
 from dashboards.runtime.session_events import (
     session_follows_events,
@@ -107,6 +113,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         except AppUnavailable:  # its initial_state failed; the app's log says how
             await self._refuse(CLOSE_APP_BROKEN)
             return
+        residency.hold(self.session.release_key)  # its code stays loaded while the tab is open
         groups = [app_group(decision.app.pk), user_group(user.pk), inbox_group(user.pk),
                   tab_group(decision.app.pk, session_id)]  # fmt: skip
         session_key = self.scope.get("session") and self.scope["session"].session_key
@@ -205,6 +212,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 await hub.unsubscribe(self.tenant_id, self.listener)
         if self.session is not None:
             self.session.jobs.close()
+            residency.let_go(self.session.release_key)
         worker = getattr(self, "worker", None)
         if worker is not None:
             worker.cancel()

@@ -69,6 +69,10 @@ class Executor(Protocol):
 
     def call(self, app: LoadedApp, reference: str, arguments: list[Any]) -> HandlerOutcome: ...
 
+    def forget(self, key: str) -> None:
+        """This process no longer needs the release: free what it holds."""
+        ...
+
 
 class _LimitReached(Exception):
     """A call still running at its time limit (not the app's own TimeoutError)."""
@@ -220,14 +224,17 @@ class InProcessExecutor:
         return set(self._loaded)
 
     def forget(self, key: str) -> None:
-        """Drop a loaded release and its modules; a later ``load`` imports it again.
+        """Drop a loaded release, its modules and its share of the pool; a later ``load`` imports
+        it again. A handler of it still running keeps what it references until it ends.
 
-        Releases are kept by id. Tests use it: a rolled-back test's release ids are handed out
-        again, to other code. Production never reuses an id.
+        Idle releases are forgotten (residency.py); tests forget theirs, as a rolled-back test's
+        release ids are handed out again, to other code. Production never reuses an id.
         """
         with self._load_lock:
             if self._loaded.pop(key, None) is not None:
                 unload(key)
+            for slot_key in [k for k in list(self._slots) if k[1] == key]:  # the loop may add one
+                self._slots.pop(slot_key, None)
 
     def _slot(self, key: str) -> asyncio.Semaphore:
         loop_key = (id(asyncio.get_running_loop()), key)

@@ -49,6 +49,12 @@ VALIDATION_TIMEOUT_SECONDS = 20.0
 # and other releases from waiting behind it. Above the validation limit, which an import passed.
 RELEASE_IMPORT_TIMEOUT_SECONDS = 30.0
 
+# A loaded release that no open tab of the process uses is unloaded once nothing has asked for it
+# this long (a page, a socket, a job); the next user imports it again. Guards a long-running
+# process's memory: every deploy adds a release. Sweeps for such releases run at most this often.
+RELEASE_IDLE_UNLOAD_SECONDS = 900.0
+RELEASE_SWEEP_EVERY_SECONDS = 60.0
+
 # App log: longest line kept, and lines kept per app (older ones are deleted).
 APP_LOG_LINE_CHARS = 4000
 APP_LOG_KEEP_LINES = 2000

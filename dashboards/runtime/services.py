@@ -15,12 +15,23 @@ from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, SNAPSHOT_
 from dashboards.runtime.loader import LoadedApp
 from dashboards.runtime.loops import run_from_thread
 from dashboards.runtime.page import Page, PageError, compile_page
+from dashboards.runtime.residency import ReleaseResidency
 from dashboards.runtime.session import AppSession, SessionInfo, encode_values, initial_values
 from dashboards.runtime.snapshots import SnapshotKey, snapshot_load, snapshot_replace, snapshot_replace_sync
 from dashboards.runtime.state import SessionState
 from dashboards.scenarios.selectors import scenario_summaries
 
-_pages: dict[str, Page] = {}
+_pages: dict[str, Page] = {}  # compiled once per loaded release, unloaded with it
+
+
+def unload_release(key: str) -> None:
+    """Drop a release's code and compiled page from this process; its next user loads it again."""
+    get_executor().forget(key)
+    _pages.pop(key, None)
+
+
+# The releases this process's tabs use: the others are unloaded when idle (residency.py).
+residency = ReleaseResidency(unload_release)
 
 
 class AppUnavailable(Exception):
@@ -42,11 +53,13 @@ def release_runtime(release: AppRelease | None) -> ReleaseRuntime:
     """The loaded code and compiled page of a release (once per process)."""
     if release is None:
         raise AppUnavailable("This app has no release yet.")
+    key = str(release.pk)
+    residency.touch(key)  # before loading: an idle sweep cannot unload it under our feet
     try:
-        loaded = get_executor().load(str(release.pk), release.files)
-        page = _pages.get(str(release.pk))
+        loaded = get_executor().load(key, release.files)
+        page = _pages.get(key)
         if page is None:
-            page = _pages[str(release.pk)] = compile_page(loaded.page_source)
+            page = _pages[key] = compile_page(loaded.page_source)
     except (AppLoadError, PageError) as error:
         app_log_append(app_id=release.app_id, tenant_id=release.tenant_id, release_id=release.pk,
                        lines=[("error", f"release v{release.version} failed to start: {error}")])  # fmt: skip

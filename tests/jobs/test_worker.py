@@ -254,3 +254,22 @@ def test_a_spare_exits_when_its_worker_is_killed(warm_worker) -> None:
     for child in others:  # RQ's scheduler, which this test does not judge
         with contextlib.suppress(psutil.NoSuchProcess):
             child.kill()
+
+
+def test_the_worker_unloads_a_release_no_job_asked_for_in_a_while(jobs_lab, live_world, monkeypatch) -> None:
+    from dashboards.jobs.worker import build_worker
+    from dashboards.runtime import limits
+    from dashboards.runtime.executor import get_executor
+
+    worker = build_worker(name="unload-test")
+    release = str(jobs_lab.active_release_id)
+    worker._load_release(release)
+    assert release in worker.loaded_releases
+    assert get_executor().loaded(release) is not None
+    assert worker.residency.sweep() == []  # asked for just now
+    monkeypatch.setattr(limits, "RELEASE_IDLE_UNLOAD_SECONDS", 0.0)
+    assert worker.residency.sweep() == [release]
+    assert release not in worker.loaded_releases  # the next spare is forked without it
+    assert get_executor().loaded(release) is None
+    worker._load_release(release)  # the next job's release is loaded again before the fork
+    assert get_executor().loaded(release) is not None
