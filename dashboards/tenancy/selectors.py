@@ -36,14 +36,25 @@ def membership_role(*, user: AbstractBaseUser | AnonymousUser, tenant: Tenant) -
 
 
 def tenant_access_for_user(*, user: AbstractBaseUser | AnonymousUser, slug: str) -> TenantAccess | None:
-    """None when the tenant does not exist *or* the user is not a member: callers answer both alike."""
-    tenant = Tenant.objects.filter(slug=slug).first()
-    if tenant is None:
+    """None when the tenant does not exist *or* the user is not a member: callers answer both alike.
+
+    One query for a member (every page and socket of an app asks): the membership with its tenant.
+    """
+    if not user.is_authenticated:
         return None
-    role = membership_role(user=user, tenant=tenant)
-    if role is None:
+    if user.is_superuser:
+        tenant = Tenant.objects.filter(slug=slug).first()
+        return TenantAccess(tenant=tenant, role=Role.OWNER) if tenant is not None else None
+    membership = (
+        Membership.objects.for_tenants(Tenant.objects.filter(slug=slug))
+        .filter(user=user)
+        .select_related("tenant")
+        .only("role", "tenant")
+        .first()
+    )
+    if membership is None:
         return None
-    return TenantAccess(tenant=tenant, role=role)
+    return TenantAccess(tenant=membership.tenant, role=membership.role)
 
 
 def membership_list(*, tenant: Tenant) -> QuerySet[Membership]:
