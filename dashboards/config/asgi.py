@@ -19,7 +19,7 @@ from dashboards.config.server_tuning import tune_server_process  # noqa: E402
 from dashboards.config.static_files import AsyncStaticFiles  # noqa: E402
 from dashboards.config.websocket_auth import auth_middleware_stack  # noqa: E402
 from dashboards.jobs.reconciler import start_reconciler_thread  # noqa: E402
-from dashboards.runtime.shutdown import install_shutdown_hook  # noqa: E402
+from dashboards.runtime.shutdown import close_at_shutdown, install_shutdown_hook  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -29,6 +29,7 @@ application = ProtocolTypeRouter(
 )
 
 install_shutdown_hook()  # under Daphne: on SIGTERM, tabs are closed with 1012 and reconnect elsewhere
+close_at_shutdown(django_http_application.close_connections)
 if settings.JOBS_RECONCILER_THREAD:  # web processes reconcile jobs too (the test suite runs its own)
     start_reconciler_thread()
 tune_server_process()  # last: what start-up built is frozen out of garbage collection

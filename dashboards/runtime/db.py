@@ -97,8 +97,11 @@ def db_pool_close(timeout: float = CLOSE_WAIT_SECONDS) -> bool:
     return True
 
 
-def close_on_each_thread(executor: ThreadPoolExecutor, size: int, timeout: float) -> int:
-    """Have each of the executor's ``size`` threads close its own connections, then stop taking work.
+def close_on_each_thread(
+    executor: ThreadPoolExecutor, size: int, timeout: float, *, stop: bool = True
+) -> int:
+    """Have each of the executor's ``size`` threads close its own connections, then (``stop``)
+    stop taking work; without ``stop`` a later call opens a new connection.
 
     Only a connection's own thread may close it: one task per thread, held at a barrier until
     every thread has taken one. Waits up to about ``timeout``; returns how many threads closed
@@ -117,7 +120,8 @@ def close_on_each_thread(executor: ThreadPoolExecutor, size: int, timeout: float
             closed.add(threading.get_ident())
 
     futures = [executor.submit(close_own) for _ in range(size)]
-    executor.shutdown(wait=False)  # no new calls; the tasks above still run
+    if stop:
+        executor.shutdown(wait=False)  # no new calls; the tasks above still run
     wait(futures, timeout=timeout + 1)
     return len(closed)
 

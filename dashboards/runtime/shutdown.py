@@ -2,8 +2,8 @@
 
 Daphne runs on Twisted's asyncio reactor; a "before shutdown" trigger runs while the loop still
 turns, before Daphne cancels its application instances. The session snapshots still pending are
-written before the process stops (see snapshots.py), and the ``db-call`` threads close their
-database connections (see db.py).
+written before the process stops (see snapshots.py), and the ``db-call`` and HTTP threads close
+their database connections (see db.py and config/http.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sys
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from dashboards.runtime.protocol import CLOSE_SERVICE_RESTART
@@ -19,6 +20,7 @@ from dashboards.runtime.protocol import CLOSE_SERVICE_RESTART
 logger = logging.getLogger(__name__)
 CLOSE_WAIT_SECONDS = 2.0
 _open_tabs: weakref.WeakSet[Any] = weakref.WeakSet()
+_closers: list[Callable[[], Any]] = []
 _installed = False
 
 
@@ -45,11 +47,20 @@ async def close_all_tabs(code: int = CLOSE_SERVICE_RESTART) -> int:
     return len(tabs)
 
 
+def close_at_shutdown(close: Callable[[], Any]) -> None:
+    """Something of the process to close after the tabs (blocking calls are fine: on a thread)."""
+    _closers.append(close)
+
+
 async def shut_down() -> None:
     await close_all_tabs()
     from dashboards.runtime.db import db_pool_close  # noqa: PLC0415 - imports Django
 
-    await asyncio.to_thread(db_pool_close)  # blocks until each pool thread has closed its own
+    for close in [db_pool_close, *_closers]:  # each blocks until its threads have closed their own
+        try:
+            await asyncio.to_thread(close)
+        except Exception:
+            logger.exception("shutting down: %r failed", close)
 
 
 def install_shutdown_hook() -> None:

@@ -97,3 +97,23 @@ async def test_an_unknown_page_is_django_s_own_404(app: DjangoOnThreads) -> None
     response = await get(app, "/no/such/page/")
     assert response["status"] == 404
     assert b"<html" in response["body"].lower()
+
+
+async def test_at_shutdown_the_threads_close_their_connections_and_still_serve(
+    app: DjangoOnThreads, connections_opened: list[str]
+) -> None:
+    import asyncio
+
+    from dashboards.runtime import shutdown
+
+    assert (await get(app, "/healthz"))["status"] == 200
+    connections_opened.clear()
+    await asyncio.to_thread(app.close_connections)
+    # Requests that come while the server shuts down are still answered, on a new connection.
+    assert (await get(app, "/t/"))["status"] in (200, 302)
+    assert (await get(app, "/healthz"))["status"] == 200
+    assert connections_opened, "the thread kept its connection through close_connections"
+    # And the web process's own pool is closed so at SIGTERM (config/asgi.py).
+    from dashboards.config import asgi
+
+    assert asgi.django_http_application.close_connections in shutdown._closers
