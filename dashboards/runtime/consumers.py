@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -49,6 +49,9 @@ from dashboards.runtime.session_events import (
     session_resync,
     session_wants_event,
 )
+
+if TYPE_CHECKING:
+    from dashboards.hosting.models import App
 
 logger = logging.getLogger(__name__)
 FLOOD_WARNING_EVERY_SECONDS = 5.0  # one "slow down" toast per this many seconds of flooding
@@ -114,15 +117,28 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_APP_BROKEN)
             return
         residency.hold(self.session.release_key)  # its code stays loaded while the tab is open
-        groups = [app_group(decision.app.pk), user_group(user.pk), inbox_group(user.pk),
-                  tab_group(decision.app.pk, session_id)]  # fmt: skip
+        try:
+            await self._open(decision.app, user, session_id, rerender)
+        except BaseException:
+            # Channels never calls disconnect for a connect that raised: undo what was taken
+            # (the release's hold, groups, the hub's subscription), then let the socket close.
+            try:
+                await self.disconnect(CLOSE_INTERNAL_ERROR)
+            except Exception:
+                logger.exception("session %s: a failed connect could not be undone", session_id)
+            raise
+
+    async def _open(self, app: App, user: Any, session_id: str, rerender: bool) -> None:
+        assert self.session is not None
+        groups = [app_group(app.pk), user_group(user.pk), inbox_group(user.pk),
+                  tab_group(app.pk, session_id)]  # fmt: skip
         session_key = self.scope.get("session") and self.scope["session"].session_key
         if session_key:
             groups.append(login_group(session_key))
         await self._join(*groups)
         self.hub = get_hub()
         self.hub.keep_joined(self.channel_name, self.groups_joined)
-        self.tenant_id = decision.app.tenant_id
+        self.tenant_id = app.tenant_id
         self.listener = self._on_event if session_follows_events(self.session) else None
         if self.listener is not None:
             await self.hub.subscribe(self.tenant_id, self.listener)
@@ -208,7 +224,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         hub = getattr(self, "hub", None)
         if hub is not None:
             hub.forget(self.channel_name)
-            if self.listener is not None:
+            if getattr(self, "listener", None) is not None:
                 await hub.unsubscribe(self.tenant_id, self.listener)
         if self.session is not None:
             self.session.jobs.close()
@@ -221,8 +237,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
 
     async def _join(self, *groups: str) -> None:
         """All at once: one Redis round trip's wait instead of one per group."""
+        self.groups_joined.extend(groups)  # first: if some joins fail, disconnect leaves the others
         await asyncio.gather(*(group_join(self.channel_layer, group, self.channel_name) for group in groups))
-        self.groups_joined.extend(groups)
 
     # --- messages from the rest of the platform ---
     async def release_activated(self, event: dict[str, Any]) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from dashboards.runtime import limits
 from dashboards.runtime.executor import get_executor
 from dashboards.runtime.residency import ReleaseResidency
 from dashboards.runtime.services import residency
-from tests.runtime.conftest import click, open_socket
+from tests.runtime.conftest import app_socket, click, open_page, open_socket
 
 
 class Clock:
@@ -106,3 +107,18 @@ async def test_the_process_unloads_a_release_after_its_last_tab_and_loads_it_aga
     assert get_executor().loaded(key) is not None
     assert "count" in await click(again, "increment")
     await again.socket.disconnect()
+
+
+async def test_a_connect_that_fails_after_taking_its_release_lets_it_go(live_world, monkeypatch) -> None:
+    """Channels never calls disconnect when connect raises: the consumer undoes the hold itself."""
+    from dashboards.runtime.consumers import AppSessionConsumer
+
+    async def redis_away(self, *groups: str) -> None:
+        raise ConnectionError("redis away")
+
+    monkeypatch.setattr(AppSessionConsumer, "_join", redis_away)
+    cookie, page_session, release_id, _ = await sync_to_async(open_page)(live_world.avery, "acme", "counter")
+    socket = app_socket(cookie, "acme", "counter", session_id=page_session, release_id=release_id, fresh=True)
+    with pytest.raises(ConnectionError):
+        await socket.connect()
+    assert residency.tabs(release_id) == 0
