@@ -16,7 +16,12 @@ from django.utils.safestring import SafeString
 
 from dashboards.hosting import services
 from dashboards.hosting.models import App, AppLogEntry, AppRelease
-from dashboards.hosting.selectors import app_log, release_list
+from dashboards.hosting.selectors import (
+    RELEASE_BODY_FIELDS,
+    RELEASE_BODY_FIELDS_OF_ACTIVE,
+    app_log,
+    release_list,
+)
 from dashboards.tenancy.admin_scoping import VIEW_ROLES, TenantFilter, TenantScopedAdmin
 
 # The version the release page compares with (?compare=N), for the request being answered.
@@ -32,6 +37,15 @@ class AppAdmin(TenantScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["teams"]
     actions = ["roll_back"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[App]:
+        # One query for the list, not one per app for its release (files and report left out).
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("tenant", "active_release")
+            .defer(*RELEASE_BODY_FIELDS_OF_ACTIVE)
+        )
 
     @admin.display(description="Active release")
     def active_version(self, app: App) -> str:
@@ -121,6 +135,15 @@ class AppReleaseAdmin(TenantScopedAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"app": request.GET.get("app")}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AppRelease]:
+        # The list shows none of a release's files or report; a release's page reads them when shown.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("app", "tenant", "author")
+            .defer(*RELEASE_BODY_FIELDS)
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: AppRelease | None = None) -> bool:
         return False  # releases are immutable: deploy a new one

@@ -10,7 +10,7 @@ from dashboards.hosting.models import App, AppRelease
 from dashboards.hosting.services import app_log_append
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.db import db_call
-from dashboards.runtime.executor import AppLoadError, get_executor
+from dashboards.runtime.executor import AppLoadError, get_executor, load_release
 from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, SNAPSHOT_UNCONNECTED_SECONDS
 from dashboards.runtime.loader import LoadedApp
 from dashboards.runtime.loops import run_from_thread
@@ -56,7 +56,7 @@ def release_runtime(release: AppRelease | None) -> ReleaseRuntime:
     key = str(release.pk)
     residency.touch(key)  # before loading: an idle sweep cannot unload it under our feet
     try:
-        loaded = get_executor().load(key, release.files)
+        loaded = load_release(release.pk, lambda: release.files)  # files read (a query) only to load
         page = _pages.get(key)
         if page is None:
             page = _pages[key] = compile_page(loaded.page_source)
