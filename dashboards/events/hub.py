@@ -23,7 +23,7 @@ from channels.layers import get_channel_layer
 from dashboards.events.delivery import MESSAGE_TYPE, events_group
 from dashboards.events.event import Event
 from dashboards.events.limits import GROUP_REJOIN_SECONDS
-from dashboards.runtime.groups import group_join, group_leave
+from dashboards.runtime.groups import group_join, group_leave, groups_join
 from dashboards.runtime.loops import per_loop
 
 logger = logging.getLogger(__name__)
@@ -128,13 +128,12 @@ class EventHub:
     async def _rejoin(self) -> None:
         assert self.layer is not None and self.channel is not None
         try:
-            for tenant_id in list(self.listeners):
-                await group_join(self.layer, events_group(tenant_id), self.channel)
-            for count, (channel, groups) in enumerate(list(self.memberships.items())):
-                for group in groups:
-                    await group_join(self.layer, group, channel)
-                if count % 100 == 99:
-                    await asyncio.sleep(0)  # a thousand sockets: let their events through meanwhile
+            memberships = [(events_group(tenant_id), self.channel) for tenant_id in list(self.listeners)]
+            for channel, groups in list(self.memberships.items()):
+                memberships.extend((group, channel) for group in groups)
+            # In pipelines of MEMBERSHIPS_PER_PIPELINE: a thousand sockets' groups are a few round
+            # trips, and the sockets' events go through between them.
+            await groups_join(self.layer, memberships)
         except Exception as error:
             logger.warning("events hub: re-joining groups failed (%s); next pass retries", error)
 

@@ -15,7 +15,7 @@ from dashboards.live.subscriptions import Subscription, still_member, subscripti
 from dashboards.live.topics import render_topic, topics_following
 from dashboards.runtime import shutdown
 from dashboards.runtime.db import db_call
-from dashboards.runtime.groups import group_join, group_leave
+from dashboards.runtime.groups import groups_join, groups_leave
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
 
 logger = logging.getLogger(__name__)
@@ -40,9 +40,8 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             query_string=self.scope.get("query_string", b""),
             login_key=session.session_key if session else None,
         )
-        for group in self.subscription.groups:
-            await group_join(self.channel_layer, group, self.channel_name)
-            self.groups_joined.append(group)
+        self.groups_joined.extend(self.subscription.groups)  # first: a failed join is left whole
+        await groups_join(self.channel_layer, [(group, self.channel_name) for group in self.groups_joined])
         self.hub.keep_joined(self.channel_name, self.groups_joined)
         tenant = self.subscription.tenant
         if tenant is not None and self.subscription.topics:
@@ -105,8 +104,8 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             if self.renders is not None and self.subscription and self.subscription.tenant is not None:
                 await hub.unsubscribe(self.subscription.tenant.pk, self.listener)
                 self.renderer.cancel()
-        for group in getattr(self, "groups_joined", []):
-            await group_leave(self.channel_layer, group, self.channel_name)
+        joined = getattr(self, "groups_joined", [])
+        await groups_leave(self.channel_layer, [(group, self.channel_name) for group in joined])
 
     # --- messages from the rest of the platform ---
     async def notify_toast(self, event: dict[str, Any]) -> None:

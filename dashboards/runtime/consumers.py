@@ -19,8 +19,8 @@ from dashboards.runtime.db import db_call
 from dashboards.runtime.frames import render_commands, toast_command
 from dashboards.runtime.groups import (
     app_group,
-    group_join,
-    group_leave,
+    groups_join,
+    groups_leave,
     inbox_group,
     login_group,
     tab_group,
@@ -232,13 +232,13 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         worker = getattr(self, "worker", None)
         if worker is not None:
             worker.cancel()
-        for group in getattr(self, "groups_joined", []):
-            await group_leave(self.channel_layer, group, self.channel_name)
+        joined = getattr(self, "groups_joined", [])
+        await groups_leave(self.channel_layer, [(group, self.channel_name) for group in joined])
 
     async def _join(self, *groups: str) -> None:
-        """All at once: one Redis round trip's wait instead of one per group."""
-        self.groups_joined.extend(groups)  # first: if some joins fail, disconnect leaves the others
-        await asyncio.gather(*(group_join(self.channel_layer, group, self.channel_name) for group in groups))
+        """All at once: one Redis round trip, not two per group."""
+        self.groups_joined.extend(groups)  # first: if the join fails, disconnect leaves them all
+        await groups_join(self.channel_layer, [(group, self.channel_name) for group in groups])
 
     # --- messages from the rest of the platform ---
     async def release_activated(self, event: dict[str, Any]) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
+from collections.abc import Iterable
 from typing import Any
+
+from channels_redis.core import RedisChannelLayer
 
 from dashboards.runtime.loops import per_loop
 
@@ -34,19 +38,69 @@ def tab_group(app_id: int, session_id: str) -> str:
     return f"dashboards.tab.{app_id}.{session_id}"
 
 
-# --- joining and leaving, bounded ---
+# --- joining and leaving: batched, bounded ---
 # redis-py 8's async pool raises "Too many connections" past 100 instead of waiting: a thousand tabs
 # closing at once (a server restart, a network blip) would each take one for their group_discard.
 # Membership changes of one event loop go through this many at a time, so they queue instead.
 MEMBERSHIP_CHANGES_AT_ONCE = 32
 _slot = per_loop(lambda: asyncio.Semaphore(MEMBERSHIP_CHANGES_AT_ONCE))
+# Memberships sent to Redis in one pipeline (the events hub re-joins every socket's groups at once).
+MEMBERSHIPS_PER_PIPELINE = 500
+
+Membership = tuple[str, str]  # (group, channel)
+
+
+async def groups_join(layer: Any, memberships: Iterable[Membership]) -> None:
+    """Add channels to groups: one Redis round trip per shard, as channels-redis's group_add would.
+
+    Channels' ``group_add`` costs two round trips per group (ZADD, then EXPIRE); a tab joins five
+    groups on every connect, so a reconnect storm after a deploy paid ten per tab.
+    """
+    await _change(layer, list(memberships), joining=True)
+
+
+async def groups_leave(layer: Any, memberships: Iterable[Membership]) -> None:
+    await _change(layer, list(memberships), joining=False)
 
 
 async def group_join(layer: Any, group: str, channel: str) -> None:
-    async with _slot():
-        await layer.group_add(group, channel)
+    await groups_join(layer, [(group, channel)])
 
 
 async def group_leave(layer: Any, group: str, channel: str) -> None:
-    async with _slot():
-        await layer.group_discard(group, channel)
+    await groups_leave(layer, [(group, channel)])
+
+
+async def _change(layer: Any, memberships: list[Membership], *, joining: bool) -> None:
+    if not memberships:
+        return
+    if not isinstance(layer, RedisChannelLayer):  # another layer: its own calls, one by one
+        for group, channel in memberships:
+            async with _slot():
+                await (layer.group_add if joining else layer.group_discard)(group, channel)
+        return
+    # The same keys and values as channels-redis's group_add and group_discard write
+    # (tests/runtime/test_groups.py checks them against the layer's own group_send).
+    shards: dict[int, list[tuple[bytes, str]]] = {}
+    for group, channel in memberships:
+        assert layer.require_valid_group_name(group), "Group name not valid"
+        assert layer.require_valid_channel_name(channel), "Channel name not valid"
+        shards.setdefault(layer.consistent_hash(group), []).append((layer._group_key(group), channel))
+    for index, members in shards.items():
+        for start in range(0, len(members), MEMBERSHIPS_PER_PIPELINE):
+            async with _slot():
+                await _pipeline(layer, index, members[start : start + MEMBERSHIPS_PER_PIPELINE], joining)
+
+
+async def _pipeline(layer: Any, index: int, members: list[tuple[bytes, str]], joining: bool) -> None:
+    pipeline = layer.connection(index).pipeline(transaction=False)
+    if joining:
+        now = time.time()
+        for key, channel in members:
+            pipeline.zadd(key, {channel: now})
+        for key in dict.fromkeys(key for key, _ in members):
+            pipeline.expire(key, layer.group_expiry)
+    else:
+        for key, channel in members:
+            pipeline.zrem(key, channel)
+    await pipeline.execute()
