@@ -23,7 +23,7 @@ from channels.layers import get_channel_layer
 from dashboards.events.delivery import MESSAGE_TYPE, events_group
 from dashboards.events.event import Event
 from dashboards.events.limits import GROUP_REJOIN_SECONDS
-from dashboards.runtime.groups import group_join, group_leave, groups_join
+from dashboards.runtime.groups import channel_join, channel_leave, groups_join
 from dashboards.runtime.loops import per_loop
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class EventHub:
             self.channel = await self.layer.new_channel()
         listeners = self.listeners.setdefault(int(tenant_id), {})
         if not listeners:
-            await group_join(self.layer, events_group(tenant_id), self.channel)
+            await channel_join(self.layer, self.channel, [events_group(tenant_id)])
         listeners[listener] = None
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run(), name="events-hub")
@@ -63,7 +63,7 @@ class EventHub:
         if not listeners:
             del self.listeners[int(tenant_id)]
             if self.layer is not None and self.channel is not None:
-                await group_leave(self.layer, events_group(tenant_id), self.channel)
+                await channel_leave(self.layer, self.channel, [events_group(tenant_id)])
         if not self.listeners and self.task is not None:  # nothing open here any more: stop receiving
             self.task.cancel()
             self.task = None

@@ -15,7 +15,7 @@ from dashboards.live.subscriptions import Subscription, still_member, subscripti
 from dashboards.live.topics import render_topic, topics_following
 from dashboards.runtime import shutdown
 from dashboards.runtime.db import db_call
-from dashboards.runtime.groups import groups_join, groups_leave
+from dashboards.runtime.groups import channel_join, channel_leave
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             login_key=session.session_key if session else None,
         )
         self.groups_joined.extend(self.subscription.groups)  # first: a failed join is left whole
-        await groups_join(self.channel_layer, [(group, self.channel_name) for group in self.groups_joined])
+        await channel_join(self.channel_layer, self.channel_name, self.groups_joined)
         self.hub.keep_joined(self.channel_name, self.groups_joined)
         tenant = self.subscription.tenant
         if tenant is not None and self.subscription.topics:
@@ -104,8 +104,7 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             if self.renders is not None and self.subscription and self.subscription.tenant is not None:
                 await hub.unsubscribe(self.subscription.tenant.pk, self.listener)
                 self.renderer.cancel()
-        joined = getattr(self, "groups_joined", [])
-        await groups_leave(self.channel_layer, [(group, self.channel_name) for group in joined])
+        await channel_leave(self.channel_layer, self.channel_name, getattr(self, "groups_joined", []))
 
     # --- messages from the rest of the platform ---
     async def notify_toast(self, event: dict[str, Any]) -> None:

@@ -19,8 +19,8 @@ from dashboards.runtime.db import db_call
 from dashboards.runtime.frames import render_commands, toast_command
 from dashboards.runtime.groups import (
     app_group,
-    groups_join,
-    groups_leave,
+    channel_join,
+    channel_leave,
     inbox_group,
     login_group,
     tab_group,
@@ -232,13 +232,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         worker = getattr(self, "worker", None)
         if worker is not None:
             worker.cancel()
-        joined = getattr(self, "groups_joined", [])
-        await groups_leave(self.channel_layer, [(group, self.channel_name) for group in joined])
+        await channel_leave(self.channel_layer, self.channel_name, getattr(self, "groups_joined", []))
 
     async def _join(self, *groups: str) -> None:
         """All at once: one Redis round trip, not two per group."""
         self.groups_joined.extend(groups)  # first: if the join fails, disconnect leaves them all
-        await groups_join(self.channel_layer, [(group, self.channel_name) for group in groups])
+        await channel_join(self.channel_layer, self.channel_name, groups)
 
     # --- messages from the rest of the platform ---
     async def release_activated(self, event: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from channels_redis.core import RedisChannelLayer
 
@@ -50,7 +49,7 @@ MEMBERSHIPS_PER_PIPELINE = 500
 Membership = tuple[str, str]  # (group, channel)
 
 
-async def groups_join(layer: Any, memberships: Iterable[Membership]) -> None:
+async def groups_join(layer: RedisChannelLayer, memberships: Iterable[Membership]) -> None:
     """Add channels to groups: one Redis round trip per shard, as channels-redis's group_add would.
 
     Channels' ``group_add`` costs two round trips per group (ZADD, then EXPIRE); a tab joins five
@@ -59,28 +58,22 @@ async def groups_join(layer: Any, memberships: Iterable[Membership]) -> None:
     await _change(layer, list(memberships), joining=True)
 
 
-async def groups_leave(layer: Any, memberships: Iterable[Membership]) -> None:
+async def groups_leave(layer: RedisChannelLayer, memberships: Iterable[Membership]) -> None:
     await _change(layer, list(memberships), joining=False)
 
 
-async def group_join(layer: Any, group: str, channel: str) -> None:
-    await groups_join(layer, [(group, channel)])
+async def channel_join(layer: RedisChannelLayer, channel: str, groups: Iterable[str]) -> None:
+    """One socket's (or the hub's) channel into these groups."""
+    await groups_join(layer, [(group, channel) for group in groups])
 
 
-async def group_leave(layer: Any, group: str, channel: str) -> None:
-    await groups_leave(layer, [(group, channel)])
+async def channel_leave(layer: RedisChannelLayer, channel: str, groups: Iterable[str]) -> None:
+    await groups_leave(layer, [(group, channel) for group in groups])
 
 
-async def _change(layer: Any, memberships: list[Membership], *, joining: bool) -> None:
-    if not memberships:
-        return
-    if not isinstance(layer, RedisChannelLayer):  # another layer: its own calls, one by one
-        for group, channel in memberships:
-            async with _slot():
-                await (layer.group_add if joining else layer.group_discard)(group, channel)
-        return
+async def _change(layer: RedisChannelLayer, memberships: list[Membership], *, joining: bool) -> None:
     # The same keys and values as channels-redis's group_add and group_discard write
-    # (tests/runtime/test_groups.py checks them against the layer's own group_send).
+    # (tests/runtime/test_groups.py checks them against the layer's own calls).
     shards: dict[int, list[tuple[bytes, str]]] = {}
     for group, channel in memberships:
         assert layer.require_valid_group_name(group), "Group name not valid"
@@ -92,7 +85,9 @@ async def _change(layer: Any, memberships: list[Membership], *, joining: bool) -
                 await _pipeline(layer, index, members[start : start + MEMBERSHIPS_PER_PIPELINE], joining)
 
 
-async def _pipeline(layer: Any, index: int, members: list[tuple[bytes, str]], joining: bool) -> None:
+async def _pipeline(
+    layer: RedisChannelLayer, index: int, members: list[tuple[bytes, str]], joining: bool
+) -> None:
     pipeline = layer.connection(index).pipeline(transaction=False)
     if joining:
         now = time.time()
