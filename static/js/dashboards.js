@@ -1,6 +1,7 @@
 /* The platform's browser side of the session protocol (docs/protocol.md): htmx does the swapping;
-   this file picks the tab's session id, shapes outgoing events and runs commands (toasts.js arms
-   the toasts). */
+   socket-early.js (inline in the page's head) picks the tab's session id and opens its socket; this
+   file hands that socket to htmx, shapes outgoing events and runs commands (toasts.js arms the
+   toasts). */
 (function () {
   "use strict";
   var root = document.getElementById("app-root");
@@ -13,21 +14,37 @@
     4500: "This app failed to start. Its developers have been told."
   };
 
-  // One session per tab: sessionStorage survives a reload of this tab and nothing else.
-  if (root) {
-    var storageKey = "dashboards:session:" + location.pathname;
-    var stored = sessionStorage.getItem(storageKey);
-    var sid = stored || root.dataset.sessionId;
-    if (!stored) sessionStorage.setItem(storageKey, sid);
-    var query = "?sid=" + encodeURIComponent(sid) + "&release=" + encodeURIComponent(root.dataset.release) +
-      "&fresh=" + (stored ? "0" : "1");
-    root.setAttribute("ws-connect", root.dataset.socketPath + query);
+  // The tab's socket was opened by the page's head (socket-early.js), which also chose the session.
+  var early = window.dashboardsEarlySocket;
+  if (root && early) root.setAttribute("ws-connect", early.path);
+
+  // The extension's first socket is the early one, with the messages it has received so far; a
+  // reconnect opens a new one.
+  function adoptEarlySocket(url) {
+    var socket = early && early.socket;
+    if (!socket) return null;
+    early.socket = null;
+    socket.removeEventListener("message", early.keep);
+    var ours = url.slice(-early.path.length) === early.path;
+    if (!ours || socket.readyState > WebSocket.OPEN) {
+      if (socket.readyState <= WebSocket.OPEN) socket.close();
+      return null;  // closed already (refused, or the server restarted): open a new one, as on a reconnect
+    }
+    var received = early.received;
+    early.received = [];
+    // Once the extension has set its handlers (it does so as soon as this returns), replay what
+    // they missed: the open, and the messages that arrived before.
+    Promise.resolve().then(function () {
+      if (socket.readyState === WebSocket.OPEN) socket.dispatchEvent(new Event("open"));
+      received.forEach(function (data) { socket.dispatchEvent(new MessageEvent("message", { data: data })); });
+    });
+    return socket;
   }
 
   // The server's "restarting, reconnect elsewhere" is 4012 (Daphne cannot send the standard 1012):
   // show it to htmx's WebSocket extension as 1012, which it answers by reconnecting with jitter.
   htmx.createWebSocket = function (url) {
-    var socket = new WebSocket(url, []);
+    var socket = adoptEarlySocket(url) || new WebSocket(url, []);
     socket.binaryType = htmx.config.wsBinaryType;
     Object.defineProperty(socket, "onclose", {
       set: function (listener) {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import sign_in
@@ -116,3 +118,33 @@ def test_a_member_of_another_tenant_cannot_open_the_app(page: Page, platform) ->
         })"""
     )
     assert closed == 4404
+
+
+COUNT_SOCKETS = """
+window.__socketsOpened = 0;
+const Native = window.WebSocket;
+window.WebSocket = function (...args) { window.__socketsOpened++; return new Native(...args); };
+window.WebSocket.prototype = Native.prototype;
+Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+"""
+
+
+def test_the_socket_opened_by_the_pages_head_is_the_one_htmx_uses(page: Page) -> None:
+    """The head opens the socket before the page's scripts arrive; what the server sends before
+    htmx is there (the restored state, after a reload) is swapped in when it takes the socket over."""
+    open_app(page)
+    for _ in range(2):
+        page.get_by_role("button", name="Add one").click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("2")
+    page.add_init_script(COUNT_SOCKETS)
+
+    def late(route) -> None:  # the platform script arrives long after the socket's first frame
+        time.sleep(0.8)
+        route.continue_()
+
+    page.route("**/static/js/dashboards.*.js", late)
+    page.reload()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("2")
+    page.get_by_role("button", name="Add one").click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("3")
+    assert page.evaluate("window.__socketsOpened") == 1
