@@ -16,12 +16,7 @@ from django.utils.safestring import SafeString
 
 from dashboards.hosting import services
 from dashboards.hosting.models import App, AppLogEntry, AppRelease
-from dashboards.hosting.selectors import (
-    RELEASE_BODY_FIELDS,
-    RELEASE_BODY_FIELDS_OF_ACTIVE,
-    app_log,
-    release_list,
-)
+from dashboards.hosting.selectors import app_log, release_list
 from dashboards.tenancy.admin_scoping import VIEW_ROLES, TenantFilter, TenantScopedAdmin
 
 # The version the release page compares with (?compare=N), for the request being answered.
@@ -40,12 +35,7 @@ class AppAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[App]:
         # One query for the list, not one per app for its release (files and report left out).
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("tenant", "active_release")
-            .defer(*RELEASE_BODY_FIELDS_OF_ACTIVE)
-        )
+        return super().get_queryset(request).with_active_release()
 
     @admin.display(description="Active release")
     def active_version(self, app: App) -> str:
@@ -138,12 +128,7 @@ class AppReleaseAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AppRelease]:
         # The list shows none of a release's files or report; a release's page reads them when shown.
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("app", "tenant", "author")
-            .defer(*RELEASE_BODY_FIELDS)
-        )
+        return super().get_queryset(request).select_related("app", "tenant", "author").without_body()
 
     def has_change_permission(self, request: HttpRequest, obj: AppRelease | None = None) -> bool:
         return False  # releases are immutable: deploy a new one

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_slug
@@ -9,6 +10,24 @@ from django.db import models
 from dashboards.tenancy.models import Team, Tenant, TenantScopedQuerySet
 
 DEFAULT_HANDLER_TIMEOUT_SECONDS = 10
+
+
+# A release's body: read only where it is used, loading a release (files) and the admin (both).
+# Up to a few MB of source: every page and socket reads apps and releases without it.
+RELEASE_BODY_FIELDS = ("files", "report")
+
+
+class AppQuerySet(TenantScopedQuerySet):
+    def with_active_release(self) -> Self:
+        """Each app with its tenant and its active release in the same query, less the release's body."""
+        return self.select_related("tenant", "active_release").defer(
+            *(f"active_release__{name}" for name in RELEASE_BODY_FIELDS)
+        )
+
+
+class AppReleaseQuerySet(TenantScopedQuerySet):
+    def without_body(self) -> Self:
+        return self.defer(*RELEASE_BODY_FIELDS)
 
 
 def new_link_token() -> str:
@@ -41,7 +60,7 @@ class App(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = AppQuerySet.as_manager()
 
     class Meta:
         ordering = ["tenant__name", "name"]
@@ -77,7 +96,7 @@ class AppRelease(models.Model):
     handlers = models.JSONField(default=list)
     state_keys = models.JSONField(default=list)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = AppReleaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["app", "-version"]

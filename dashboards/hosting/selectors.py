@@ -10,18 +10,9 @@ from dashboards.hosting.models import App, AppAccess, AppLogEntry, AppRelease
 from dashboards.tenancy.models import Tenant
 from dashboards.tenancy.roles import can_develop_apps
 
-# Read only where they are used: loading a release (files) and the admin (both).
-RELEASE_BODY_FIELDS = ("files", "report")
-RELEASE_BODY_FIELDS_OF_ACTIVE = tuple(f"active_release__{name}" for name in RELEASE_BODY_FIELDS)
-
 
 def app_list(*, tenant: Tenant) -> QuerySet[App]:
-    return (
-        App.objects.for_tenant(tenant)
-        .select_related("active_release")
-        .defer(*RELEASE_BODY_FIELDS_OF_ACTIVE)
-        .order_by("name")
-    )
+    return App.objects.for_tenant(tenant).with_active_release().order_by("name")
 
 
 def app_get(*, tenant: Tenant, slug: str) -> App | None:
@@ -30,13 +21,7 @@ def app_get(*, tenant: Tenant, slug: str) -> App | None:
     Every page and socket asks for this; a release's files (up to a few MB of source) are read only
     when a process loads it, and its report only in the admin.
     """
-    return (
-        App.objects.for_tenant(tenant)
-        .select_related("tenant", "active_release")
-        .defer(*RELEASE_BODY_FIELDS_OF_ACTIVE)
-        .filter(slug=slug)
-        .first()
-    )
+    return App.objects.for_tenant(tenant).with_active_release().filter(slug=slug).first()
 
 
 def app_list_for_member(*, tenant: Tenant, user: Any, role: str) -> list[App]:

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from dashboards.hosting.models import App, AppRelease, ReleaseStatus
-from dashboards.hosting.selectors import RELEASE_BODY_FIELDS, app_get, can_open_app
+from dashboards.hosting.selectors import app_get, can_open_app
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_UNKNOWN_APP
 from dashboards.tenancy.selectors import TenantAccess, membership_role, tenant_access_for_user
 
@@ -50,7 +50,7 @@ def authorise_socket(*, user: Any, tenant_slug: str, app_slug: str, release_id: 
         # A tab keeps the release it was loaded with until it reloads: any valid release of this app.
         release = (
             AppRelease.objects.for_tenant(app.tenant)
-            .defer(*RELEASE_BODY_FIELDS)
+            .without_body()
             .filter(app=app, pk=int(release_id), status=ReleaseStatus.VALID)
             .first()
         ) or release

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.core.validators import validate_slug
@@ -59,10 +59,10 @@ class TenantScopedQuerySet(models.QuerySet):
 
     tenant_field = "tenant"
 
-    def for_tenant(self, tenant: Tenant) -> TenantScopedQuerySet:
+    def for_tenant(self, tenant: Tenant) -> Self:
         return self.filter(**{self.tenant_field: tenant})
 
-    def for_tenants(self, tenants: models.QuerySet[Tenant]) -> TenantScopedQuerySet:
+    def for_tenants(self, tenants: models.QuerySet[Tenant]) -> Self:
         return self.filter(**{f"{self.tenant_field}__in": tenants})
 
 
