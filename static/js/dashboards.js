@@ -17,6 +17,7 @@
   // The tab's socket was opened by the page's head (socket-early.js), which also chose the session.
   var early = window.dashboardsEarlySocket;
   if (root && early) root.setAttribute("ws-connect", early.path);
+  else if (root) setStatus("This page could not start its connection. Reload the page.", true);
 
   // The extension's first socket is the early one, with the messages it has received so far; a
   // reconnect opens a new one.
