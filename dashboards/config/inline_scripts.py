@@ -3,7 +3,8 @@
 Everything else is a file under static/ (script-src 'self'). A script is inlined only when waiting
 for its download would cost the user time: the app page's early socket (static/js/socket-early.js)
 must start before the page's other scripts arrive. Its text is static, so the policy names it by
-its SHA-256 and no nonce is needed: any other inline script stays refused.
+its SHA-256 and no nonce is needed. A page's policy names only the inline scripts that page
+carries (the template tag notes them on the request): any other inline script stays refused.
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.http import HttpRequest
 
 INLINE_SCRIPTS = ("js/socket-early.js",)
 
-
 LEADING_COMMENT = re.compile(r"\A\s*/\*.*?\*/\s*", re.DOTALL)
+REQUEST_ATTRIBUTE = "inline_scripts"  # the names a response's page carries, set by the template tag
 
 
 @cache
@@ -36,10 +39,21 @@ def inline_script_text(name: str) -> str:
 
 
 @cache
-def inline_script_sources() -> str:
-    """The policy's sources for every inline script: "'sha256-…' …"."""
-    hashes = []
-    for name in INLINE_SCRIPTS:
-        digest = hashlib.sha256(inline_script_text(name).encode("utf-8")).digest()
-        hashes.append(f"'sha256-{base64.b64encode(digest).decode('ascii')}'")
-    return " ".join(hashes)
+def inline_script_source(name: str) -> str:
+    """The policy's source that allows this script: "'sha256-…'"."""
+    digest = hashlib.sha256(inline_script_text(name).encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def note_inline_script(request: HttpRequest | None, name: str) -> None:
+    """The page being rendered for ``request`` carries this script: its policy must allow it."""
+    if request is not None:
+        used = getattr(request, REQUEST_ATTRIBUTE, None)
+        if used is None:
+            used = set()
+            setattr(request, REQUEST_ATTRIBUTE, used)
+        used.add(name)
+
+
+def inline_scripts_of(request: HttpRequest) -> Iterable[str]:
+    return getattr(request, REQUEST_ATTRIBUTE, ())

@@ -28,6 +28,9 @@ def test_the_app_pages_one_inline_script_is_allowed_by_its_hash_alone(client: Cl
     script_src = response.headers["Content-Security-Policy"].split("script-src")[1].split(";")[0].split()
     assert script_src == ["'self'", f"'sha256-{digest}'"]
     assert 'data-socket-path="/ws/t/acme/apps/counter/"' in response.text
+    # Pages without it allow no inline script at all.
+    home = client.get("/t/acme/").headers["Content-Security-Policy"]
+    assert home.split("script-src")[1].split(";")[0].split() == ["'self'"]
 
 
 def test_only_the_listed_scripts_can_be_inlined() -> None:
