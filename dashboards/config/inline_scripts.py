@@ -48,11 +48,7 @@ def inline_script_source(name: str) -> str:
 def note_inline_script(request: HttpRequest | None, name: str) -> None:
     """The page being rendered for ``request`` carries this script: its policy must allow it."""
     if request is not None:
-        used = getattr(request, REQUEST_ATTRIBUTE, None)
-        if used is None:
-            used = set()
-            setattr(request, REQUEST_ATTRIBUTE, used)
-        used.add(name)
+        request.__dict__.setdefault(REQUEST_ATTRIBUTE, set()).add(name)
 
 
 def inline_scripts_of(request: HttpRequest) -> Iterable[str]:
