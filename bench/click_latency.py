@@ -15,6 +15,7 @@ Usage: python bench/click_latency.py [--clicks 300] [--fresh 5] [--json out.json
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 from typing import Any
@@ -211,7 +212,12 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=300)
     parser.add_argument("--fresh", type=int, default=9, help="fresh contexts for the first-update figure")
     options = parser.parse_args()
-    results: dict[str, Any] = {"benchmark": "click_latency", "machine": machine(), "stock": options.stock}
+    results: dict[str, Any] = {
+        "benchmark": "click_latency",
+        "machine": machine(),
+        "stock": options.stock,
+        "platform_event_loop": os.environ.get("DASHBOARDS_EVENT_LOOP", "uvloop"),
+    }
     with (
         Reference() as reference,
         PlainChannels() as plain,

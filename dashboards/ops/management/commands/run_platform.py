@@ -23,7 +23,7 @@ READY_TIMEOUT_SECONDS = 60.0
 
 def daphne_command(host: str, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "daphne",
+        sys.executable, "-m", "dashboards.config.daphne_server",
         "--bind", host, "--port", str(port),
         "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES),
         "--websocket-max-frame-size", str(WEBSOCKET_MAX_FRAME_BYTES),
