@@ -15,7 +15,6 @@ Usage: python bench/click_latency.py [--clicks 300] [--fresh 5] [--json out.json
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 from typing import Any
@@ -36,6 +35,8 @@ from common import (
     percentiles,
 )
 from playwright.sync_api import Browser, sync_playwright
+
+from dashboards.config.daphne_server import configured_event_loop
 
 FIRST_UPDATE = "bench:first-update"  # what a fresh page logs when its first click's update is seen
 TIMEOUT_MS = 3000  # a click not answered by then counts as 3 s, so a lost click never hangs the run
@@ -216,7 +217,7 @@ def main() -> None:
         "benchmark": "click_latency",
         "machine": machine(),
         "stock": options.stock,
-        "platform_event_loop": os.environ.get("DASHBOARDS_EVENT_LOOP", "uvloop"),
+        "platform_event_loop": configured_event_loop(),
     }
     with (
         Reference() as reference,

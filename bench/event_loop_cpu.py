@@ -21,7 +21,6 @@ import statistics
 import time
 from typing import Any
 
-import psutil
 from common import Platform, arguments, cpu_seconds, emit, machine, open_tab, sign_in
 from websockets.asyncio.client import connect
 
@@ -36,7 +35,7 @@ PACED_SECONDS = 20
 async def measure(platform: Platform) -> dict[str, float]:
     cookie = sign_in(platform.url)
     tab = open_tab(platform.url, cookie)
-    daphne = psutil.Process(platform.daphne.pid)
+    daphne = platform.daphne
     async with connect(
         tab.ws_url, origin=platform.url, additional_headers={"Cookie": cookie}, proxy=None, ping_interval=None
     ) as socket:  # type: ignore[arg-type]

@@ -16,6 +16,11 @@ import os
 EVENT_LOOPS = ("uvloop", "asyncio")
 
 
+def configured_event_loop() -> str:
+    """The loop this process's environment asks for (uvloop unless told otherwise)."""
+    return os.environ.get("DASHBOARDS_EVENT_LOOP", EVENT_LOOPS[0])
+
+
 def choose_event_loop(name: str) -> None:
     if name not in EVENT_LOOPS:
         raise SystemExit(f"DASHBOARDS_EVENT_LOOP must be one of {', '.join(EVENT_LOOPS)}, not {name!r}")
@@ -26,7 +31,7 @@ def choose_event_loop(name: str) -> None:
 
 
 def main() -> None:
-    choose_event_loop(os.environ.get("DASHBOARDS_EVENT_LOOP", "uvloop"))
+    choose_event_loop(configured_event_loop())
     from daphne.cli import CommandLineInterface  # noqa: PLC0415 - after the policy: Daphne makes its loop on import
 
     CommandLineInterface.entrypoint()
