@@ -165,6 +165,9 @@ class Platform:
         self.stop(keep_files=exc_type is not None)
 
 
+DAPHNE_LIMITS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
+
+
 class Reference:
     """The floor: bench/reference.py in its own process (plain page, bare WebSocket counter)."""
 
@@ -207,9 +210,35 @@ class PlainChannels(Reference):
     """The second yardstick: bench/plain_channels.py, a plain Channels consumer on one Daphne."""
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(self.port),
-                "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
-                "plain_channels:application"]  # fmt: skip
+        bind = ["--bind", "127.0.0.1", "--port", str(self.port)]
+        return [sys.executable, "-m", "daphne", *bind, *DAPHNE_LIMITS, "plain_channels:application"]
+
+
+class DaphneServer(Reference):
+    """An ASGI application of bench/ on one Daphne, started as the platform starts its own: through
+    the launcher on ``loop`` (uvloop by default), or as stock ``python -m daphne`` (asyncio)."""
+
+    def __init__(self, application: str, *, loop: str | None = None) -> None:
+        super().__init__()
+        self.application = application
+        self.loop = loop
+
+    def command(self) -> list[str]:
+        launcher = ["-m", "daphne"] if self.loop is None else ["-m", "dashboards.config.daphne_server"]
+        bind = ["--bind", "127.0.0.1", "--port", str(self.port)]
+        return [sys.executable, *launcher, *bind, *DAPHNE_LIMITS, self.application]
+
+    def start(self) -> DaphneServer:
+        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if self.loop is not None:
+            environment["DASHBOARDS_EVENT_LOOP"] = self.loop
+        self.process = subprocess.Popen(self.command(), cwd=ROOT / "bench", env=environment)
+        try:
+            wait_for_http(self.url + "/", timeout=15)
+        except BaseException:
+            self.stop()
+            raise
+        return self
 
 
 # --- signing in and opening tabs over plain HTTP (what a browser does before its socket) ---
