@@ -36,9 +36,10 @@ EVENT_QUEUE_LIMIT = 500
 # it restores the tab's state); a page rendered but never connected keeps its snapshot briefly.
 SNAPSHOT_IDLE_SECONDS = 3600
 SNAPSHOT_UNCONNECTED_SECONDS = 120
-# Snapshot writes wait this long for more changes of the process's tabs and then go out together:
-# a tab clicking back to back costs one write per interval, not one per click. A crash (SIGKILL)
-# loses at most this much of the latest changes; a shutdown, a reload or a reconnect writes at once.
+# A process writes its tabs' snapshots at most once per this interval: a change after a quiet
+# interval at once, the changes that follow it together at the interval's end, so a tab clicking
+# back to back costs one write per interval, not one per click. A crash (SIGKILL) loses at most
+# this much of the latest changes; a shutdown, a reload or a reconnect writes at once.
 SNAPSHOT_WRITE_DELAY_SECONDS = 0.05
 
 # Release validation runs in a separate process with this time limit.

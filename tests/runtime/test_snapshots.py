@@ -53,6 +53,36 @@ async def test_pending_changes_are_written_after_the_interval_by_themselves(redi
     assert 0 < redis_client.ttl(KEY.redis_key)
 
 
+async def test_a_change_after_a_quiet_interval_is_written_at_once(redis_client, monkeypatch) -> None:
+    """Behind its frame, without waiting for the interval: the loop is awake for it anyway."""
+    monkeypatch.setattr(snapshots, "SNAPSHOT_WRITE_DELAY_SECONDS", 600)
+    await snapshot_save(KEY, release="7", encoded={"count": "1"})
+    for _ in range(200):
+        if redis_client.hget(KEY.redis_key, "count") == b"1":
+            break
+        await asyncio.sleep(0.01)
+    assert redis_client.hget(KEY.redis_key, "count") == b"1"
+
+
+async def test_changes_right_after_a_write_wait_for_the_interval(redis_client, monkeypatch) -> None:
+    """At most one write per interval however fast a tab clicks; a flush does not wait for it."""
+    monkeypatch.setattr(snapshots, "SNAPSHOT_WRITE_DELAY_SECONDS", 600)
+    calls = _count_script_calls(monkeypatch)
+    await snapshot_save(KEY, release="7", encoded={"count": "1"})
+    for _ in range(200):
+        if calls:
+            break
+        await asyncio.sleep(0.01)
+    for count in (2, 3):
+        await snapshot_save(KEY, release="7", encoded={"count": str(count)})
+        await asyncio.sleep(0.1)
+    assert calls == [1]
+    assert redis_client.hget(KEY.redis_key, "count") == b"1"
+    await asyncio.wait_for(snapshot_flush(), 5)
+    assert calls == [1, 1]
+    assert redis_client.hget(KEY.redis_key, "count") == b"3"
+
+
 async def test_a_load_does_not_wait_for_the_interval(redis_client, monkeypatch) -> None:
     """A reconnecting tab reads its newest state at once, however long the interval."""
     monkeypatch.setattr(snapshots, "SNAPSHOT_WRITE_DELAY_SECONDS", 600)
