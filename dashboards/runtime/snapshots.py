@@ -5,15 +5,15 @@ tenant, the app and the owner (user), so a session id alone never opens another 
 
 Writes do not hold up the frame: ``snapshot_save`` hands the changed keys to the process's
 ``SnapshotWriter``, which writes everything pending in a few calls of one Lua script, at most once
-per SNAPSHOT_WRITE_DELAY_SECONDS. A change after a quiet interval goes out right behind its
-frame, a millisecond later, while the process is still warm from it (waking it again a whole
-interval later cost more CPU than the write itself, measured); changes that come while a write is
-in flight or within the interval after it wait for the interval's end and go together. So a click costs no
-Redis round trip before its answer, clicks back to back cost one write per interval, and one event
-that changes a thousand tabs costs a handful of script calls, not a thousand. Newer values replace
-older pending ones; a load (a reload, a reconnect) has the pending writes made at once and waits
-for them; a server that shuts down writes them before it stops. What a crash loses is the changes
-of the last interval, which the tabs then redo.
+per SNAPSHOT_WRITE_DELAY_SECONDS. A change after a quiet interval goes out right behind its frame,
+a millisecond later, while the process is still warm from it (waking it again a whole interval
+later cost more CPU than the write itself, measured); changes that come while a write is in
+flight or within the interval after it wait for the interval's end and go together. So a click
+costs no Redis round trip before its answer, clicks back to back cost one write per interval, and
+one event that changes a thousand tabs costs a handful of script calls, not a thousand. Newer
+values replace older pending ones; a load (a reload, a reconnect) has the pending writes made at
+once and waits for them; a server that shuts down writes them before it stops. What a crash loses
+is the changes of the last interval, which the tabs then redo.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class SnapshotWriter:
             self.task = asyncio.get_running_loop().create_task(self._write_all())
 
     async def _wait(self) -> None:
-        """Until the interval since the last write is over, and the frame is out (see BEHIND_FRAME)."""
+        """Until the interval since the last write is over and the frame is out; not while draining."""
         loop = asyncio.get_running_loop()
         self.due = due = loop.create_future()
         timer = loop.call_at(max(self.quiet_from, loop.time() + SNAPSHOT_BEHIND_FRAME_SECONDS), _resolve, due)
