@@ -181,8 +181,12 @@ class Reference:
         command = [sys.executable, str(ROOT / "bench" / "reference.py"), str(self.port)]
         return command + ([] if self.compression else ["--no-compression"])
 
+    def environment(self) -> dict[str, str] | None:
+        """The server's environment; None: this script's."""
+        return None
+
     def start(self) -> Reference:
-        self.process = subprocess.Popen(self.command(), cwd=ROOT / "bench")
+        self.process = subprocess.Popen(self.command(), cwd=ROOT / "bench", env=self.environment())
         try:
             wait_for_http(self.url + "/", timeout=15)
         except BaseException:
@@ -228,17 +232,11 @@ class DaphneServer(Reference):
         bind = ["--bind", "127.0.0.1", "--port", str(self.port)]
         return [sys.executable, *launcher, *bind, *DAPHNE_LIMITS, self.application]
 
-    def start(self) -> DaphneServer:
+    def environment(self) -> dict[str, str]:
         environment = {**os.environ, "PYTHONPATH": str(ROOT)}
         if self.loop is not None:
             environment["DASHBOARDS_EVENT_LOOP"] = self.loop
-        self.process = subprocess.Popen(self.command(), cwd=ROOT / "bench", env=environment)
-        try:
-            wait_for_http(self.url + "/", timeout=15)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        return environment
 
 
 # --- signing in and opening tabs over plain HTTP (what a browser does before its socket) ---
@@ -354,6 +352,14 @@ def cpu_seconds(*processes: psutil.Process) -> float:
             except OSError:  # the thread ended meanwhile
                 continue
     return total
+
+
+def medians(runs: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Each figure's median over the rounds, per server (or per loop)."""
+    return {
+        name: {figure: round(statistics.median(run[figure] for run in done), 3) for figure in done[0]}
+        for name, done in runs.items()
+    }
 
 
 def rss_bytes(process: psutil.Process) -> int:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
 from typing import Any
 
 import server_layers
-from common import Platform, arguments, emit, machine, open_tab, sign_in
+from common import Platform, arguments, emit, machine, medians, open_tab, sign_in
 
 LOOPS = ("asyncio", "uvloop")
 
@@ -41,10 +40,7 @@ def main() -> None:
             with Platform() as platform:
                 runs[loop].append(asyncio.run(measure(platform)))
     results: dict[str, Any] = {"benchmark": "event_loop_cpu", "machine": machine(), "runs": runs}
-    results["median"] = {
-        loop: {name: round(statistics.median(run[name] for run in done), 3) for name in done[0]}
-        for loop, done in runs.items()
-    }
+    results["median"] = medians(runs)
     emit(results, options.json)
 
 

@@ -19,7 +19,6 @@ Usage: python bench/server_layers.py [--rounds 3] [--only [WORD ...]] [--json FI
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -34,6 +33,7 @@ from common import (
     cpu_seconds,
     emit,
     machine,
+    medians,
     open_tab,
     percentiles,
     sign_in,
@@ -137,10 +137,7 @@ def main() -> None:
         for name, result in one_round(options.only).items():
             runs.setdefault(name, []).append(result)
     results: dict[str, Any] = {"benchmark": "server_layers", "machine": machine(), "runs": runs}
-    results["median"] = {
-        name: {figure: round(statistics.median(run[figure] for run in done), 3) for figure in done[0]}
-        for name, done in runs.items()
-    }
+    results["median"] = medians(runs)
     emit(results, options.json)
 
 

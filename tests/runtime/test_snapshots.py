@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -11,6 +12,14 @@ from dashboards.runtime.snapshots import SnapshotKey, snapshot_flush, snapshot_l
 
 KEY = SnapshotKey(tenant_id=1, app_id=2, owner="u3", session_id="tab-snapshots-1")
 OTHER = SnapshotKey(tenant_id=1, app_id=2, owner="u3", session_id="tab-snapshots-2")
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Poll for at most 2 s; the caller asserts the outcome."""
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
 
 
 def _count_script_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -45,10 +54,7 @@ async def test_changes_within_the_interval_are_written_in_one_call(redis_client,
 
 async def test_pending_changes_are_written_after_the_interval_by_themselves(redis_client) -> None:
     await snapshot_save(KEY, release="7", encoded={"count": "1"})
-    for _ in range(200):
-        if redis_client.hget(KEY.redis_key, "count") == b"1":
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: redis_client.hget(KEY.redis_key, "count") == b"1")
     assert redis_client.hget(KEY.redis_key, "count") == b"1"
     assert 0 < redis_client.ttl(KEY.redis_key)
 
@@ -57,10 +63,7 @@ async def test_a_lone_change_does_not_wait_for_the_interval(redis_client, monkey
     """It goes out 1 ms behind its frame, while the process is awake for it anyway."""
     monkeypatch.setattr(snapshots, "SNAPSHOT_WRITE_DELAY_SECONDS", 600)
     await snapshot_save(KEY, release="7", encoded={"count": "1"})
-    for _ in range(200):
-        if redis_client.hget(KEY.redis_key, "count") == b"1":
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: redis_client.hget(KEY.redis_key, "count") == b"1")
     assert redis_client.hget(KEY.redis_key, "count") == b"1"
 
 
@@ -69,10 +72,7 @@ async def test_changes_right_after_a_write_wait_for_the_interval(redis_client, m
     monkeypatch.setattr(snapshots, "SNAPSHOT_WRITE_DELAY_SECONDS", 600)
     calls = _count_script_calls(monkeypatch)
     await snapshot_save(KEY, release="7", encoded={"count": "1"})
-    for _ in range(200):
-        if calls:
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: bool(calls))
     for count in (2, 3):
         await snapshot_save(KEY, release="7", encoded={"count": str(count)})
         await asyncio.sleep(0.1)
