@@ -28,7 +28,6 @@ import contextvars
 import dataclasses
 import functools
 import inspect
-import json
 import logging
 import os
 import sys
@@ -44,6 +43,7 @@ from typing import Any
 
 from dashboards.events.limits import SUBSCRIBER_TIME_LIMIT_SECONDS
 from dashboards.runtime.applog import current_output
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 from dashboards.runtime.context import AppContext, current_app_context
 
 logger = logging.getLogger(__name__)
@@ -724,14 +724,11 @@ def _references(package: str, subscription: Subscription) -> dict[str, str | Non
 
 
 def _json_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    arguments = {"args": list(args), "kwargs": kwargs}
     try:
-        text = json.dumps({"args": list(args), "kwargs": kwargs}, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise EmitterError(f"arguments of an rq emission must be JSON-serialisable: {error}") from None
-    if len(text) > EMISSION_MAX_BYTES:
-        raise EmitterError(f"arguments of an rq emission are {len(text)} bytes of JSON; "
-                           f"the limit is {EMISSION_MAX_BYTES}")  # fmt: skip
-    return json.loads(text)
+        return bounded_json_copy(arguments, limit=EMISSION_MAX_BYTES, what="arguments of an rq emission")
+    except JsonRefused as error:
+        raise EmitterError(str(error)) from None
 
 
 def _callable_name(function: Any) -> str:

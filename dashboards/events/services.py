@@ -8,7 +8,6 @@ caller's transaction, so a rolled-back change leaves neither a row nor a deliver
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,6 +20,7 @@ from django.utils import timezone
 from dashboards.events.event import Event, entity_type_of, operation_of
 from dashboards.events.limits import ATTRIBUTE_VALUE_MAX_BYTES, EVENT_LOG_RETENTION_DAYS, METADATA_MAX_BYTES
 from dashboards.events.models import LoggedEvent
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 
 logger = logging.getLogger(__name__)
 
@@ -86,12 +86,9 @@ def event_emit(
 
 def _bounded(what: str, value: Any, limit: int) -> Any:
     try:
-        text = json.dumps(value, allow_nan=False, default=_plain)
-    except (TypeError, ValueError) as error:
-        raise EventRefused(f"{what} must be JSON-serialisable: {error}") from None
-    if len(text) > limit:
-        raise EventRefused(f"{what} is too large ({len(text)} bytes of JSON; the limit is {limit})")
-    return json.loads(text)
+        return bounded_json_copy(value, limit=limit, what=what, default=_plain)
+    except JsonRefused as error:
+        raise EventRefused(str(error)) from None
 
 
 def _plain(value: Any) -> str:

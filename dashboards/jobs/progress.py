@@ -11,7 +11,6 @@ a thread of its own after the send: neither the job nor the tab waits for the da
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 import time
@@ -32,6 +31,7 @@ from dashboards.jobs.limits import (
     PROGRESS_MIN_INTERVAL,
 )
 from dashboards.jobs.services import job_progress_save
+from dashboards.runtime.codecs import json_size
 from dashboards.runtime.groups import tab_group
 
 logger = logging.getLogger(__name__)
@@ -49,11 +49,9 @@ def job_ended_message(job: Any) -> dict[str, Any]:
     """What the tab hears when its job ends: with the status and a small result, so its status
     function runs without reading the row first (a larger result is read from the row)."""
     message: dict[str, Any] = {"type": "job.ended", "job_id": job.pk, "status": str(job.status)}
-    try:
-        if len(json.dumps(job.result)) <= ENDED_MESSAGE_RESULT_BYTES:
-            message["result"] = job.result
-    except (TypeError, ValueError):
-        pass
+    size = json_size(job.result)
+    if size is not None and size <= ENDED_MESSAGE_RESULT_BYTES:
+        message["result"] = job.result
     return message
 
 

@@ -8,7 +8,6 @@ job's row (finished, failed, or queued again for a retry), and the end is announ
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import threading
 from typing import Any
@@ -24,6 +23,7 @@ from dashboards.jobs import queues, services
 from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES
 from dashboards.jobs.models import Job
 from dashboards.jobs.progress import JobTarget, ProgressReporter, prepare_reporter_link
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.executor import get_executor, load_release
 from dashboards.runtime.loader import AppLoadError
@@ -171,12 +171,6 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
 
 def _bounded_result(value: Any) -> tuple[Any, str]:
     try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        return None, f"its result cannot be kept (it must be JSON-serialisable): {error}"
-    if len(text) > JOB_RESULT_MAX_BYTES:
-        return (
-            None,
-            f"its result is too large ({len(text)} bytes of JSON; the limit is {JOB_RESULT_MAX_BYTES})",
-        )
-    return json.loads(text), ""
+        return bounded_json_copy(value, limit=JOB_RESULT_MAX_BYTES, what="it"), ""
+    except JsonRefused as error:
+        return None, f"its result cannot be kept: {error}"

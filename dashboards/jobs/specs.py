@@ -7,11 +7,11 @@ import models.
 from __future__ import annotations
 
 import inspect
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from dashboards.jobs.limits import JOB_ARGUMENTS_MAX_BYTES, MAX_RETRIES, MIN_PERIOD_MS
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 
 
 class JobRefused(ValueError):
@@ -58,12 +58,9 @@ def encode_arguments(arguments: Any, *, what: str = "user_function_args") -> lis
     if not isinstance(arguments, list | tuple):
         raise JobRefused(f"{what} must be a list or tuple, not {type(arguments).__name__}")
     try:
-        text = json.dumps(list(arguments), allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise JobRefused(f"{what} must be JSON-serialisable: {error}") from None
-    if len(text) > JOB_ARGUMENTS_MAX_BYTES:
-        raise JobRefused(f"{what} are {len(text)} bytes of JSON; the limit is {JOB_ARGUMENTS_MAX_BYTES}")
-    return json.loads(text)
+        return bounded_json_copy(list(arguments), limit=JOB_ARGUMENTS_MAX_BYTES, what=what)
+    except JsonRefused as error:
+        raise JobRefused(str(error)) from None
 
 
 def check_period(period: Any) -> int:

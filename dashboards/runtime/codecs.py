@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+from collections.abc import Callable
 from typing import Any
 
 TAG = "__codec__"
@@ -59,3 +60,35 @@ def encode(value: Any) -> str:
 
 def decode(text: str | bytes) -> Any:
     return json.loads(text, object_hook=_decode_hook)
+
+
+# --- plain JSON that crosses a process or lands in a row: job arguments and results, scenario
+# parameters, events' values, emissions. Checked one way everywhere, with the reason in words.
+
+
+class JsonRefused(ValueError):
+    """Not JSON, or its JSON is over a limit; the message says which, for the app's author."""
+
+
+def json_size(value: Any, *, default: Callable[[Any], Any] | None = None) -> int | None:
+    """Bytes of the value's JSON, or None when it is not JSON (NaN and infinity are not)."""
+    try:
+        return len(json.dumps(value, allow_nan=False, default=default))
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def bounded_json_copy(
+    value: Any, *, limit: int, what: str, default: Callable[[Any], Any] | None = None
+) -> Any:
+    """A plain-JSON copy of the value (tuples become lists, `default` converts the rest), or
+    JsonRefused: a copy, so what is kept is what was checked, whatever the caller changes later."""
+    try:
+        text = json.dumps(value, allow_nan=False, default=default)
+    except (TypeError, ValueError) as error:
+        raise JsonRefused(f"{what} must be JSON-serialisable: {error}") from None
+    except RecursionError:
+        raise JsonRefused(f"{what} must be JSON-serialisable: it is nested too deeply") from None
+    if len(text) > limit:
+        raise JsonRefused(f"{what} must fit in {limit} bytes of JSON (it takes {len(text)})")
+    return json.loads(text)

@@ -7,18 +7,17 @@ Entity ids: a scenario's id; a data node's ``"<scenario id>:<key>"``; a submissi
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from dashboards.events.services import event_emit
+from dashboards.runtime.codecs import json_size
 from dashboards.scenarios.limits import EVENT_VALUE_MAX_BYTES
 
 
 def bounded_event_value(value: Any) -> tuple[Any, dict[str, Any]]:
     """The value itself when it is small; else None and a note (the database holds the data)."""
-    try:
-        size = len(json.dumps(value, allow_nan=False, default=str))
-    except (TypeError, ValueError):
+    size = json_size(value, default=str)
+    if size is None:
         return None, {"value_omitted": "not JSON"}
     if size > EVENT_VALUE_MAX_BYTES:
         return None, {"value_omitted": f"{size} bytes of JSON; read the scenario for it"}

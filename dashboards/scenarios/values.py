@@ -8,11 +8,11 @@ everywhere.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 from dashboards.scenarios.limits import (
     NAME_MAX_CHARS,
     PARAMETER_KEY_MAX_CHARS,
@@ -127,14 +127,9 @@ def check_parameters(values: Any) -> dict[str, Any]:
                 f"parameter names are non-empty strings of at most {PARAMETER_KEY_MAX_CHARS} characters"
             )
     try:
-        text = json.dumps(values, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ScenarioError(f"parameters must be JSON-serialisable: {error}") from None
-    if len(text) > PARAMETERS_MAX_BYTES:
-        raise ScenarioError(
-            f"parameters are {len(text)} bytes of JSON; the limit is {PARAMETERS_MAX_BYTES} per scenario"
-        )
-    return json.loads(text)
+        return bounded_json_copy(values, limit=PARAMETERS_MAX_BYTES, what="a scenario's parameters")
+    except JsonRefused as error:
+        raise ScenarioError(str(error)) from None
 
 
 def check_id(scenario_id: Any) -> int:

@@ -58,7 +58,7 @@ def test_a_result_too_large_fails_with_a_clear_message(jobs_lab, job_worker, liv
     job = submit(jobs_lab, live_world.adam, "huge", [])
     wait_for(lambda: ended(job))
     assert job.status == JobStatus.FAILED
-    assert "result is too large" in job.error
+    assert "its result cannot be kept: it must fit in" in job.error
 
 
 def test_a_job_past_its_timeout_fails_as_timed_out(jobs_lab, job_worker, live_world) -> None:

@@ -96,7 +96,7 @@ def test_delete_emits_a_deletion(world) -> None:
         ({"name": "x" * 201}, "at most 200"),
         ({"parameters": {"when": object()}}, "JSON-serialisable"),
         ({"parameters": ["not", "a", "dict"]}, "dict of name"),
-        ({"parameters": {"big": "x" * 70_000}}, "the limit is 65536"),
+        ({"parameters": {"big": "x" * 70_000}}, "must fit in 65536 bytes of JSON"),
         ({"tags": "q3"}, "not one string"),
         ({"tags": ["x"] * 0 + [f"t{i}" for i in range(21)]}, "at most 20 tags"),
     ],
