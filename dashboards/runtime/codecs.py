@@ -56,6 +56,8 @@ def encode(value: Any) -> str:
         return json.dumps(value, default=_encode_default, separators=(",", ":"), allow_nan=False)
     except ValueError as error:  # NaN, infinity, circular references
         raise NotSerialisable(str(error)) from None
+    except RecursionError:
+        raise NotSerialisable("it is nested too deeply") from None
 
 
 def decode(text: str | bytes) -> Any:

@@ -90,7 +90,7 @@ class AppSession:
         """Run one incoming message; return the frame to send back (may be empty)."""
         try:
             message = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
             logger.info("session %s: malformed JSON dropped", self.info.session_id)
             return self.error_frame("That message could not be read (malformed JSON).")
         try:

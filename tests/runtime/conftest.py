@@ -40,6 +40,13 @@ def boom(state):
     raise ValueError("the handler failed on purpose")
 
 
+def nest(state):
+    nested = []
+    for _ in range(100_000):  # deeper than the JSON encoder goes
+        nested = [nested]
+    state.note = nested
+
+
 def slow(state):
     time.sleep(3)
     state.count = -1

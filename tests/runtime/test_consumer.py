@@ -67,6 +67,7 @@ async def test_bad_events_get_a_clear_error_and_the_session_goes_on(live_world) 
     tab = await open_socket(live_world.avery)
     for message, text in [
         ("{not json", "malformed JSON"),
+        ("[" * 30_000 + "]" * 30_000, "malformed JSON"),  # deeper than Python's JSON decoder goes
         (json.dumps({"event": "ui:click", "handler": "_private"}), "Unknown handler"),
         (json.dumps({"event": "ui:click", "handler": "nope"}), "Unknown handler"),
         (json.dumps({"event": "click"}), "namespace:event-name"),
@@ -90,6 +91,14 @@ async def test_a_failing_handler_is_rolled_back_and_logged(lab_app) -> None:
     await asyncio.sleep(0.2)
     messages = await sync_to_async(lambda: list(AppLogEntry.objects.values_list("message", flat=True)))()
     assert any("ValueError: the handler failed on purpose" in m and "Traceback" in m for m in messages)
+    await tab.socket.disconnect()
+
+
+async def test_state_nested_too_deeply_to_keep_is_undone_and_the_session_goes_on(lab_app) -> None:
+    tab = await open_socket(await _user("avery"), app="lab")
+    frame = await click(tab, "nest")
+    assert "toast-error" in frame and "nest left state that cannot be kept" in frame
+    assert ">1<" in await click(tab, "increment")
     await tab.socket.disconnect()
 
 
