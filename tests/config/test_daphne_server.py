@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from dashboards.config.daphne_server import choose_event_loop
+from dashboards.config.daphne_server import choose_event_loop, with_platform_limits
 from dashboards.ops.management.commands.run_platform import daphne_command
 
 WHICH_LOOP_DAPHNE_MAKES = """
@@ -14,6 +14,13 @@ from dashboards.config.daphne_server import choose_event_loop
 choose_event_loop(sys.argv[1])
 import daphne.server
 print(type(daphne.server.twisted_loop).__module__)
+"""
+
+DAPHNE_PARSES_THE_LAUNCHERS_ARGUMENTS = """
+from daphne.cli import CommandLineInterface
+from dashboards.config.daphne_server import with_platform_limits
+options = CommandLineInterface().parser.parse_args(with_platform_limits(["--proxy-headers", "a.b:app"]))
+print(options.websocket_max_message_size, options.websocket_max_frame_size, options.application)
 """
 
 
@@ -35,3 +42,29 @@ def test_make_run_starts_daphne_through_the_launcher() -> None:
     command = daphne_command("127.0.0.1", 8000)
     assert command[1:3] == ["-m", "dashboards.config.daphne_server"]
     assert command[-1] == "dashboards.config.asgi:application"
+
+
+def test_the_launcher_gives_daphne_the_platforms_websocket_limits() -> None:
+    assert with_platform_limits(["--port", "8000", "app:application"]) == [
+        "--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536",
+        "--port", "8000", "app:application",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "given",
+    [["--websocket-max-frame-size", "1024"], ["--websocket-max-frame-size=1024"]],
+    ids=["separate", "with ="],
+)
+def test_a_limit_set_on_the_command_line_is_kept(given: list[str]) -> None:
+    arguments = with_platform_limits([*given, "app:application"])
+    assert arguments == ["--websocket-max-message-size", "65536", *given, "app:application"]
+
+
+def test_daphne_parses_what_the_launcher_gives_it() -> None:
+    # In a process of its own: importing Daphne's command line installs Twisted's reactor.
+    result = subprocess.run(
+        [sys.executable, "-c", DAPHNE_PARSES_THE_LAUNCHERS_ARGUMENTS],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert result.stdout.split() == ["65536", "65536", "a.b:app"]

@@ -16,17 +16,15 @@ from dashboards.ops.demo import demo_logins
 from dashboards.ops.embedded_redis import EmbeddedRedis
 from dashboards.ops.ports import port_is_free
 from dashboards.ops.supervisor import Supervisor
-from dashboards.runtime.limits import WEBSOCKET_MAX_FRAME_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
 
 READY_TIMEOUT_SECONDS = 60.0
 
 
 def daphne_command(host: str, port: int) -> list[str]:
+    """The launcher adds the WebSocket size limits (dashboards/config/daphne_server.py)."""
     return [
         sys.executable, "-m", "dashboards.config.daphne_server",
         "--bind", host, "--port", str(port),
-        "--websocket-max-message-size", str(WEBSOCKET_MAX_MESSAGE_BYTES),
-        "--websocket-max-frame-size", str(WEBSOCKET_MAX_FRAME_BYTES),
         "dashboards.config.asgi:application",
     ]  # fmt: skip
 
