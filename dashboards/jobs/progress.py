@@ -42,6 +42,7 @@ class JobTarget:
     job_id: int
     tenant_id: int
     app_id: int
+    user_id: int | None
     session_id: str
 
 
@@ -185,7 +186,7 @@ class ProgressReporter:
         try:
             if target.session_id:
                 await self._layer.group_send(
-                    tab_group(target.app_id, target.session_id),
+                    tab_group(target.app_id, target.user_id, target.session_id),
                     {
                         "type": "job.progress",
                         "job_id": target.job_id,
@@ -217,7 +218,7 @@ class ProgressReporter:
     async def _send_end(self, message: dict[str, Any]) -> None:
         target = self.target
         if target.session_id:
-            await self._layer.group_send(tab_group(target.app_id, target.session_id), message)
+            await self._layer.group_send(tab_group(target.app_id, target.user_id, target.session_id), message)
 
     async def _live(self, fraction: float | None, message: str) -> None:
         """Progress as an event that is delivered, never logged: the Jobs pages follow it live."""

@@ -79,7 +79,13 @@ def run_job_in_this_process(job_id: int) -> dict[str, Any]:
         if job is None:
             return {"skipped": "no such job, or canceled or taken"}
         reporter = ProgressReporter(
-            JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id=job.session_id)
+            JobTarget(
+                job_id=job.pk,
+                tenant_id=job.tenant_id,
+                app_id=job.app_id,
+                user_id=job.user_id,
+                session_id=job.session_id,
+            )
         )
         # The job's events (its start, its end) go out over the reporter's open connection, unwaited.
         sender = current_sender.set(reporter.send_group)

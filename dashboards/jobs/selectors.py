@@ -40,6 +40,6 @@ def job_get(*, tenant: Tenant | int, job_id: Any) -> Job | None:
     return Job.objects.for_tenant(tenant).select_related("app", "user", "tenant").filter(pk=job_id).first()
 
 
-def jobs_of_tab(*, tenant_id: int, app_id: int, session_id: str) -> QuerySet[Job]:
-    """A tab's jobs (the session id is per tab, and unguessable)."""
-    return Job.objects.for_tenant(tenant_id).filter(app_id=app_id, session_id=session_id)
+def jobs_of_tab(*, tenant_id: int, app_id: int, user_id: int | None, session_id: str) -> QuerySet[Job]:
+    """A tab's jobs: its user's, as its state is (a session id alone never reaches another user's)."""
+    return Job.objects.for_tenant(tenant_id).filter(app_id=app_id, user_id=user_id, session_id=session_id)

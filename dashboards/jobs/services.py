@@ -422,7 +422,7 @@ def _announce_to_tab(job: Job, announcer: Announcer | None = None) -> None:
     elif job.session_id:
         from dashboards.jobs.progress import job_ended_message  # noqa: PLC0415 - progress imports us
 
-        broadcast(tab_group(job.app_id, job.session_id), job_ended_message(job))
+        broadcast(tab_group(job.app_id, job.user_id, job.session_id), job_ended_message(job))
 
 
 def _notify_end(job: Job) -> None:

@@ -32,9 +32,10 @@ def inbox_group(user_id: int) -> str:
     return f"dashboards.inbox.{user_id}"
 
 
-def tab_group(app_id: int, session_id: str) -> str:
-    """One tab's session, wherever its socket is open (its jobs report here)."""
-    return f"dashboards.tab.{app_id}.{session_id}"
+def tab_group(app_id: int, user_id: int | None, session_id: str) -> str:
+    """One tab's session, wherever its socket is open (its jobs report here). The user is part of
+    it as of the state's key: another user's socket with the same session id is another session."""
+    return f"dashboards.tab.{app_id}.{user_id or 0}.{session_id}"
 
 
 # --- joining and leaving: batched, bounded ---

@@ -30,10 +30,12 @@ async def received(layer: RedisChannelLayer, channel: str) -> list[dict]:
 async def test_a_tight_loop_is_coalesced_and_its_last_report_arrives(settings, redis_client) -> None:
     layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
     channel = await layer.new_channel()
-    await layer.group_add(tab_group(7, "tight-loop"), channel)
+    await layer.group_add(tab_group(7, 3, "tight-loop"), channel)
 
     def job() -> tuple[int, float]:  # a job's thread, reporting in a tight loop
-        reporter = ProgressReporter(JobTarget(job_id=0, tenant_id=1, app_id=7, session_id="tight-loop"))
+        reporter = ProgressReporter(
+            JobTarget(job_id=0, tenant_id=1, app_id=7, user_id=3, session_id="tight-loop")
+        )
         started = time.monotonic()
         number = 0
         while time.monotonic() - started < 0.5:
@@ -72,7 +74,9 @@ def test_the_row_keeps_the_progress_written_off_the_jobs_thread(jobs_lab, monkey
 
     monkeypatch.setattr(progress, "job_progress_save", spy)
     reporter = ProgressReporter(
-        JobTarget(job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, session_id="")
+        JobTarget(
+            job_id=job.pk, tenant_id=job.tenant_id, app_id=job.app_id, user_id=job.user_id, session_id=""
+        )
     )
     reporter.report(0.25, "a quarter")
     reporter.report(0.5, "half")  # within PROGRESS_DB_INTERVAL: sent, not written

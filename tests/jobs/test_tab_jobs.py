@@ -76,6 +76,30 @@ async def test_a_tab_that_comes_back_gets_the_result_it_missed(jobs_lab, job_wor
     await again.socket.disconnect()
 
 
+async def test_another_user_with_the_tabs_session_id_gets_none_of_its_jobs(
+    jobs_lab, job_worker, live_world
+) -> None:
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "sleepy", "args": [0.5]})
+    await tab.socket.disconnect()
+    # A leaked session id, opened by another member while the job runs and after it ended.
+    other = await open_socket(live_world.avery, app="jobs-lab", session_id=tab.session_id, fresh=False)
+    for _ in range(200):
+        if await sync_to_async(Job.objects.filter(status=JobStatus.FINISHED).exists)():
+            break
+        await asyncio.sleep(0.05)
+    later = await open_socket(live_world.avery, app="jobs-lab", session_id=tab.session_id, fresh=False)
+    for socket in (other.socket, later.socket):
+        heard = []
+        while not await socket.receive_nothing(timeout=0.5):
+            heard.append(await socket.receive_from())
+        assert not [frame for frame in heard if "job done" in frame or "woke" in frame], heard
+        await socket.disconnect()
+    again = await open_socket(live_world.adam, app="jobs-lab", session_id=tab.session_id, fresh=False)
+    assert "woke" in "".join(await frames_until(again, "job done"))  # still the owner's, undelivered
+    await again.socket.disconnect()
+
+
 async def test_the_end_message_runs_the_status_function_once_and_the_row_is_marked(
     jobs_lab, job_worker, live_world
 ) -> None:
@@ -95,7 +119,7 @@ async def test_the_end_message_runs_the_status_function_once_and_the_row_is_mark
     assert job.status_delivered
     # The same end heard again (a duplicate, or the hint of another process): nothing runs twice.
     message = {"type": "job.ended", "job_id": job.pk, "status": "finished", "result": job.result}
-    await get_channel_layer().group_send(tab_group(job.app_id, tab.session_id), message)
+    await get_channel_layer().group_send(tab_group(job.app_id, job.user_id, tab.session_id), message)
     later = []
     while not await tab.socket.receive_nothing(timeout=0.5):
         later.append(await tab.socket.receive_from())  # the team's notification toast, say
