@@ -270,5 +270,5 @@ def _check_redis_url(url: str) -> None:
         except ValueError:
             raise ConfigurationError("REDIS_URL", "has a malformed port") from None
         db = parts.path.strip("/")
-        if db and not db.isdigit():
+        if db and not (db.isascii() and db.isdigit()):
             raise ConfigurationError("REDIS_URL", f"database {db!r} is not a number")

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from dashboards.hosting import services
+from dashboards.hosting import services, uploads
 from dashboards.hosting.models import App, AppLogEntry, AppRelease
 from dashboards.hosting.selectors import app_log, release_list
 from dashboards.tenancy.admin_scoping import VIEW_ROLES, TenantFilter, TenantScopedAdmin
@@ -94,11 +94,15 @@ class ReleaseForm(forms.ModelForm):
         cleaned = super().clean()
         upload, source = cleaned.get("upload"), cleaned.get("source", "")
         if upload:
-            if not upload.name.endswith((".py", ".zip")):
+            if not upload.name.lower().endswith((".py", ".zip")):
                 raise ValidationError("Upload a .py or a .zip file.")
-            cleaned["files"] = services.release_files_from_upload(upload.name, upload.read())
+            if upload.size > uploads.MAX_UPLOAD_BYTES:  # refused before it is read into memory
+                raise ValidationError(
+                    f"{upload.name} is larger than {uploads.MAX_UPLOAD_BYTES // (1024 * 1024)} MiB."
+                )
+            cleaned["files"] = uploads.release_files_from_upload(upload.name, upload.read())
         elif source.strip():
-            cleaned["files"] = services.release_files_from_upload("main.py", source.encode())
+            cleaned["files"] = uploads.release_files_from_text(source)
         else:
             raise ValidationError("Paste the source or upload a file.")
         return cleaned
@@ -216,7 +220,7 @@ class AppReleaseAdmin(TenantScopedAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> Any:
         compare = request.GET.get("compare", "")
-        token = _compare_version.set(int(compare) if compare.isdigit() else None)
+        token = _compare_version.set(int(compare) if compare.isascii() and compare.isdigit() else None)
         try:
             response = super().change_view(request, object_id, form_url, extra_context)
             if hasattr(response, "render"):

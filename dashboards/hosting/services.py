@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,39 +16,23 @@ from dashboards.runtime.groups import app_group
 from dashboards.runtime.limits import APP_LOG_KEEP_LINES, APP_LOG_LINE_CHARS
 from dashboards.tenancy.models import Tenant
 
-MAX_FILES = 50
-MAX_FILE_BYTES = 512 * 1024
-
 
 def app_create_or_update(*, tenant: Tenant, slug: str, name: str, description: str = "") -> App:
-    """Idempotent on (tenant, slug): used by seeding and by deploy tooling."""
+    """Idempotent on (tenant, slug): used by seeding and by deploy tooling.
+
+    The slug and name are checked as the admin checks them: an app whose slug no URL can name
+    (``bad slug!``) or that the database cannot store (too long) is refused with a ValidationError.
+    """
+    for field, value in (("slug", slug), ("name", name)):
+        try:
+            App._meta.get_field(field).clean(value, None)
+        except ValidationError as error:
+            reason = " ".join(error.messages)
+            raise ValidationError(f"The app's {field} {value!r} is refused: {reason}") from None
     app, _ = App.objects.for_tenant(tenant).update_or_create(
         slug=slug, defaults={"tenant": tenant, "name": name, "description": description}
     )
     return app
-
-
-def release_files_from_upload(name: str, content: bytes) -> dict[str, str]:
-    """A pasted or uploaded ``.py`` becomes ``main.py``; a ``.zip`` holds main.py and its modules."""
-    if name.endswith(".zip"):
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(content))
-        except zipfile.BadZipFile:
-            raise ValidationError("The .zip file cannot be read.") from None
-        files = {}
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
-            base = info.filename.rsplit("/", 1)[-1]
-            if not (base.endswith(".py") or base == "page.html"):
-                continue
-            if info.file_size > MAX_FILE_BYTES or len(files) >= MAX_FILES:
-                raise ValidationError(f"The package is too large (at most {MAX_FILES} files of 512 KiB).")
-            files[base] = archive.read(info).decode("utf-8", errors="replace")
-        return files
-    if len(content) > MAX_FILE_BYTES:
-        raise ValidationError("The source is larger than 512 KiB.")
-    return {"main.py": content.decode("utf-8", errors="replace")}
 
 
 @transaction.atomic

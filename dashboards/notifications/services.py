@@ -19,7 +19,7 @@ from dashboards.notifications.models import LINK_MAX_LENGTH, MESSAGE_MAX_LENGTH,
 from dashboards.notifications.push import push_to_users, render_toast_html
 from dashboards.notifications.selectors import notification_list_for_user
 from dashboards.runtime.protocol import TOAST_POSITIONS
-from dashboards.tenancy.models import Membership, Team, Tenant
+from dashboards.tenancy.models import ROW_ID_MAX, Membership, Team, Tenant
 
 
 def notification_send_to_team(
@@ -117,7 +117,8 @@ def notification_send_to_users(
 
 def notification_mark_read(*, user: Any, notification_ids: Iterable[int]) -> int:
     """Mark some of the user's own notifications read; others' ids are ignored. Returns how many."""
-    ids = [int(pk) for pk in notification_ids]
+    # An id past the database's integers (a URL's 99999999999999999999) is nobody's notification.
+    ids = [pk for pk in map(int, notification_ids) if 0 < pk <= ROW_ID_MAX]
     return _mark(notification_list_for_user(user=user).filter(pk__in=ids), user)
 
 

@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import logging
+import traceback
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dashboards.hosting.services import app_log_append
 from dashboards.runtime.access import app_and_access_for_user
-from dashboards.runtime.services import AppUnavailable, release_runtime, session_start_for_page
+from dashboards.runtime.services import (
+    AppUnavailable,
+    ReleaseRuntime,
+    release_runtime,
+    session_start_for_page,
+)
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -22,14 +34,31 @@ def app_page(request: HttpRequest, tenant_slug: str, app_slug: str) -> HttpRespo
     try:
         runtime = release_runtime(app.active_release)
         info, state = session_start_for_page(app=app, user=request.user, runtime=runtime)
+        page_html = _render_page(app, runtime, state.values())
     except AppUnavailable as error:
         return render(request, "runtime/app_unavailable.html", {"app": app, "reason": str(error)}, status=503)
     context = {
         "app": app,
         "release": runtime.release,
         "session_id": info.session_id,
-        "page_html": runtime.page.render(state.values()),
+        "page_html": page_html,
         "has_chart": runtime.page.has_chart,
         "socket_path": f"/ws/t/{tenant_slug}/apps/{app_slug}/",
     }
     return render(request, "runtime/app_page.html", context)
+
+
+def _render_page(app: Any, runtime: ReleaseRuntime, values: dict[str, Any]) -> str:
+    """The page's HTML; a template that fails when shown (a loop over a number, a bad ``include``)
+    is the app's fault: its log gets the traceback, its user a 503, never a server error."""
+    try:
+        return runtime.page.render(values)
+    except Exception as error:
+        release = runtime.release
+        logger.warning("The page of %s (release %s) failed to render: %r", app, release.pk, error)
+        reason = f"release v{release.version}: the page failed to render: {type(error).__name__}: {error}"
+        app_log_append(app_id=app.pk, tenant_id=app.tenant_id, release_id=release.pk,
+                       lines=[("error", reason), ("error", traceback.format_exc().rstrip())])  # fmt: skip
+        raise AppUnavailable(
+            "This app's page failed to show; its developers have been told in its log."
+        ) from None

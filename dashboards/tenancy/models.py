@@ -20,6 +20,8 @@ class Role(models.TextChoices):
 
 # Roles that reach the Django admin for their tenant.
 STAFF_ROLES = frozenset({Role.OWNER, Role.DEVELOPER})
+# The largest id a row can have (BigAutoField): an id from a URL past it names no row.
+ROW_ID_MAX = 2**63 - 1
 
 
 class TenantQuerySet(models.QuerySet["Tenant"]):

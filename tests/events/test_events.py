@@ -443,3 +443,22 @@ async def test_a_page_that_reconnects_gets_what_changed_meanwhile(live_world, pr
     quiet = await connect_live(live_world.avery, f"tenant=acme&topics=probe&since={int(clock.time()) + 1}")
     assert await quiet.receive_nothing(timeout=0.3)  # nothing changed since: nothing sent
     await quiet.disconnect()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?page=abc",
+        "?page=-1",
+        "?page=99999999999999999999",
+        "?app=99999999999999999999",
+        "?app=%ff%00",
+        "?app=%C2%B2",
+    ],
+)
+def test_the_event_log_answers_odd_query_parameters_without_a_server_error(client, world, query: str) -> None:
+    client.force_login(world.adam)  # a developer of Acme
+    response = client.get(f"/t/acme/events/{query}")
+    assert response.status_code == 200
+    if "app=999" in query:
+        assert 'data-testid="no-events"' in response.text  # an app that cannot exist has no events

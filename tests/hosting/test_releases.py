@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import struct
+import warnings
 import zipfile
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from dashboards.hosting import services
+from dashboards.hosting import services, uploads
+from dashboards.hosting.admin import ReleaseForm
 from dashboards.hosting.models import App, AppLogEntry, AppRelease
 from dashboards.ops.demo import DEMO_APPS_DIR
 
@@ -88,6 +93,8 @@ def test_roll_back_and_compare_any_two_versions(developer: Client, counter: App)
     v3 = AppRelease.objects.get(app=counter, version=3)
     page = developer.get(f"/admin/hosting/apprelease/{v3.pk}/change/?compare=1").text
     assert "Compared with v1" in page and "+# v3" in page
+    for odd in ("%C2%B2", "abc", "99999999999999999999"):  # superscript two passes str.isdigit
+        assert developer.get(f"/admin/hosting/apprelease/{v3.pk}/change/?compare={odd}").status_code == 200
 
 
 def test_releases_are_immutable(counter: App) -> None:
@@ -157,3 +164,201 @@ def test_a_broken_app_never_takes_the_platform_down(client: Client, world, count
         assert AppLogEntry.objects.filter(app=counter, message__contains="failed to start").exists()
     finally:
         del os.environ["DASHBOARDS_TEST_BREAK_APP"]
+
+
+def zipped(*entries: tuple[str | zipfile.ZipInfo, str | bytes]) -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a duplicated name, on purpose
+        for name, data in entries:
+            bundle.writestr(name, data)
+    return archive.getvalue()
+
+
+def _corrupted(data: bytes) -> bytes:
+    """A .zip whose entry's bytes no longer match its checksum."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:
+        bundle.writestr("main.py", data)
+    raw = bytearray(archive.getvalue())
+    raw[raw.find(data[:8])] ^= 0x20
+    return bytes(raw)
+
+
+def _encrypted() -> bytes:
+    raw = bytearray(zipped(("main.py", "page = 'x'\n")))
+    raw[6] |= 1  # the "encrypted" flag, in the local and the central header
+    raw[raw.find(b"PK\x01\x02") + 8] |= 1
+    return bytes(raw)
+
+
+def _symlink() -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo("main.py")
+    info.external_attr = 0o120777 << 16
+    return info
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("main.py", b"page = 'caf\xe9'\n", "main.py is not UTF-8 text: byte 0xe9 on line 1"),
+        ("main.py", b"page = 'x'\n\x00\n", "main.py contains a NUL byte on line 2"),
+        (
+            "main.py",
+            b"# coding: klingon\npage = 'x'\n",
+            "coding line cannot be used (unknown encoding: klingon)",
+        ),
+        ("app.zip", b"PK\x03\x04 not really", "The .zip file cannot be read"),
+        (
+            "app.zip",
+            _corrupted(b"page = 'a long enough line'\n"),
+            "main.py cannot be read from the .zip (Bad CRC-32",
+        ),
+        ("app.zip", _encrypted(), "main.py in the .zip is encrypted"),
+        (
+            "app.zip",
+            zipped(("../main.py", "page = 'x'\n")),
+            "The .zip holds ../main.py, a path outside its folder",
+        ),
+        ("app.zip", zipped((_symlink(), "/etc/passwd")), "main.py in the .zip is a symbolic link"),
+        (
+            "app.zip",
+            zipped(("app/main.py", "from .pkg import mod\n"), ("app/pkg/mod.py", "X = 1\n")),
+            "app/pkg/mod.py: a release has no subfolders",
+        ),
+        ("app.zip", zipped(("main.py", "page = 'a'"), ("main.py", "page = 'b'")), "holds two main.py"),
+        (
+            "app.zip",
+            zipped(("main.py", "x = 1\n"), ("page.html", b"\xff\xfe")),
+            "page.html is not UTF-8 text",
+        ),
+    ],
+)
+def test_an_upload_that_is_not_a_release_is_refused_with_a_clear_error(
+    developer: Client, counter: App, name: str, content: bytes, error: str
+) -> None:
+    response = developer.post(
+        "/admin/hosting/apprelease/add/", {"app": counter.pk, "upload": SimpleUploadedFile(name, content)}
+    )
+    assert response.status_code == 200 and error in response.text  # the form again, with the reason
+    assert not AppRelease.objects.filter(app=counter, version=2).exists()  # nothing stored, nothing mangled
+
+
+class UnreadableUpload(SimpleUploadedFile):
+    """An upload that fails the test if anything reads it."""
+
+    def read(self, *args: object) -> bytes:
+        pytest.fail("the upload was read")
+
+
+def test_an_upload_larger_than_the_limit_is_refused_before_it_is_read(counter: App) -> None:
+    huge = UnreadableUpload("app.zip", b"")
+    huge.size = uploads.MAX_UPLOAD_BYTES + 1
+    form = ReleaseForm(data={"app": counter.pk}, files={"upload": huge})
+    assert not form.is_valid()
+    assert form.non_field_errors() == ["app.zip is larger than 25 MiB."]
+
+
+def test_an_entry_whose_header_lies_about_its_size_is_read_no_further_than_the_limit(counter: App) -> None:
+    raw = bytearray(zipped(("main.py", "#" + "a" * (uploads.MAX_FILE_BYTES * 4))))
+    central = raw.find(b"PK\x01\x02")
+    struct.pack_into("<I", raw, central + 24, 100)  # "100 bytes", in both headers
+    struct.pack_into("<I", raw, 22, 100)
+    with pytest.raises(ValidationError, match=r"main.py cannot be read from the \.zip"):
+        uploads.release_files_from_upload("bomb.zip", bytes(raw))
+    big = zipped(("main.py", "#" + "a" * (uploads.MAX_FILE_BYTES * 4)))
+    with pytest.raises(ValidationError, match=r"main\.py is too large"):
+        uploads.release_files_from_upload("bomb.zip", big)
+
+
+def test_byte_order_marks_coding_lines_and_zips_from_macos_and_windows_deploy(
+    developer: Client, counter: App
+) -> None:
+    bundle = zipped(
+        ("dist/app/main.py", b"\xef\xbb\xbfinitial_state = {'n': 0}\n"),
+        ("dist\\app\\more.py", b"# -*- coding: latin-1 -*-\nLABEL = 'caf\xe9'\n"),
+        ("dist/app/page.html", b"\xef\xbb\xbf{% text n %}"),
+        ("__MACOSX/dist/app/._main.py", b"\x00\x05\x16\x07 resource fork"),
+        ("dist/app/README.md", "not part of a release"),
+    )
+    developer.post(
+        "/admin/hosting/apprelease/add/", {"app": counter.pk, "upload": SimpleUploadedFile("APP.ZIP", bundle)}
+    )
+    release = AppRelease.objects.get(app=counter, version=2)
+    assert release.is_valid, release.report
+    assert release.files == {
+        "main.py": "initial_state = {'n': 0}\n",
+        "more.py": "# -*- coding: latin-1 -*-\nLABEL = 'café'\n",
+        "page.html": "{% text n %}",
+    }
+
+
+def test_a_pasted_source_with_a_byte_order_mark_deploys(developer: Client, counter: App) -> None:
+    developer.post("/admin/hosting/apprelease/add/", {"app": counter.pk, "source": "\ufeff" + COUNTER})
+    assert AppRelease.objects.get(app=counter, version=2).is_valid
+
+
+def deploy(*args: str) -> str:
+    """deploy_app's error message; never a traceback."""
+    with pytest.raises(CommandError) as raised:
+        call_command("deploy_app", *args, stdout=io.StringIO(), stderr=io.StringIO())
+    return str(raised.value)
+
+
+def test_deploy_app_refuses_bad_paths_and_files_with_a_message(world, counter: App, tmp_path: Path) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "main.py").write_bytes(b"page = 'caf\xe9'\n")
+    assert "main.py is not UTF-8 text: byte 0xe9 on line 1" in deploy(
+        str(folder), "--tenant", "acme", "--app", "counter"
+    )
+    (tmp_path / "notes.txt").write_text("hello")
+    assert "deploy a .py file, a .zip, or a folder" in deploy(
+        str(tmp_path / "notes.txt"), "--tenant", "acme", "--app", "counter"
+    )
+    assert "no such file or folder" in deploy(
+        str(tmp_path / "gone.py"), "--tenant", "acme", "--app", "counter"
+    )
+    assert "the path is empty" in deploy("", "--tenant", "acme", "--app", "counter")
+    fifo = tmp_path / "fifo"
+    fifo.mkdir()
+    os.mkfifo(fifo / "main.py")  # reading it would wait forever for a writer
+    assert "main.py is not a regular file" in deploy(str(fifo), "--tenant", "acme", "--app", "counter")
+    assert not AppRelease.objects.filter(app=counter, version=2).exists()
+
+
+def test_deploy_app_create_refuses_a_slug_no_url_can_name(world, tmp_path: Path) -> None:
+    good = tmp_path / "main.py"
+    good.write_text(COUNTER)
+    assert "app's slug 'bad slug!' is refused" in deploy(
+        str(good), "--tenant", "acme", "--app", "bad slug!", "--create"
+    )
+    assert "at most 50 characters" in deploy(str(good), "--tenant", "acme", "--app", "x" * 80, "--create")
+    assert "no such file" in deploy(
+        str(tmp_path / "gone.py"), "--tenant", "acme", "--app", "fresh", "--create"
+    )
+    assert not App.objects.for_tenant(world.acme).filter(slug__in=["bad slug!", "x" * 80, "fresh"]).exists()
+
+
+def test_a_page_that_fails_when_shown_is_a_503_and_a_line_in_the_apps_log(
+    client: Client, world, counter: App
+) -> None:
+    # Valid at validation, a number where the page loops over a list in this process.
+    flag = "DASHBOARDS_TEST_BREAK_PAGE"
+    source = (
+        f"import os\ninitial_state = {{'n': 3 if os.environ.get('{flag}') else [1]}}\n"
+        "page = '{% for x in n %}{{ x }}{% endfor %}'\n"
+    )
+    services.release_activate(
+        release=services.release_create(app=counter, files={"main.py": source}, author=None)
+    )
+    os.environ[flag] = "1"
+    try:
+        client.force_login(world.avery)
+        response = client.get("/t/acme/apps/counter/")
+    finally:
+        del os.environ[flag]
+    assert response.status_code == 503 and "failed to show" in response.text
+    entry = AppLogEntry.objects.filter(app=counter, message__contains="the page failed to render").get()
+    assert "TypeError" in entry.message
+    assert client.get("/t/acme/").status_code == 200

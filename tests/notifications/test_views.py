@@ -127,3 +127,8 @@ def test_the_command_notifies_a_team(world, capsys) -> None:
         call_command("notify_team", "--tenant", "acme", "--team", "Operations", "--message", "x")
     with pytest.raises(CommandError, match="path on this site"):
         call_command("notify_team", "--tenant", "acme", "--team", "Analysts", "--message", "x", "--link", "x")
+
+
+def test_marking_an_id_past_the_databases_integers_is_a_no_op_not_a_server_error(as_user) -> None:
+    response = as_user("avery").post("/inbox/99999999999999999999999/read/")
+    assert response.status_code == 302 and response["Location"] == "/inbox/"

@@ -10,6 +10,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dashboards.hosting import services
 from dashboards.hosting.selectors import app_get
+from dashboards.hosting.uploads import (
+    MAX_UPLOAD_BYTES,
+    read_file,
+    release_files_from_folder,
+    release_files_from_upload,
+)
 from dashboards.tenancy.models import Tenant
 
 
@@ -17,7 +23,7 @@ class Command(BaseCommand):
     help = "Validate and deploy a release of an app (a .py file, a .zip, or a folder with main.py)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("path", type=Path)
+        parser.add_argument("path", help="A .py file, a .zip, or a folder with main.py.")
         parser.add_argument("--tenant", required=True, help="The tenant's slug.")
         parser.add_argument(
             "--app", required=True, help="The app's slug (created if missing, with --create)."
@@ -28,19 +34,26 @@ class Command(BaseCommand):
             "--no-activate", action="store_true", help="Store and validate, but do not activate."
         )
 
-    def handle(self, *args: Any, path: Path, tenant: str, app: str, **options: Any) -> None:
+    def handle(self, *args: Any, path: str, tenant: str, app: str, **options: Any) -> None:
         tenant_row = Tenant.objects.filter(slug=tenant).first()
         if tenant_row is None:
             raise CommandError(f"No tenant {tenant!r}.")
         app_row = app_get(tenant=tenant_row, slug=app)
-        if app_row is None:
-            if not options["create"]:
-                raise CommandError(f"No app {app!r} in {tenant!r} (use --create to make it).")
-            app_row = services.app_create_or_update(tenant=tenant_row, slug=app, name=options["name"] or app)
+        if app_row is None and not options["create"]:
+            raise CommandError(f"No app {app!r} in {tenant!r} (use --create to make it).")
         try:
             files = self._read(path)
-        except (OSError, ValidationError) as error:
-            raise CommandError(f"Cannot read {path}: {error}") from None
+        except OSError as error:
+            raise CommandError(f"Cannot read {error.filename or path}: {error.strerror or error}.") from None
+        except ValidationError as error:
+            raise CommandError(f"Cannot deploy {path}: {' '.join(error.messages)}") from None
+        if app_row is None:  # created only once there is something to deploy into it
+            try:
+                app_row = services.app_create_or_update(
+                    tenant=tenant_row, slug=app, name=options["name"] or app
+                )
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from None
         release = services.release_create(app=app_row, files=files, author=None)
         problems = release.report.get("problems", [])
         if not release.is_valid:
@@ -60,11 +73,15 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"{release} is active for new sessions."))
 
     @staticmethod
-    def _read(path: Path) -> dict[str, str]:
+    def _read(name: str) -> dict[str, str]:
+        """The release's files, read as the admin reads an upload (UTF-8 text, the same limits)."""
+        if not name.strip():
+            raise ValidationError("the path is empty: name a .py file, a .zip, or a folder with main.py.")
+        path = Path(name)
         if path.is_dir():
-            return {
-                p.name: p.read_text()
-                for p in sorted(path.iterdir())
-                if p.suffix == ".py" or p.name == "page.html"
-            }
-        return services.release_files_from_upload(path.name, path.read_bytes())
+            return release_files_from_folder(path)
+        if not path.exists():
+            raise ValidationError("there is no such file or folder.")
+        if not path.name.lower().endswith((".py", ".zip")):
+            raise ValidationError("deploy a .py file, a .zip, or a folder with main.py.")
+        return release_files_from_upload(path.name, read_file(path, MAX_UPLOAD_BYTES))
