@@ -19,15 +19,37 @@ See docs/sdk.md for the whole guide, with examples that run as tests.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dashboards.events.emitter import EmitterError, EventEmitter
 from dashboards.events.event import EntityType, Event, Operation
 from dashboards.events.processors import EventProcessor
-from dashboards.jobs.specs import JobProgress, JobSpec, check_period, check_retries, encode_arguments
+from dashboards.jobs.limits import MESSAGE_CHARS
+from dashboards.jobs.specs import (
+    JobProgress,
+    JobSpec,
+    check_period,
+    check_retries,
+    check_timeout,
+    encode_arguments,
+)
+from dashboards.runtime.applog import current_output
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 from dashboards.runtime.context import require_app_context
-from dashboards.runtime.frames import toast_command
+from dashboards.runtime.frames import is_local_path, toast_command
+from dashboards.runtime.limits import (
+    COMMAND_TEXT_MAX_CHARS,
+    DOWNLOAD_MAX_BYTES,
+    FILENAME_MAX_CHARS,
+    SELECTOR_MAX_CHARS,
+    TOAST_MAX_DURATION_MS,
+    TOAST_MESSAGE_MAX_CHARS,
+    URL_MAX_CHARS,
+)
 from dashboards.runtime.loader import function_reference, init_handlers
 from dashboards.runtime.protocol import (
     CMD_CHART_LAYOUT,
@@ -35,6 +57,7 @@ from dashboards.runtime.protocol import (
     CMD_NAVIGATE,
     CMD_SET_CONTENT,
     TOAST_LEVELS,
+    TOAST_POSITIONS,
 )
 from dashboards.runtime.session import SessionInfo as Session
 from dashboards.runtime.state import SessionState as State
@@ -95,37 +118,197 @@ def notify(
     position: str = "top-right",
     link: str | None = None,
 ) -> None:
-    """Show a toast in this tab: info, success, warning or error; duration in ms (0: until dismissed)."""
-    state.queue_command(toast_command(level, message, duration=duration, position=position, link=link))
+    """Show a toast in this tab: info, success, warning or error; duration in ms (0: until dismissed).
+
+    Wrong arguments raise here, in the handler (which is then rolled back with an error toast),
+    rather than show the user a toast other than the one asked for.
+    """
+    _require_state(state, "notify")
+    _check_level("notify", level)
+    if position not in TOAST_POSITIONS:
+        raise ValueError(
+            f"notify: position must be one of {', '.join(TOAST_POSITIONS)}, not {_brief(position)}"
+        )
+    if duration is not None:
+        if isinstance(duration, bool) or not isinstance(duration, int | float) or not math.isfinite(duration):
+            raise TypeError(f"notify: duration is a number of milliseconds, not {_brief(duration)}")
+        if not 0 <= duration <= TOAST_MAX_DURATION_MS:
+            raise ValueError(
+                f"notify: duration must be from 0 (until dismissed) to {TOAST_MAX_DURATION_MS} ms, "
+                f"not {duration}"
+            )
+    _check_link("notify", link)
+    text = _require_str("notify", "message", message)
+    if len(text) > TOAST_MESSAGE_MAX_CHARS:
+        _app_log(
+            "warning",
+            f"notify: a message of {len(text)} characters was shortened to {TOAST_MESSAGE_MAX_CHARS}",
+        )
+    state.queue_command(toast_command(level, text, duration=duration, position=position, link=link))
 
 
-def set_content(state: State, selector: str, text: str) -> None:
-    """Set the text of an element of the page (found by CSS selector), outside any component."""
-    state.queue_command({"type": CMD_SET_CONTENT, "selector": str(selector), "text": str(text)})
+def set_content(state: State, selector: str, text: str | int | float) -> None:
+    """Set the text of an element of the page (found by CSS selector), outside any component.
+
+    The text is set as text, never as HTML; a number is shown as ``str()`` shows it. The element
+    is looked for in the app's part of the page, and one that holds components is left alone
+    (their ids are what later updates replace): the browser skips such a command, with a warning
+    in its console, and runs the frame's other commands.
+    """
+    _require_state(state, "set_content")
+    selector = _require_str("set_content", "selector", selector)
+    if not selector.strip() or len(selector) > SELECTOR_MAX_CHARS or "\x00" in selector:
+        raise ValueError(
+            f"set_content: selector is a CSS selector of 1 to {SELECTOR_MAX_CHARS} characters, like #note"
+        )
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        text = str(text)
+    text = _require_str("set_content", "text", text)
+    if len(text) > COMMAND_TEXT_MAX_CHARS:
+        raise ValueError(
+            f"set_content: text must be at most {COMMAND_TEXT_MAX_CHARS} characters (it has {len(text)})"
+        )
+    state.queue_command({"type": CMD_SET_CONTENT, "selector": selector, "text": text})
+
+
+# type/subtype, then optional parameters (RFC 6838 names): nothing a Blob could choke on.
+_MIME_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+_MIME_TYPE = re.compile(
+    rf'{_MIME_NAME}/{_MIME_NAME}(?:[ \t]*;[ \t]*{_MIME_NAME}=(?:{_MIME_NAME}|"[^"\x00-\x1f\x7f]*"))*'
+)
 
 
 def download(
-    state: State, content: str | bytes, filename: str, mime_type: str = "application/octet-stream"
+    state: State,
+    content: str | bytes | bytearray | memoryview,
+    filename: str,
+    mime_type: str = "application/octet-stream",
 ) -> None:
-    """Make the browser save a file."""
-    if isinstance(content, bytes):
-        data, encoding = base64.b64encode(content).decode(), "base64"
-    else:
+    """Make the browser save a file: text (saved as UTF-8) or bytes, of at most 5 MiB.
+
+    The whole file travels in the tab's next frame; a bigger one belongs on a job's result or a
+    page of its own. ``filename`` is a name, not a path.
+    """
+    _require_state(state, "download")
+    filename = _require_str("download", "filename", filename)
+    if (
+        not filename.strip(" .")
+        or len(filename) > FILENAME_MAX_CHARS
+        or any(c in filename for c in "/\\")
+        or any(ord(c) < 32 or ord(c) == 127 for c in filename)
+    ):
+        raise ValueError(
+            f"download: filename is a file name of 1 to {FILENAME_MAX_CHARS} characters, without a folder "
+            f"or control characters, like report.csv; not {_brief(filename)}"
+        )
+    mime_type = _require_str("download", "mime_type", mime_type)
+    if len(mime_type) > 255 or not _MIME_TYPE.fullmatch(mime_type):
+        raise ValueError(f"download: mime_type is a media type like text/csv, not {_brief(mime_type)}")
+    if isinstance(content, str):
+        # UTF-8 takes at most 4 bytes a character: most texts need no encoding to be measured.
+        size = (
+            len(content)
+            if len(content) * 4 <= DOWNLOAD_MAX_BYTES
+            else len(content.encode("utf-8", "surrogatepass"))
+        )
         data, encoding = content, "text"
+    elif isinstance(content, bytes | bytearray | memoryview):
+        raw = bytes(content)
+        size = len(raw)
+        data, encoding = "", "base64"
+    else:
+        raise TypeError(f"download: content must be str or bytes, not {type(content).__name__}")
+    if size > DOWNLOAD_MAX_BYTES:
+        raise ValueError(f"download: content must be at most {DOWNLOAD_MAX_BYTES} bytes (it has {size})")
+    if encoding == "base64":
+        data = base64.b64encode(raw).decode()
     state.queue_command({"type": CMD_DOWNLOAD, "content": data, "encoding": encoding, "filename": filename,
                          "mimeType": mime_type})  # fmt: skip
 
 
 def navigate(state: State, url: str) -> None:
     """Send the tab to another page of the platform (a path on this site)."""
-    if not url.startswith("/") or url.startswith("//"):
-        raise ValueError("navigate takes a path on this site, like /t/acme/")
+    _require_state(state, "navigate")
+    url = _require_str("navigate", "url", url)
+    if not is_local_path(url):
+        raise ValueError(
+            f"navigate takes a path on this site, like /t/acme/ (at most {URL_MAX_CHARS} characters, "
+            f"no backslash or control characters), not {_brief(url)}"
+        )
     state.queue_command({"type": CMD_NAVIGATE, "url": url})
 
 
-def update_chart_layout(state: State, target: str, layout: dict[str, Any]) -> None:
-    """Change a chart's layout (title, axes...) without sending its data again; target is its id."""
-    state.queue_command({"type": CMD_CHART_LAYOUT, "target": target, "layout": layout})
+def update_chart_layout(state: State, target: str, layout: Mapping[str, Any]) -> None:
+    """Change a chart's layout (title, axes...) without sending its data again; target is its id.
+
+    The layout is copied as JSON now (dates become ISO strings): changing it afterwards changes
+    nothing, and what cannot reach the browser raises here, in the handler.
+    """
+    _require_state(state, "update_chart_layout")
+    target = _require_str("update_chart_layout", "target", target)
+    if not target or len(target) > SELECTOR_MAX_CHARS:
+        raise ValueError("update_chart_layout: target is the chart's component id, like chart")
+    if hasattr(layout, "to_plotly_json"):  # a plotly.graph_objects.Layout
+        layout = layout.to_plotly_json()
+    if not isinstance(layout, Mapping):
+        raise TypeError(f"update_chart_layout: layout must be a dict, not {type(layout).__name__}")
+    try:
+        copied = bounded_json_copy(
+            dict(layout),
+            limit=COMMAND_TEXT_MAX_CHARS,
+            what="update_chart_layout: layout",
+            default=_layout_value,
+        )
+    except JsonRefused as error:
+        raise ValueError(str(error)) from None
+    state.queue_command({"type": CMD_CHART_LAYOUT, "target": target, "layout": copied})
+
+
+def _layout_value(value: Any) -> Any:
+    """What Plotly itself accepts in a layout besides JSON: dates, numpy scalars and arrays."""
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if hasattr(value, "tolist") and callable(value.tolist):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# --- checks shared by the functions above: a clear error in the handler, never a broken frame ---
+def _require_state(state: Any, what: str) -> None:
+    if not isinstance(state, State):
+        raise TypeError(f"{what} takes the handler's state first: {what}(state, ...), not {_brief(state)}")
+
+
+def _require_str(what: str, name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what}: {name} must be a string, not {type(value).__name__}")
+    return str.__str__(value)  # a plain str, even from a str subclass
+
+
+def _check_level(what: str, level: Any) -> None:
+    if not isinstance(level, str) or level not in TOAST_LEVELS:
+        raise ValueError(f"{what}: level must be one of {', '.join(TOAST_LEVELS)}, not {_brief(level)}")
+
+
+def _check_link(what: str, link: Any) -> None:
+    if link is not None and not is_local_path(link):
+        raise ValueError(f"{what}: link is a path on this site, like /t/acme/jobs/, not {_brief(link)}")
+
+
+def _brief(value: Any) -> str:
+    """A value as an error message can quote it: short, and never raising itself."""
+    try:
+        text = repr(value)
+    except Exception:  # a huge int (Python 3.11 refuses to print one), a broken __repr__
+        return f"a {type(value).__name__}"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _app_log(level: str, line: str) -> None:
+    """A line in the app's log, next to the handler's own output (nowhere outside a run)."""
+    sink = current_output.get()
+    if sink is not None:
+        sink.append((level, line))
 
 
 def invoke_long_callback(  # noqa: PLR0917 - Taipy's positional signature
@@ -149,6 +332,7 @@ def invoke_long_callback(  # noqa: PLR0917 - Taipy's positional signature
     ``timeout`` is in seconds (default 10 minutes); ``retries`` retries a failed job with backoff.
     The job starts once this handler has succeeded (a handler that fails starts nothing).
     """
+    _require_state(state, "invoke_long_callback")
     context = require_app_context("invoke_long_callback")
     if context.in_job or not context.session_id:
         raise RuntimeError("invoke_long_callback is called from a handler of a tab")
@@ -162,7 +346,7 @@ def invoke_long_callback(  # noqa: PLR0917 - Taipy's positional signature
         ),
         status_arguments=tuple(encode_arguments(user_status_function_args, what="user_status_function_args")),
         period_ms=check_period(period),
-        timeout_seconds=None if timeout is None else int(timeout),
+        timeout_seconds=check_timeout(timeout),
         max_retries=check_retries(retries),
     )
     context.submit_job(spec)
@@ -178,7 +362,12 @@ def progress(fraction: float | None = None, message: str = "") -> None:
         raise RuntimeError(
             "progress() reports a job's progress: call it in the function given to invoke_long_callback"
         )
-    context.progress_sink(fraction, message)
+    if fraction is not None and (
+        isinstance(fraction, bool) or not isinstance(fraction, int | float) or not math.isfinite(fraction)
+    ):
+        raise TypeError(f"progress: fraction is a number from 0 to 1, or None; not {_brief(fraction)}")
+    message = _require_str("progress", "message", message)[:MESSAGE_CHARS]
+    context.progress_sink(None if fraction is None else min(max(float(fraction), 0.0), 1.0), message)
 
 
 def notify_team(team: str, level: str, message: str, link: str | None = None) -> None:
@@ -187,10 +376,10 @@ def notify_team(team: str, level: str, message: str, link: str | None = None) ->
     From a handler it is sent once the handler has succeeded; from a job, at once.
     """
     context = require_app_context("notify_team")
-    if level not in TOAST_LEVELS:
-        raise ValueError(f"level must be one of {', '.join(TOAST_LEVELS)}")
-    if link is not None and (not link.startswith("/") or link.startswith("//")):
-        raise ValueError("link is a path on this site, like /t/acme/jobs/")
+    team = _require_str("notify_team", "team", team)
+    _check_level("notify_team", level)
+    message = _require_str("notify_team", "message", message)
+    _check_link("notify_team", link)
     tenant_id = context.tenant_id
     if context.team_sink is not None:
         context.team_sink({"team": team, "level": level, "message": message, "link": link})

@@ -30,13 +30,15 @@ from typing import Any
 
 from dashboards.events.event import Event
 from dashboards.jobs.specs import JobProgress, JobSpec, status_call_arguments
+from dashboards.runtime.codecs import NotSerialisable
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.dispatch import route_event
+from dashboards.runtime.limits import STATE_MAX_BYTES
 from dashboards.runtime.loader import LoadedApp, load_app, unload
 from dashboards.runtime.page import Page, compile_page
 from dashboards.runtime.protocol import CMD_TOAST, UI_CHANGE, UI_CLICK
-from dashboards.runtime.session import SessionInfo, initial_values
+from dashboards.runtime.session import SessionInfo, encode_values, initial_values
 from dashboards.runtime.state import SessionState
 from dashboards.scenarios.api import scenario_store
 from dashboards.scenarios.memory import MemoryScenarios
@@ -88,8 +90,9 @@ class AppTestClient:
     def send(self, message: dict[str, Any]) -> set[str]:
         """Run one message through the dispatcher and its handler; return the mutated keys.
 
-        A handler that raises is rolled back, as on the platform, and the exception is re-raised.
-        The long callbacks it asked for then run to their end.
+        A handler that raises is rolled back, as on the platform, and the exception is re-raised;
+        so is one that leaves state the platform would refuse to keep (``NotSerialisable``) or that
+        the page cannot show (``RenderError``). The long callbacks it asked for then run to their end.
         """
         route = route_event(message, self.app)
         available = {"state": self.state, "payload": route.payload, "session": self.session,
@@ -153,6 +156,7 @@ class AppTestClient:
             value = call()
             if asyncio.iscoroutine(value):
                 asyncio.run(value)
+            self._check_keepable()
         except BaseException:
             self.state.rollback()
             raise
@@ -161,6 +165,17 @@ class AppTestClient:
             current_app_context.reset(token)
         self.last_mutated = self.state.commit()
         self.commands += self.state.take_commands()
+
+    def _check_keepable(self) -> None:
+        """What the platform checks before it keeps a handler's changes: state its codec can store
+        (within the size limit) and that the page can show. Raises as the platform refuses."""
+        mutated = self.state.mutated_keys()
+        values = self.state.values()
+        size = sum(len(text) for text in encode_values(values, mutated).values())
+        if size > STATE_MAX_BYTES:
+            raise NotSerialisable(f"the state grew past {STATE_MAX_BYTES} bytes")
+        shown = {key for key in mutated if key in values}
+        self.page.render_components(self.page.components_reading(shown), values)
 
     @staticmethod
     def _no_jobs(spec: JobSpec) -> None:

@@ -7,10 +7,16 @@ import models.
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from dashboards.jobs.limits import JOB_ARGUMENTS_MAX_BYTES, MAX_RETRIES, MIN_PERIOD_MS
+from dashboards.jobs.limits import (
+    JOB_ARGUMENTS_MAX_BYTES,
+    MAX_JOB_TIMEOUT_SECONDS,
+    MAX_RETRIES,
+    MIN_PERIOD_MS,
+)
 from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 
 
@@ -63,13 +69,27 @@ def encode_arguments(arguments: Any, *, what: str = "user_function_args") -> lis
         raise JobRefused(str(error)) from None
 
 
+def _is_number(value: Any) -> bool:
+    """A real, finite number: not a bool, NaN or infinity (which int() cannot take)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
 def check_period(period: Any) -> int:
-    if isinstance(period, bool) or not isinstance(period, int | float) or period < 0:
+    if not _is_number(period) or period < 0:
         raise JobRefused("period is a number of milliseconds (0: no periodic calls)")
     period = int(period)
     if 0 < period < MIN_PERIOD_MS:
         raise JobRefused(f"period must be 0 or at least {MIN_PERIOD_MS} ms")
     return period
+
+
+def check_timeout(timeout: Any) -> int | None:
+    """Seconds, checked in the handler (as the job's submission checks them) so tests see it too."""
+    if timeout is None:
+        return None
+    if not _is_number(timeout) or not 1 <= timeout <= MAX_JOB_TIMEOUT_SECONDS:
+        raise JobRefused(f"timeout must be a number of seconds from 1 to {MAX_JOB_TIMEOUT_SECONDS}")
+    return int(timeout)
 
 
 def check_retries(retries: Any) -> int:

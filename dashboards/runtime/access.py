@@ -39,6 +39,21 @@ def app_and_access_for_user(
     return app, can_open_app(app=app, user=user, role=tenant_access.role), tenant_access
 
 
+# Digits of a release id from a query string: fewer than a 64-bit key can overflow with.
+RELEASE_ID_DIGITS = 18
+
+
+def release_pk(text: str | None) -> int | None:
+    """The release a socket's ``release`` parameter names, or None (then the active one is used).
+
+    ASCII digits only: ``str.isdigit`` also takes "²", which ``int`` refuses, and thousands of
+    digits pass it too, past what ``int`` converts.
+    """
+    if not text or len(text) > RELEASE_ID_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def authorise_socket(*, user: Any, tenant_slug: str, app_slug: str, release_id: str | None) -> SocketDecision:
     app, allowed = app_for_user(user=user, tenant_slug=tenant_slug, app_slug=app_slug)
     if app is None:
@@ -46,12 +61,13 @@ def authorise_socket(*, user: Any, tenant_slug: str, app_slug: str, release_id: 
     if not allowed:
         return SocketDecision(CLOSE_FORBIDDEN)
     release = app.active_release
-    if release_id and release_id.isdigit() and (release is None or str(release.pk) != release_id):
+    wanted = release_pk(release_id)
+    if wanted is not None and (release is None or release.pk != wanted):
         # A tab keeps the release it was loaded with until it reloads: any valid release of this app.
         release = (
             AppRelease.objects.for_tenant(app.tenant)
             .without_body()
-            .filter(app=app, pk=int(release_id), status=ReleaseStatus.VALID)
+            .filter(app=app, pk=wanted, status=ReleaseStatus.VALID)
             .first()
         ) or release
     if release is None:

@@ -8,6 +8,9 @@ HTML (``format_html``); markdown is rendered and then sanitised by nh3.
 from __future__ import annotations
 
 import json
+import logging
+import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,15 +18,32 @@ import nh3
 from django import template
 from django.template.base import FilterExpression, Node, NodeList, Parser, Token, Variable
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 from dashboards.runtime.protocol import PLOTLY_CLICK, PLOTLY_SELECTED, UI_CHANGE, UI_CLICK
 
+logger = logging.getLogger(__name__)
 register = template.Library()
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 REPEAT_KEY = "__repeat_key__"
 OOB_FLAG = "__oob__"
+LENIENT_FLAG = "__lenient__"  # a whole page: a component that cannot show its value shows why
+_SURROGATE = re.compile("[\ud800-\udfff]")
+ERROR_CHARS = 200  # of the reason a component shows when it cannot show its value
+
+
+class ComponentValueError(ValueError):
+    """A state value a component cannot show; the message says what it takes, for the app's author."""
+
+
+def plain(value: Any) -> Any:
+    """A state value as data: a "safe" string (``mark_safe``, ``format_html``) is escaped like any other.
+
+    The template's own literals stay as written; what comes from state is never trusted as HTML,
+    whether it is rendered now or after a reload (Redis keeps no "safe" mark).
+    """
+    return str.__str__(value) if isinstance(value, SafeData) and isinstance(value, str) else value
 
 
 class ComponentNode(Node):
@@ -51,11 +71,11 @@ class ComponentNode(Node):
         return keys
 
     def arg(self, context: template.Context, index: int, default: Any = None) -> Any:
-        return self.args[index].resolve(context) if len(self.args) > index else default
+        return _resolve(self.args[index], context) if len(self.args) > index else default
 
     def kwarg(self, context: template.Context, name: str, default: Any = None) -> Any:
         expression = self.kwargs.get(name)
-        return expression.resolve(context) if expression is not None else default
+        return _resolve(expression, context) if expression is not None else default
 
     def literal(self, name: str) -> str | None:
         """A keyword argument that must be a constant (handler names, ids): never from state."""
@@ -72,11 +92,28 @@ class ComponentNode(Node):
         return self.component_id if key is None else f"{self.component_id}-{key}"
 
     def render(self, context: template.Context) -> SafeString:
-        inner = self.render_inner(context)
-        template_ = '<div id="{}" class="dc dc-{}" hx-swap-oob="true">{}</div>'
+        """The component's element. A value it cannot show raises (the session then undoes the
+        change that stored it), except in a whole-page render (``LENIENT_FLAG``), where the page
+        loads with the reason shown in the element, which keeps its id for later swaps.
+        """
+        classes = f"dc dc-{self.kind}"
+        try:
+            inner = self.render_inner(context)
+        except Exception as error:  # any value of the app's state may reach here
+            if not context.get(LENIENT_FLAG):
+                raise
+            logger.warning("component %s (%s) cannot show its value: %s", self.dom_id(context), self.kind,
+                           _reason(error))  # fmt: skip
+            classes += " dc-broken"
+            inner = format_html(
+                '<span class="dc-error" role="alert">This {} cannot show its value: {}</span>',
+                self.kind.replace("_", " "),
+                _reason(error),
+            )
+        template_ = '<div id="{}" class="{}" hx-swap-oob="true">{}</div>'
         if not context.get(OOB_FLAG):
-            template_ = '<div id="{}" class="dc dc-{}">{}</div>'
-        return format_html(template_, self.dom_id(context), self.kind, inner)
+            template_ = '<div id="{}" class="{}">{}</div>'
+        return sendable(format_html(template_, self.dom_id(context), classes, inner))
 
     def render_inner(self, context: template.Context) -> SafeString:
         raise NotImplementedError
@@ -96,6 +133,40 @@ class ComponentNode(Node):
             self.dom_id(context),
             repeat,
         )
+
+
+def sendable(html: SafeString) -> SafeString:
+    """HTML a WebSocket text frame can carry: UTF-8 has no surrogates (``"\\udcff"``, from bytes
+    decoded with ``surrogateescape``, say), and one would fail the frame's send, and the tab."""
+    if _SURROGATE.search(html):
+        return mark_safe(_SURROGATE.sub("\ufffd", html))  # noqa: S308 - only characters replaced
+    return html
+
+
+def _resolve(expression: FilterExpression, context: template.Context) -> Any:
+    value = expression.resolve(context)
+    return plain(value) if isinstance(expression.var, Variable) else value
+
+
+def _reason(error: Exception) -> str:
+    """Why a value cannot be shown, short (the exception's own words when they are for people)."""
+    if isinstance(error, ComponentValueError):
+        text = str(error)
+    elif isinstance(error, RecursionError):
+        text = "it is nested too deeply"
+    else:
+        try:
+            text = f"{type(error).__name__}: {error}"
+        except Exception:  # an exception whose str() fails
+            text = type(error).__name__
+    return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
+
+
+def _sequence(value: Any, what: str) -> Iterable[Any]:
+    """A list-like value (list, tuple, set...) to iterate; a string or a scalar is refused."""
+    if isinstance(value, str | bytes | dict) or not isinstance(value, Iterable):
+        raise ComponentValueError(f"{what}, not {type(value).__name__}")
+    return value
 
 
 def _parse_arguments(
@@ -230,11 +301,20 @@ class SelectNode(ComponentNode):
     def render_inner(self, context: template.Context) -> SafeString:
         value = self.arg(context, 0)
         options = self.kwarg(context, "options", []) or []
-        pairs = [(o[0], o[1]) if isinstance(o, list | tuple) and len(o) == 2 else (o, o) for o in options]
+        if isinstance(options, dict):
+            options = list(options)
+        options = _sequence(options, "options is a list of values or [value, label] pairs")
+        pairs = [
+            (plain(o[0]), plain(o[1]))
+            if isinstance(o, list | tuple) and len(o) == 2
+            else (plain(o), plain(o))
+            for o in options
+        ]
+        chosen = str(value)
         rendered = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
-            ((v, mark_safe(" selected") if str(v) == str(value) else "", label) for v, label in pairs),
+            ((v, mark_safe(" selected") if str(v) == chosen else "", label) for v, label in pairs),
         )
         attrs = self.event_attributes(context, UI_CHANGE, self.literal("on_change"), "change")
         input_id = f"{self.dom_id(context)}-input"
@@ -253,10 +333,14 @@ class ProgressNode(ComponentNode):
     """``{% progress done label="Loading" %}``: a fraction from 0 to 1."""
 
     def render_inner(self, context: template.Context) -> SafeString:
+        value = self.arg(context, 0) or 0
         try:
-            fraction = min(max(float(self.arg(context, 0) or 0), 0.0), 1.0)
+            fraction = float(value)
+        except OverflowError:  # an int past float's range: far past either end
+            fraction = 1.0 if value > 0 else 0.0
         except (TypeError, ValueError):
             fraction = 0.0
+        fraction = min(max(fraction, 0.0), 1.0) if math.isfinite(fraction) else 0.0
         label = self.kwarg(context, "label", "")
         return format_html(
             '<label>{}<progress max="100" value="{}">{}%</progress></label>',
@@ -289,27 +373,38 @@ class TableNode(ComponentNode):
 
     def render_inner(self, context: template.Context) -> SafeString:
         columns, rows = table_rows(self.arg(context, 0), self.kwarg(context, "columns"))
-        head = format_html_join("", '<th scope="col">{}</th>', ((c,) for c in columns))
+        head = format_html_join("", '<th scope="col">{}</th>', ((plain(c),) for c in columns))
         body = format_html_join(
             "",
             "<tr>{}</tr>",
             (
-                (format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),)
+                (format_html_join("", "<td>{}</td>", ((plain(cell),) for cell in row)),)
                 for row in rows[: self.max_rows]
             ),
         )
         return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
+TABLE_TAKES = "a table shows a list of dicts, a list of lists (with columns=) or a DataFrame"
+
+
 def table_rows(value: Any, columns: Any = None) -> tuple[list[Any], list[list[Any]]]:
+    """Column names and rows of what a table shows; ComponentValueError for anything else."""
     if value is None:
         return [], []
-    if isinstance(value, dict) and "data" in value and "columns" in value:  # a DataFrame, split
-        return list(value["columns"]), [list(r) for r in value["data"]]
-    rows = list(value)
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):  # a DataFrame, live (as the codec keeps it)
+        value = value.to_dict(orient="split")
+    if isinstance(value, dict):
+        if "data" not in value or "columns" not in value:
+            raise ComponentValueError(f"{TABLE_TAKES}, not a dict without data and columns")
+        value, columns = value["data"], value["columns"]  # a DataFrame, split
+        columns = _sequence(columns or [], f"{TABLE_TAKES}: its columns are a list")
+    rows = list(_sequence(value, TABLE_TAKES))
     if rows and all(isinstance(r, dict) for r in rows):
         names = list(dict.fromkeys(k for r in rows for k in r))
         return names, [[r.get(k, "") for k in names] for r in rows]
+    if columns is not None and not isinstance(columns, list | tuple):
+        columns = _sequence(columns, "columns= is a list of column names")
     return list(columns or []), [list(r) if isinstance(r, list | tuple) else [r] for r in rows]
 
 
@@ -319,6 +414,12 @@ class ChartNode(ComponentNode):
 
     def render_inner(self, context: template.Context) -> SafeString:
         figure = self.arg(context, 0) or {"data": [], "layout": {}}
+        if hasattr(figure, "to_plotly_json"):  # a Plotly figure, live (as the codec keeps it)
+            figure = figure.to_plotly_json()
+        if not isinstance(figure, dict):
+            raise ComponentValueError(
+                f"a chart shows a Plotly figure (a dict with data and layout), not {type(figure).__name__}"
+            )
         handlers = format_html(
             ' data-target="{}" data-on-click="{}" data-on-selected="{}"'
             ' data-click-event="{}" data-selected-event="{}"',
@@ -328,9 +429,25 @@ class ChartNode(ComponentNode):
             PLOTLY_CLICK,
             PLOTLY_SELECTED,
         )
-        return format_html(
-            '<div class="dc-plot" data-figure="{}"{}></div>', json.dumps(figure, default=str), handlers
-        )
+        return format_html('<div class="dc-plot" data-figure="{}"{}></div>', _figure_json(figure), handlers)
+
+
+def _figure_json(figure: dict[str, Any]) -> str:
+    """Strict JSON (``JSON.parse`` refuses NaN): a missing number is a gap, as Plotly draws None."""
+    try:
+        return json.dumps(figure, default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(_no_nan(figure), default=str, allow_nan=False)
+
+
+def _no_nan(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nan(v) for v in value]
+    return value
 
 
 @_component("download_button")
@@ -362,7 +479,10 @@ class RepeatNode(ComponentNode):
 
     def render_inner(self, context: template.Context) -> SafeString:
         collection = self.arg(context, 0) or []
-        items = collection.items() if isinstance(collection, dict) else enumerate(collection)
+        if isinstance(collection, dict):
+            items: Iterable[tuple[Any, Any]] = collection.items()
+        else:
+            items = enumerate(_sequence(collection, "repeat goes over a list or a dict"))
         parts = []
         for key, value in items:
             with context.push({self.name: value, REPEAT_KEY: str(key), OOB_FLAG: False}):

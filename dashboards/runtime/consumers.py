@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 FLOOD_WARNING_EVERY_SECONDS = 5.0  # one "slow down" toast per this many seconds of flooding
+# A tab's session id as services.new_session_id makes them (URL-safe base64). It names a Redis key
+# and a channel-layer group, whose names allow these characters only: anything else is refused.
+SESSION_ID = re.compile(r"\A[A-Za-z0-9_-]{8,64}\Z")
 
 
 class AppSessionConsumer(AsyncWebsocketConsumer):
@@ -81,7 +85,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         self.bucket = TokenBucket(EVENTS_PER_SECOND, EVENT_BURST)
         self.flood_warned_at = -FLOOD_WARNING_EVERY_SECONDS
         kwargs = self.scope["url_route"]["kwargs"]
-        query = {k: v[-1] for k, v in parse_qs(self.scope.get("query_string", b"").decode()).items()}
+        query = _query(self.scope.get("query_string", b""))
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self._refuse(CLOSE_NOT_SIGNED_IN)
@@ -101,7 +105,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_APP_BROKEN)
             return
         session_id = query.get("sid") or ""
-        if not 8 <= len(session_id) <= 64:
+        if not SESSION_ID.match(session_id):
             await self._refuse(CLOSE_FORBIDDEN)
             return
         self.app_id, self.user_id = decision.app.pk, user.pk
@@ -131,7 +135,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def _open(self, app: App, user: Any, session_id: str, rerender: bool) -> None:
         assert self.session is not None
         groups = [app_group(app.pk), user_group(user.pk), inbox_group(user.pk),
-                  tab_group(app.pk, session_id)]  # fmt: skip
+                  tab_group(app.pk, user.pk, session_id)]  # fmt: skip
         session_key = self.scope.get("session") and self.scope["session"].session_key
         if session_key:
             groups.append(login_group(session_key))
@@ -167,12 +171,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.session is None:
             return
-        if text_data is None:
-            await self.send(
-                text_data=render_commands([toast_command("error", "Binary messages are not accepted.")])
-            )
-            return
-        if not self.bucket.allow():
+        if not self.bucket.allow():  # every frame counts, binary ones too: each is answered
             now = time.monotonic()
             if now - self.flood_warned_at >= FLOOD_WARNING_EVERY_SECONDS:
                 self.flood_warned_at = now
@@ -180,6 +179,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 await self.send(
                     text_data=render_commands([toast_command("warning", "Too many events: slow down.")])
                 )
+            return
+        if text_data is None:
+            logger.info("session %s: binary message dropped", self.session.info.session_id)
+            await self.send(
+                text_data=render_commands([toast_command("error", "Binary messages are not accepted.")])
+            )
             return
         try:
             self.queue.put_nowait(text_data)
@@ -193,12 +198,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             item = await self.queue.get()
             try:
                 frame = await (self.session.handle_text(item) if isinstance(item, str) else item())
-            except Exception:
+                if frame:
+                    await self.send(text_data=frame)
+            except Exception:  # a frame that cannot be sent too: never a tab that silently stops
                 logger.exception("session %s: internal error", self.session.info.session_id)
                 await self.close(CLOSE_INTERNAL_ERROR)
                 return
-            if frame:
-                await self.send(text_data=frame)
 
     def _post(self, work: Callable[[], Awaitable[str]]) -> None:
         """Queue the platform's own work for this tab behind the events already waiting."""
@@ -269,6 +274,11 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def notify_toast(self, event: dict[str, Any]) -> None:
         """A team notification (already rendered: toast and inbox badge as out-of-band swaps)."""
         await self.send(text_data=event["html"])
+
+
+def _query(raw: bytes) -> dict[str, str]:
+    """The socket's query parameters, the last of each name; bytes that are not UTF-8 never raise."""
+    return {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
 
 
 def _authorise_and_load(

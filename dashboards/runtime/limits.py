@@ -42,8 +42,12 @@ SNAPSHOT_UNCONNECTED_SECONDS = 120
 # this much of the latest changes; a shutdown, a reload or a reconnect writes at once.
 SNAPSHOT_WRITE_DELAY_SECONDS = 0.05
 
-# Release validation runs in a separate process with this time limit.
+# Release validation runs in a separate process with this time limit, and this much memory (its
+# data: an import that allocates more gets a MemoryError, reported, not the host's last gigabytes).
+# Of what it prints, only the last VALIDATION_OUTPUT_TAIL_BYTES are kept (a flood costs nothing).
 VALIDATION_TIMEOUT_SECONDS = 20.0
+VALIDATION_MEMORY_BYTES = 2 * 1024**3
+VALIDATION_OUTPUT_TAIL_BYTES = 8 * 1024
 # Importing a release's code in a server process (once per process) waits this long; past it the
 # caller gets "failed to start" while the import goes on in its own thread. Guards the page,
 # socket and job threads from a module that hangs at import (a network call without a timeout),
@@ -62,3 +66,16 @@ APP_LOG_KEEP_LINES = 2000
 
 # Largest serialised session state accepted after a handler (guards Redis memory).
 STATE_MAX_BYTES = 2 * 1024 * 1024
+
+# What one SDK command may carry to the browser. A frame is built, escaped and sent whole on the
+# event loop (about 25 ms per MiB of text), so these guard every other tab of the process from one
+# handler's download, and the browser from a frame it cannot use. Past them the handler raises.
+DOWNLOAD_MAX_BYTES = 5 * 1024 * 1024
+COMMAND_TEXT_MAX_CHARS = 256 * 1024  # set_content's text; a chart layout's JSON
+SELECTOR_MAX_CHARS = 500
+URL_MAX_CHARS = 2000
+FILENAME_MAX_CHARS = 255
+# Toasts: longer messages are shortened (as team notifications are); setTimeout fires at once past
+# 2**31 - 1 ms, so a longer duration would hide the toast at once: 0 keeps it until dismissed.
+TOAST_MESSAGE_MAX_CHARS = 500
+TOAST_MAX_DURATION_MS = 24 * 3600 * 1000

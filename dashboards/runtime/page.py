@@ -8,7 +8,7 @@ from typing import Any
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import Template
 
-from dashboards.runtime.components import OOB_FLAG, ComponentNode, RepeatNode
+from dashboards.runtime.components import LENIENT_FLAG, OOB_FLAG, ComponentNode, RepeatNode
 
 # App pages get an engine of their own: autoescaping on, our components built in, and no loader,
 # so `{% include %}` or `{% extends %}` cannot reach the platform's templates.
@@ -34,6 +34,19 @@ class PageError(ValueError):
         super().__init__(message)
 
 
+class RenderError(Exception):
+    """A component that cannot show the state it reads (a table given a number, say).
+
+    The state may come from the browser (a handler storing a payload as it is): the session
+    undoes the change and shows a toast, as for bad input; never an internal error (1011).
+    ``__cause__`` is the original exception.
+    """
+
+    def __init__(self, component_id: str, error: BaseException) -> None:
+        self.component_id = component_id
+        super().__init__(f"component {component_id!r} cannot show its state: {type(error).__name__}: {error}")
+
+
 @dataclass
 class Page:
     template: Template
@@ -47,7 +60,8 @@ class Page:
     rendered: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict, repr=False)
 
     def render(self, values: dict[str, Any], extra: dict[str, Any] | None = None) -> str:
-        return self.template.render(Context({**values, **(extra or {})}, autoescape=True))
+        """The whole page; a component that cannot show its value shows why (``LENIENT_FLAG``)."""
+        return self.template.render(Context({**values, **(extra or {}), LENIENT_FLAG: True}, autoescape=True))
 
     def components_reading(self, keys: set[str]) -> list[str]:
         seen: dict[str, None] = {}
@@ -57,12 +71,19 @@ class Page:
         return list(seen)
 
     def render_components(
-        self, component_ids: list[str], values: dict[str, Any], encoded: dict[str, str] | None = None
+        self,
+        component_ids: list[str],
+        values: dict[str, Any],
+        encoded: dict[str, str] | None = None,
+        *,
+        lenient: bool = False,
     ) -> str:
         """The out-of-band fragments of these components, concatenated into one message.
 
         ``encoded``: the state codec's text of keys just changed. A component that reads only
         those keys is a function of that text, so its fragment is looked up before it is rendered.
+        Raises RenderError naming the first component that cannot show its state, unless
+        ``lenient`` (a tab reconnecting: it opens, the component showing why).
         """
         context: Context | None = None
         parts = []
@@ -73,8 +94,11 @@ class Page:
                 if context is None:
                     context = Context(values, autoescape=True)
                     context.template = self.template
-                    context.push({OOB_FLAG: True})
-                fragment = self.components[component_id].render(context)
+                    context.push({OOB_FLAG: True, LENIENT_FLAG: lenient})
+                try:
+                    fragment = self.components[component_id].render(context)
+                except Exception as error:  # RecursionError too: a value nested too deeply to show
+                    raise RenderError(component_id, error) from error
                 if cache_key is not None:
                     if len(self.rendered) >= RENDER_CACHE_ENTRIES:
                         self.rendered.clear()

@@ -18,7 +18,8 @@ CLOSE_INTERNAL_ERROR = 1011
 CLOSE_SERVICE_RESTART = 4012
 
 # --- event names: "namespace:event-name", both ways ---
-EVENT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_-]{0,63}$")
+# \A and \Z, not ^ and $: "$" also matches before a trailing newline ("ui:click\n").
+EVENT_NAME = re.compile(r"\A[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_-]{0,63}\Z")
 # Namespaces the platform owns; apps name theirs otherwise ("sales:export").
 RESERVED_NAMESPACES = frozenset({"ui", "plotly", "dashboards", "session", "platform"})
 

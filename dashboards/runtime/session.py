@@ -6,7 +6,9 @@ import asyncio
 import copy
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import math
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -22,13 +24,86 @@ from dashboards.runtime.executor import Executor, HandlerOutcome
 from dashboards.runtime.frames import render_commands, toast_command
 from dashboards.runtime.limits import STATE_MAX_BYTES
 from dashboards.runtime.loader import LoadedApp
-from dashboards.runtime.page import Page
+from dashboards.runtime.page import Page, RenderError
 from dashboards.runtime.snapshots import SnapshotKey, snapshot_save
 from dashboards.runtime.state import SessionState
 
 logger = logging.getLogger(__name__)
 LogSink = Callable[[list[tuple[str, str]]], Awaitable[None]]
 INPUT_KINDS = frozenset({"text_input", "number", "slider", "checkbox", "select"})
+# Digits of a number in a message past which it is refused: Python's int() stops at 4300 anyway
+# (with a ValueError), and no id or value of the protocol comes near it.
+MESSAGE_NUMBER_DIGITS = 1000
+# Escapes in a message's raw text that may decode to a NUL or an unpaired surrogate; only a
+# message that has one is checked further (a browser never types these, and a lone surrogate
+# cannot be encoded in a UTF-8 frame: echoed back, it would fail the socket's send).
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
+class UnreadableMessage(ValueError):
+    """A text frame that is not a message of the protocol; the text says why, for the user."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise UnreadableMessage(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise UnreadableMessage("a number out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MESSAGE_NUMBER_DIGITS:
+        raise UnreadableMessage("a number out of range")
+    return int(text)
+
+
+def _bad_text(message: Any) -> str | None:
+    """What is wrong with the strings (keys too) of a parsed message, if anything.
+
+    A loop with a stack, not recursion: the message may be nested as deep as the decoder went.
+    """
+    stack = [message]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and (found := _BAD_CHARACTER.search(value)):
+            return (
+                "a NUL character"
+                if found.group() == "\x00"
+                else "an unpaired surrogate, which is not Unicode"
+            )
+    return None
+
+
+def read_message(text: str) -> Any:
+    """Parse one browser message as strict JSON, or raise UnreadableMessage saying why.
+
+    Strict: no NaN or Infinity, no number that overflows (1e400) or has thousands of digits, no
+    NUL and no unpaired surrogate in a string (storing one would poison the state, and a frame
+    echoing one cannot be sent). What passes is plain JSON any later step can store and send.
+    """
+    try:
+        message = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int
+        )
+    except UnreadableMessage:
+        raise
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
+        raise UnreadableMessage("malformed JSON") from None
+    if _SUSPECT_ESCAPE.search(text):
+        problem = _bad_text(message)
+        if problem:
+            raise UnreadableMessage(problem)
+    return message
 
 
 @dataclass(frozen=True)
@@ -89,15 +164,18 @@ class AppSession:
     async def handle_text(self, text: str) -> str:
         """Run one incoming message; return the frame to send back (may be empty)."""
         try:
-            message = json.loads(text)
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
-            logger.info("session %s: malformed JSON dropped", self.info.session_id)
-            return self.error_frame("That message could not be read (malformed JSON).")
+            message = read_message(text)
+        except UnreadableMessage as error:
+            logger.info("session %s: unreadable message dropped (%s)", self.info.session_id, error)
+            return self.error_frame(f"That message could not be read ({error}).")
         try:
             route = route_event(message, self.app)
         except DispatchError as error:
             logger.info("session %s: %s", self.info.session_id, error)
-            await self.log_sink([("warning", f"event refused: {error}")])
+            try:
+                await self.log_sink([("warning", f"event refused: {error}")])
+            except Exception:  # the database away: the refusal is in the server's log above
+                logger.exception("session %s: the app log could not be written", self.info.session_id)
             text = str(error)
             return self.error_frame(text[:1].upper() + text[1:] + ".")
         return await self.run(route)
@@ -210,6 +288,16 @@ class AppSession:
             state.rollback()
             lines.append(("error", f"{name}: state not kept: {error}"))
             return self.error_frame(f"{name} left state that cannot be kept: {error}")
+        deleted = {key for key in mutated if key not in values}
+        component_ids = self.page.components_reading(mutated - deleted)
+        if target in component_ids and self.page.component_kind(target) in INPUT_KINDS:
+            component_ids.remove(target)  # never overwrite the input the user is typing in
+        try:  # before the state is kept: a state the page cannot show would break every reload
+            fragments = self.page.render_components(component_ids, values, encoded)
+        except RenderError as error:
+            state.rollback()
+            lines.append(("error", f"{name}: its changes were undone: {error}"))
+            return self.error_frame(f"{name} left state the page cannot show ({error}); it was undone.")
         if context.deferred:  # jobs and team notifications the code asked for: all or nothing
             try:
                 results = await db_call(run_deferred)(context.deferred)
@@ -221,16 +309,16 @@ class AppSession:
             self.jobs.watch_submitted(results)
         state.commit()
         commands = state.take_commands()
-        deleted = {key for key in mutated if key not in values}
         await snapshot_save(self.key, release=self.release_key, encoded=encoded, deleted=deleted)
-        component_ids = self.page.components_reading(mutated - deleted)
-        if target in component_ids and self.page.component_kind(target) in INPUT_KINDS:
-            component_ids.remove(target)  # never overwrite the input the user is typing in
-        return self.page.render_components(component_ids, values, encoded) + render_commands(commands)
+        return fragments + render_commands(commands)
 
     def full_frame(self) -> str:
-        """Every component, for a tab that reconnects to a restored session."""
-        return self.page.render_components(list(self.page.components), self.state.values())
+        """Every component, for a tab that reconnects to a restored session.
+
+        Lenient: a component that cannot show the restored state (kept by an earlier release, say)
+        shows why, and the tab opens all the same.
+        """
+        return self.page.render_components(list(self.page.components), self.state.values(), lenient=True)
 
     def error_frame(self, message: str, level: str = "error") -> str:
         return render_commands([toast_command(level, message)])
@@ -243,14 +331,24 @@ class AppSession:
         return context
 
     def _repeat_value(self, route: Route) -> Any:
-        component_id = (route.target or "").rsplit("-", 1)[0]
-        repeat = self.page.nested.get(component_id)
+        """The item a repeated component stands for; None for a key the repeater does not show.
+
+        The target is ``<component id>-<key>`` (the key may hold dashes: a dict's keys), and a
+        list's keys are the indices as the repeater wrote them: "-1", "01" or " 1" name no item.
+        """
+        key, target = route.repeat_key or "", route.target or ""
+        if not target.endswith("-" + key):
+            return None
+        repeat = self.page.nested.get(target[: -len(key) - 1])
         if repeat is None:
             return None
-        collection = repeat.args[0].resolve(Context(self.state.values()))
         try:
+            collection = repeat.args[0].resolve(Context(self.state.values()))
             if isinstance(collection, dict):
-                return collection.get(route.repeat_key)
-            return collection[int(route.repeat_key)]  # type: ignore[arg-type]
-        except (ValueError, IndexError, TypeError, KeyError):
-            return None
+                return collection.get(key)
+            if isinstance(collection, Sequence) and key.isascii() and key.isdigit() and str(int(key)) == key:
+                index = int(key)  # what enumerate() gave the repeater: no sign, no blanks, no zeros in front
+                return collection[index] if index < len(collection) else None
+        except Exception:  # the collection's filters failing on this state: the handler gets no value
+            logger.info("session %s: the repeater of %s could not be read", self.info.session_id, target)
+        return None

@@ -103,8 +103,12 @@
   // --- Python -> browser commands ---
   var commands = {
     "dashboards:set-content": function (data) {
-      var target = document.querySelector(data.selector);
-      if (target) target.textContent = data.text;
+      // Only the app's own elements: inside the app's root, and never one holding components
+      // (their ids are what later frames swap into).
+      var target = root && root.querySelector(data.selector);
+      if (!target) throw new Error("no element of the app matches " + data.selector);
+      if (target.querySelector(".dc")) throw new Error(data.selector + " holds components: set the state they read instead");
+      target.textContent = data.text;
     },
     "dashboards:download": function (data) {
       var bytes = data.encoding === "base64" ? Uint8Array.from(atob(data.content), function (c) { return c.charCodeAt(0); }) : data.content;
@@ -131,9 +135,10 @@
       var list = [];
       try { list = JSON.parse(node.dataset.command); } catch (e) { console.warn("bad command", e); }
       node.remove();
-      list.forEach(function (command) {
+      list.forEach(function (command) {  // one failing command never stops the others
         var run = commands[command.type];
-        if (run) run(command); else console.warn("unknown command", command.type);
+        if (!run) return console.warn("unknown command", command.type);
+        try { run(command); } catch (e) { console.warn("command " + command.type + " not run:", e.message); }
       });
     });
   }

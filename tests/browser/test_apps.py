@@ -81,6 +81,18 @@ def test_a_failing_handler_shows_an_error_toast_and_the_page_keeps_working(page:
     expect(toast).to_have_count(0)
 
 
+def test_commands_the_page_cannot_run_are_skipped_and_the_rest_run(page: Page) -> None:
+    open_app(page, app="lab")
+    warnings: list[str] = []
+    page.on("console", lambda message: message.type == "warning" and warnings.append(message.text))
+    page.get_by_role("button", name="Odd commands").click()
+    expect(page.locator("#note")).to_have_text("Noted")
+    expect(page.get_by_role("status").filter(has_text="Odd commands sent")).to_be_visible()
+    page.get_by_role("button", name="Add one").click()  # the buttons and the components are still there
+    expect(page.locator("#count .dc-metric-value")).to_have_text("1")
+    assert len([text for text in warnings if "dashboards:set-content not run" in text]) == 3, warnings
+
+
 def test_toasts_from_handlers_stack_until_dismissed(page: Page) -> None:
     open_app(page, app="lab")
     page.get_by_role("button", name="Say hi").click()

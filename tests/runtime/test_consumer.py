@@ -10,7 +10,8 @@ from channels.testing import WebsocketCommunicator
 
 from dashboards.config.asgi import application
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN, CLOSE_UNKNOWN_APP
-from tests.runtime.conftest import click, component_ids, open_socket, signed_in_cookie
+from tests.runtime.conftest import app_socket, click, component_ids, open_page, open_socket, signed_in_cookie
+from tests.support import deploy_test_app
 
 
 async def test_a_click_runs_the_handler_and_sends_only_the_changed_component(live_world) -> None:
@@ -73,11 +74,108 @@ async def test_bad_events_get_a_clear_error_and_the_session_goes_on(live_world) 
         (json.dumps({"event": "click"}), "namespace:event-name"),
         (json.dumps({"event": "dashboards:toast"}), "not an event the browser may send"),
         (json.dumps([1, 2]), "Malformed message"),
+        # fields of the wrong type, or too long to show back whole
+        (json.dumps({"event": "ui:click\n", "handler": "increment"}), "namespace:event-name"),
+        (json.dumps({"event": "ui:click", "handler": 5}), "handler must be a string"),
+        (json.dumps({"event": "ui:click"}), "The ui:click event names no handler"),
+        (json.dumps({"event": "ui:click", "handler": "increment", "repeat_key": [1]}), "repeat_key must be"),
+        (json.dumps({"event": "ui:click", "handler": "x" * 60_000}), "Unknown handler &#x27;xxx"),
+        # not plain JSON: such values could not be kept in the state, nor a frame echoing them sent
+        ('{"event": "ui:click", "handler": "increment", "payload": NaN}', "NaN is not a JSON number"),
+        ('{"event": "ui:click", "handler": "increment", "payload": -Infinity}', "not a JSON number"),
+        ('{"event": "ui:click", "handler": "increment", "payload": 1e400}', "a number out of range"),
+        ('{"event": "ui:click", "handler": "increment", "payload": ' + "9" * 5000 + "}", "out of range"),
+        ('{"event": "ui:change", "handler": "set_name", "payload": "\\ud800"}', "unpaired surrogate"),
+        ('{"event": "ui:change", "handler": "set_name", "payload": {"\\udfff": 1}}', "unpaired surrogate"),
+        (json.dumps({"event": "ui:change", "handler": "set_name", "payload": "a\x00b"}), "a NUL character"),
     ]:
         await tab.socket.send_to(text_data=message)
         frame = await tab.socket.receive_from(timeout=5)
         assert 'class="toast toast-error"' in frame and text in frame, frame
-    assert ">1<" in await click(tab, "increment")
+        assert len(frame) < 1000 and frame.encode("utf-8")  # short, and a frame a server can send
+    assert ">1<" in await click(tab, "increment")  # none of them ran a handler
+    frame = await click(tab, "set_name", event="ui:change", payload="Ada \ud83d\ude00")  # a pair: one emoji
+    assert "Hello, Ada \U0001f600!" in frame
+    await tab.socket.disconnect()
+
+
+async def test_binary_frames_count_against_the_rate_limit(live_world) -> None:
+    tab = await open_socket(live_world.avery)
+    for _ in range(900):
+        await tab.socket.send_to(bytes_data=b"\x00")
+    frames = []
+    while not await tab.socket.receive_nothing(timeout=0.5):
+        frames.append(await tab.socket.receive_from())
+    assert "Binary messages are not accepted" in frames[0]
+    assert sum("Too many events" in frame for frame in frames) == 1
+    assert len(frames) < 900  # the excess was dropped, not each answered with a toast
+    await tab.socket.disconnect()
+
+
+SHOWN_SOURCE = '''
+initial_state = {"rows": [{"a": 1}], "items": ["zero", "one"], "places": {"eu-west": "Dublin"}, "seen": ""}
+page = """
+{% table rows id="rows" %}
+{% text seen id="seen" %}
+{% repeat items as item %}{% button "Pick" on_click="which" id="item" %}{% endrepeat %}
+{% repeat places as place %}{% button "Pick" on_click="which" id="place" %}{% endrepeat %}
+"""
+
+
+def set_rows(state, payload):
+    state.rows = payload
+
+
+def which(state, context):
+    state.seen = f"{context['repeat_key']}={context['repeat_value']}"
+'''
+
+
+async def test_state_the_page_cannot_show_is_undone_and_the_session_goes_on(live_world) -> None:
+    await sync_to_async(deploy_test_app)(live_world.acme, "shown", SHOWN_SOURCE)
+    tab = await open_socket(live_world.avery, app="shown")
+    frame = await click(tab, "set_rows", payload=5)  # a table cannot show a number
+    assert "toast-error" in frame and "set_rows left state the page cannot show" in frame
+    assert "component &#x27;rows&#x27; cannot show its state" in frame and "not int" in frame
+    frame = await click(tab, "set_rows", payload=[{"a": 2}])
+    assert component_ids(frame) == ["rows"] and "<td>2</td>" in frame
+    await tab.socket.disconnect()
+    again = await open_socket(live_world.avery, app="shown", session_id=tab.session_id, fresh=False)
+    assert "<td>2</td>" in await again.socket.receive_from(timeout=5)  # the kept state is one it can show
+    await again.socket.disconnect()
+
+
+async def test_a_restored_state_the_page_cannot_show_still_opens_the_tab(live_world, redis_client) -> None:
+    from dashboards.hosting.models import App
+    from dashboards.runtime.snapshots import SnapshotKey
+
+    await sync_to_async(deploy_test_app)(live_world.acme, "shown", SHOWN_SOURCE)
+    tab = await open_socket(live_world.avery, app="shown")
+    await tab.socket.disconnect()
+    app = await App.objects.aget(tenant=live_world.acme, slug="shown")
+    key = SnapshotKey(app.tenant_id, app.pk, f"u{live_world.avery.pk}", tab.session_id)
+    redis_client.hset(key.redis_key, "rows", "5")  # kept before the check above, or by an older release
+    again = await open_socket(live_world.avery, app="shown", session_id=tab.session_id, fresh=False)
+    frame = await again.socket.receive_from(timeout=5)
+    assert "seen" in component_ids(frame) and "This table cannot show its value" in frame
+    assert "0=zero" in await click(again, "which", target="item-0", repeat_key="0")
+    await again.socket.disconnect()
+
+
+async def test_a_repeated_component_gets_its_own_item_and_no_other(live_world) -> None:
+    await sync_to_async(deploy_test_app)(live_world.acme, "shown", SHOWN_SOURCE)
+    tab = await open_socket(live_world.avery, app="shown")
+    for target, key, seen in [
+        ("item-1", "1", "1=one"),
+        ("place-eu-west", "eu-west", "eu-west=Dublin"),  # a dict's key may hold a dash
+        ("item-01", "01", "01=None"),  # keys the repeater never wrote name no item
+        ("item--1", "-1", "-1=None"),
+        ("item- 1", " 1", " 1=None"),
+        ("item-9", "9", "9=None"),
+        ("item-0", "1", "1=None"),  # a key that is not the target's
+    ]:
+        frame = await click(tab, "which", target=target, repeat_key=key)
+        assert f">{seen}<" in frame, (target, frame)
     await tab.socket.disconnect()
 
 
@@ -150,6 +248,24 @@ async def test_refusals_have_documented_close_codes(live_world) -> None:
     assert await _closed_with(path.format("globex", "counter"), cookie) == CLOSE_UNKNOWN_APP
     assert await _closed_with(path.format("acme", "nothing"), cookie) == CLOSE_UNKNOWN_APP
     assert await _closed_with(path.format("nowhere", "counter"), cookie) == CLOSE_UNKNOWN_APP
+
+
+async def test_malformed_query_parameters_are_refused_or_ignored_never_an_error(live_world) -> None:
+    cookie, session_id, release_id, _ = await sync_to_async(open_page)(live_world.avery, "acme", "counter")
+    path = "/ws/t/acme/apps/counter/?"
+    for sid in ["abc%20defghijk", "%C3%A9" * 8, "abcdefgh%0A", "abcd.efgh:ijkl", "a" * 65]:
+        # a session id names a Redis key and a channel group: other characters are refused
+        assert await _closed_with(f"{path}sid={sid}&release={release_id}&fresh=1", cookie) == CLOSE_FORBIDDEN
+    for release in ["%C2%B2", "9" * 5000, "9" * 30, "-1", "%00"]:  # the active release is used instead
+        tab = app_socket(cookie, "acme", "counter", session_id=session_id, release_id=release, fresh=False)
+        connected, _ = await tab.connect()
+        assert connected and "count" in component_ids(await tab.receive_from(timeout=5)), release
+        await tab.disconnect()
+    tab = app_socket(cookie, "acme", "counter", session_id=session_id, release_id=release_id, fresh=False)
+    tab.scope["query_string"] += b"&x=\xff\xfe"  # not UTF-8
+    connected, _ = await tab.connect()
+    assert connected and "count" in component_ids(await tab.receive_from(timeout=5))
+    await tab.disconnect()
 
 
 async def test_team_apps_are_closed_to_people_outside_the_teams(live_world) -> None:

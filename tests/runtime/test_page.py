@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import decimal
 import re
 from html.parser import HTMLParser
 
 import pytest
+from django.utils.safestring import mark_safe
 
-from dashboards.runtime.page import PageError, compile_page
+from dashboards.runtime.page import PageError, RenderError, compile_page
 
 PAGE = """
 <h1>Shop</h1>
@@ -146,3 +148,85 @@ def test_the_render_cache_never_confuses_values_or_types() -> None:
     table = page.readers["rows"][0]
     page.render_components([table], {**VALUES, "rows": [(1, 2)]}, {"rows": "[[1,2]]"})
     assert not [key for key in page.rendered if key[0] == table]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_safe_strings_in_state_are_escaped_like_any_other(page, attack: str) -> None:
+    """``mark_safe``/``format_html`` values in state: escaped now, as they are after a reload."""
+    unsafe = mark_safe(attack)  # noqa: S308 - the point of the test
+    values = {key: unsafe for key in VALUES}
+    values.update(rows=[{unsafe: unsafe}], regions=[[unsafe, unsafe]], items=[{"label": unsafe}], figure=None)
+    values.update(done=0)
+    html = page.render(values) + page.render_components(list(page.components), values)
+    elements = parse(html)
+    assert not {"script", "img", "svg"} & set(elements.tags)
+    assert [name for name, _ in elements.attributes if name.startswith(("on", "hx-on", "autofocus"))] == []
+    literal = compile_page('{% button "<b>Add</b>" on_click="add" id="b" %}')  # the page's own text stays
+    assert "<b>Add</b>" in literal.render_components(["b"], {})
+
+
+@pytest.mark.parametrize(
+    ("source", "value", "says"),
+    [
+        (
+            '{% select v options=o id="x" %}',
+            {"o": 5},
+            "options is a list of values or [value, label] pairs, not int",
+        ),
+        ('{% select v options=o id="x" %}', {"o": "EU"}, "options is a list of values"),
+        ('{% table v id="x" %}', {"v": 5}, "a table shows a list of dicts"),
+        ('{% table v id="x" %}', {"v": True}, "a table shows a list of dicts"),
+        ('{% table v id="x" %}', {"v": {"a": [1, 2]}}, "not a dict without data and columns"),
+        ('{% table v id="x" %}', {"v": {"data": 5, "columns": ["a"]}}, "a table shows"),
+        (
+            "{% repeat v as i %}{% text i %}{% endrepeat %}",
+            {"v": 5},
+            "repeat goes over a list or a dict, not int",
+        ),
+        ('{% chart v id="x" %}', {"v": [1, 2]}, "a chart shows a Plotly figure"),
+    ],
+)
+def test_a_value_a_component_cannot_show_raises_a_clear_error(source: str, value: dict, says: str) -> None:
+    """The session undoes the handler that stored it (RenderError); the page still loads."""
+    page = compile_page(source)
+    [component] = page.components
+    with pytest.raises(RenderError, match=re.escape(says)):
+        page.render_components([component], value)
+    html = page.render(value)  # the whole page, as it loads: the reason in place of the value
+    assert 'class="dc-error" role="alert"' in html and says.split(",", maxsplit=1)[0] in html.replace(
+        "&#x27;", "'"
+    )
+
+
+@pytest.mark.parametrize("done", [decimal.Decimal("NaN"), 10**400, -(10**400), "half", float("inf"), [1]])
+def test_progress_shows_any_value_without_failing(done) -> None:
+    page = compile_page('{% progress done id="p" %}')
+    html = page.render_components(["p"], {"done": done})
+    assert re.search(r'value="(0|100)"', html)
+
+
+def test_live_dataframes_and_figures_render_as_after_a_reload() -> None:
+    """The handler's own objects (before the codec's round trip) render as their stored forms."""
+
+    class Frame:  # what a pandas DataFrame offers the codec and the table
+        columns = ["region", "sales"]
+
+        def to_dict(self, orient: str) -> dict:
+            return {"index": [0], "columns": ["region", "sales"], "data": [["EU", 3]]}
+
+    class Figure:  # a Plotly figure, with a gap in its data
+        def to_plotly_json(self) -> dict:
+            return {"data": [{"type": "bar", "y": [1, float("nan")]}], "layout": {}}
+
+    page = compile_page('{% table frame id="t" %}{% chart figure id="c" %}')
+    html = page.render_components(["t", "c"], {"frame": Frame(), "figure": Figure()})
+    assert '<th scope="col">region</th><th scope="col">sales</th>' in html and "<td>EU</td><td>3</td>" in html
+    assert "[1, null]" in html.replace("&quot;", '"') and "NaN" not in html  # JSON.parse refuses NaN
+
+
+def test_a_surrogate_in_state_never_reaches_a_frame() -> None:
+    """Bytes decoded with surrogateescape: UTF-8 has no surrogates, the frame could not be sent."""
+    page = compile_page('{% text name id="n" %}{% table rows id="t" %}')
+    name = b"caf\xe9".decode("utf-8", "surrogateescape")
+    html = page.render_components(["n", "t"], {"name": name, "rows": [{name: name}]})
+    assert html.encode("utf-8") and "caf\ufffd" in html

@@ -1,6 +1,6 @@
 """A test app: handlers that fail, and state that tries to inject markup."""
 
-from dashboards.sdk import notify
+from dashboards.sdk import notify, set_content
 
 initial_state = {"count": 0, "shown": "<img src=x onerror=alert(1)>", "typed": ""}
 
@@ -14,7 +14,9 @@ page = """
   {% button "Add one" on_click="increment" id="add" %}
   {% button "Break" on_click="explode" id="explode" %}
   {% button "Say hi" on_click="hello" id="hello" %}
+  {% button "Odd commands" on_click="odd_commands" id="odd" %}
 </div>
+<p id="note"></p>
 """
 
 
@@ -33,3 +35,11 @@ def hello(state):
 
 def type_text(state, payload):
     state.typed = payload
+
+
+def odd_commands(state):
+    set_content(state, "#a[", "not a selector")  # the browser cannot parse it
+    set_content(state, "body", "wipe the page")  # not an element of the app
+    set_content(state, ".row", "wipe the buttons")  # holds components
+    set_content(state, "#note", "Noted")
+    notify(state, "success", "Odd commands sent")
