@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -89,6 +90,15 @@ def _announce_release(app_id: int, version: int) -> None:
     broadcast(app_group(app_id), {"type": "release.activated", "version": version})
 
 
+# What a text column of every database holds: PostgreSQL refuses NUL, and UTF-8 has no lone
+# surrogates (app code prints what it likes: bytes decoded with surrogateescape, say).
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    return _NOT_STORABLE.sub("\ufffd", text)
+
+
 def app_log_append(
     *, app_id: int, tenant_id: int, release_id: int | None, lines: list[tuple[str, str]]
 ) -> None:
@@ -99,7 +109,7 @@ def app_log_append(
             app_id=app_id,
             release_id=release_id,
             level=level,
-            message=message[:APP_LOG_LINE_CHARS],
+            message=_storable(message[:APP_LOG_LINE_CHARS]),
         )
         for level, message in lines
     )

@@ -18,6 +18,7 @@ from dashboards.events.services import event_emit
 from dashboards.notifications.models import LINK_MAX_LENGTH, MESSAGE_MAX_LENGTH, Level, Notification
 from dashboards.notifications.push import push_to_users, render_toast_html
 from dashboards.notifications.selectors import notification_list_for_user
+from dashboards.runtime.frames import is_local_path
 from dashboards.runtime.protocol import TOAST_POSITIONS
 from dashboards.tenancy.models import ROW_ID_MAX, Membership, Team, Tenant
 
@@ -150,7 +151,7 @@ def _check(*, level: str, link: str | None, position: str, duration: int | None,
         raise ValueError(f"Unknown position {position!r}: one of {', '.join(TOAST_POSITIONS)}.")
     if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int) or duration < 0):
         raise ValueError("duration is a number of milliseconds, 0 or more (0: until dismissed).")
-    if link and (not link.startswith("/") or link.startswith(("//", "/\\")) or len(link) > LINK_MAX_LENGTH):
+    if link and (not is_local_path(link) or len(link) > LINK_MAX_LENGTH):  # the toasts' one check
         raise ValueError("link is a path on this site, such as /t/acme/jobs/12/.")
     if len(subject_type) > 30:
         raise ValueError("subject_type is a short name such as 'job'.")

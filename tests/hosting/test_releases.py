@@ -126,6 +126,14 @@ def test_the_app_log_page_shows_the_newest_lines_first(developer: Client, counte
     assert "<table" in rows and "<html" not in rows
 
 
+def test_app_log_lines_any_database_can_hold(counter: App) -> None:
+    # What app code prints may hold NUL (PostgreSQL refuses it) or a lone surrogate (not UTF-8).
+    services.app_log_append(app_id=counter.pk, tenant_id=counter.tenant_id, release_id=None,
+                            lines=[("info", "a\x00b"), ("info", "c\udcffd")])  # fmt: skip
+    messages = set(AppLogEntry.objects.filter(app=counter).values_list("message", flat=True))
+    assert {"a\ufffdb", "c\ufffdd"} <= messages
+
+
 def test_the_log_of_another_tenants_app_is_not_found(client: Client, world, counter: App) -> None:
     client.force_login(world.gabe)
     assert client.get(f"/admin/hosting/app/{counter.pk}/log/").status_code == 404

@@ -87,6 +87,7 @@ def test_the_toast_is_pushed_only_after_commit(world, analysts, django_capture_o
         ({"link": "https://evil.example/"}, "path on this site"),
         ({"link": "//evil.example/"}, "path on this site"),
         ({"link": "/\\evil.example/"}, "path on this site"),
+        ({"link": "/\t/evil.example/"}, "path on this site"),  # browsers drop the tab: //evil.example
         ({"subject_type": "x" * 31}, "short name"),
     ],
 )
