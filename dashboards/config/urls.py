@@ -6,6 +6,8 @@ from django.urls import include, path
 
 from dashboards.ops.views import healthz
 
+handler400 = "dashboards.ops.views.bad_request"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

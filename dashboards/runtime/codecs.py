@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -34,27 +35,56 @@ def _encode_default(value: Any) -> Any:  # noqa: PLR0911 - one return per codec
     raise NotSerialisable(f"{type(value).__name__} cannot be kept in session state")
 
 
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "datetime": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+    "decimal": decimal.Decimal,
+    "set": set,
+    "float": float,
+}
+
+
 def _decode_hook(obj: dict[str, Any]) -> Any:
     tag = obj.get(TAG)
     if tag is None:
         return obj
-    value = obj["value"]
-    if tag == "datetime":
-        return dt.datetime.fromisoformat(value)
-    if tag == "date":
-        return dt.date.fromisoformat(value)
-    if tag == "decimal":
-        return decimal.Decimal(value)
-    if tag == "set":
-        return set(value)
+    decoder = _DECODERS.get(tag)
     # Frames and figures come back as their JSON forms, which every component renders.
+    return obj["value"] if decoder is None else decoder(obj["value"])
+
+
+def _is_non_finite_error(error: ValueError) -> bool:
+    return str(error).startswith("Out of range float")
+
+
+def _tag_non_finite(value: Any) -> Any:
+    """The value with NaN and the infinities tagged (JSON has no number for them); lists and dicts
+    are copied, nothing else is touched."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {TAG: "float", "value": repr(float(value))}
+    if isinstance(value, dict):
+        return {key: _tag_non_finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_tag_non_finite(item) for item in value]
     return value
 
 
 def encode(value: Any) -> str:
+    """The value's JSON. NaN and the infinities (a DataFrame's missing values, say) are kept, tagged:
+    the first attempt assumes there are none, so only a value holding one pays for the copy."""
     try:
-        return json.dumps(value, default=_encode_default, separators=(",", ":"), allow_nan=False)
-    except ValueError as error:  # NaN, infinity, circular references
+        try:
+            return json.dumps(value, default=_encode_default, separators=(",", ":"), allow_nan=False)
+        except ValueError as error:
+            if not _is_non_finite_error(error):
+                raise
+        return json.dumps(
+            _tag_non_finite(value),
+            default=lambda item: _tag_non_finite(_encode_default(item)),
+            separators=(",", ":"),
+            allow_nan=False,
+        )
+    except ValueError as error:  # circular references
         raise NotSerialisable(str(error)) from None
     except RecursionError:
         raise NotSerialisable("it is nested too deeply") from None
@@ -87,7 +117,12 @@ def bounded_json_copy(
     JsonRefused: a copy, so what is kept is what was checked, whatever the caller changes later."""
     try:
         text = json.dumps(value, allow_nan=False, default=default)
-    except (TypeError, ValueError) as error:
+    except ValueError as error:
+        why = error
+        if _is_non_finite_error(error):
+            why = "it holds NaN or an infinity, which JSON has no number for"
+        raise JsonRefused(f"{what} must be JSON-serialisable: {why}") from None
+    except TypeError as error:
         raise JsonRefused(f"{what} must be JSON-serialisable: {error}") from None
     except RecursionError:
         raise JsonRefused(f"{what} must be JSON-serialisable: it is nested too deeply") from None

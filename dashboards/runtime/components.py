@@ -365,6 +365,11 @@ class MetricNode(ComponentNode):
         )
 
 
+def _cell_text(value: Any) -> Any:
+    """A table cell: NaN (a DataFrame's missing value) is an empty cell, as in a spreadsheet."""
+    return "" if isinstance(value, float) and math.isnan(value) else plain(value)
+
+
 @_component("table")
 class TableNode(ComponentNode):
     """``{% table rows %}``: a list of dicts, a list of lists with ``columns=``, or a split frame."""
@@ -378,7 +383,7 @@ class TableNode(ComponentNode):
             "",
             "<tr>{}</tr>",
             (
-                (format_html_join("", "<td>{}</td>", ((plain(cell),) for cell in row)),)
+                (format_html_join("", "<td>{}</td>", ((_cell_text(cell),) for cell in row)),)
                 for row in rows[: self.max_rows]
             ),
         )

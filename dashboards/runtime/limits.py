@@ -66,6 +66,8 @@ APP_LOG_KEEP_LINES = 2000
 
 # Largest serialised session state accepted after a handler (guards Redis memory).
 STATE_MAX_BYTES = 2 * 1024 * 1024
+# Longest state key. Keys are a snapshot hash's field names and are sent with every change.
+STATE_KEY_MAX_CHARS = 200
 
 # What one SDK command may carry to the browser. A frame is built, escaped and sent whole on the
 # event loop (about 25 ms per MiB of text), so these guard every other tab of the process from one

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Library, TemplateSyntaxError
 from django.template.base import Template
 
 from dashboards.runtime.components import LENIENT_FLAG, OOB_FLAG, ComponentNode, RepeatNode
@@ -21,6 +21,22 @@ _ENGINE = Engine(
     debug=False,
     string_if_invalid="",
 )
+# Built-in tags a page never needs, and each a way to stall or expose the server from a page:
+# `{% lorem 99999999 %}` builds text on the event loop, `{% debug %}` prints the render context and
+# the server's imported modules.
+_WITHHELD_TAGS = frozenset({"lorem", "debug"})
+
+
+def _without_withheld_tags(library: Library) -> Library:
+    if not _WITHHELD_TAGS & library.tags.keys():
+        return library
+    kept = Library()
+    kept.filters = dict(library.filters)
+    kept.tags = {name: tag for name, tag in library.tags.items() if name not in _WITHHELD_TAGS}
+    return kept
+
+
+_ENGINE.template_builtins = [_without_withheld_tags(library) for library in _ENGINE.template_builtins]
 
 
 RENDER_CACHE_ENTRIES = 512

@@ -26,7 +26,7 @@ from dashboards.runtime.limits import STATE_MAX_BYTES
 from dashboards.runtime.loader import LoadedApp
 from dashboards.runtime.page import Page, RenderError
 from dashboards.runtime.snapshots import SnapshotKey, snapshot_save
-from dashboards.runtime.state import SessionState
+from dashboards.runtime.state import SessionState, check_state_key
 
 logger = logging.getLogger(__name__)
 LogSink = Callable[[list[tuple[str, str]]], Awaitable[None]]
@@ -126,6 +126,8 @@ def initial_values(app: LoadedApp, info: SessionInfo) -> dict[str, Any]:
     values = source(info) if callable(source) else copy.deepcopy(source)
     if not isinstance(values, dict):
         raise TypeError("initial_state must give a dict")
+    for key in values:
+        check_state_key(key)
     return values
 
 

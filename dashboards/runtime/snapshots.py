@@ -107,8 +107,7 @@ class SnapshotWriter:
             items = list(batch.items())
             try:
                 for start in range(0, len(items), SNAPSHOTS_PER_SCRIPT):
-                    keys, args = _script_arguments(items[start : start + SNAPSHOTS_PER_SCRIPT])
-                    await _write_script()(keys=keys, args=args)
+                    await _write_chunk(items[start : start + SNAPSHOTS_PER_SCRIPT])
             except Exception as error:  # Redis away: the tabs keep their state in memory meanwhile
                 logger.warning(
                     "%d session snapshots not saved (%s: %s)", len(batch), type(error).__name__, error
@@ -157,6 +156,20 @@ end
 return #KEYS
 """
 _write_script = per_loop(lambda: loop_client().register_script(WRITE_SCRIPT))
+
+
+async def _write_chunk(items: list[tuple[str, tuple[str, dict[str, str], set[str], int]]]) -> None:
+    try:
+        keys, args = _script_arguments(items)
+        await _write_script()(keys=keys, args=args)
+    except (UnicodeEncodeError, redis.DataError):  # refused before anything was sent
+        if len(items) == 1:
+            raise
+        for item in items:  # one session's field that is not text: the others are written all the same
+            try:
+                await _write_chunk([item])
+            except (UnicodeEncodeError, redis.DataError) as error:
+                logger.warning("session snapshot %s not saved (%s: %s)", item[0], type(error).__name__, error)
 
 
 def _script_arguments(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from dashboards.runtime.limits import STATE_KEY_MAX_CHARS
+
 _MISSING = object()
+_UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 BeforeChange = Callable[[], None]
 
 # Mutating methods of list and dict: each one first tells the state which key is about to change.
@@ -100,6 +104,22 @@ class TrackedDict(dict):
         return (dict, (dict(dict.items(self)),))
 
 
+def check_state_key(key: object) -> str:
+    """The key, or a TypeError/ValueError for the app's author: a key is a snapshot hash's field,
+    so it must be UTF-8 text; keys starting with ``__`` are the platform's (the release's field).
+    Refused when assigned, so one bad key never costs a tab (or the tabs saved with it) its snapshot.
+    """
+    if not isinstance(key, str):
+        raise TypeError(f"state keys are strings, not {type(key).__name__}")
+    if key.startswith("__"):
+        raise ValueError(f"state key {key[:40]!r}: keys starting with '__' are the platform's")
+    if len(key) > STATE_KEY_MAX_CHARS:
+        raise ValueError(f"state key {key[:40]!r}...: at most {STATE_KEY_MAX_CHARS} characters")
+    if _UNSTORABLE_CHARACTER.search(key):
+        raise ValueError(f"state key {key[:40]!r} holds a NUL or an unpaired surrogate, which is not text")
+    return key
+
+
 for _name in _LIST_MUTATORS:
     setattr(TrackedList, _name, _guarded(_name, list))
 for _name in _DICT_MUTATORS:
@@ -129,8 +149,7 @@ class SessionState:
         return self._values.get(key)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        if not isinstance(key, str):
-            raise TypeError("state keys are strings")
+        check_state_key(key)
         self._remember(key, copy_value=False)
         self._values[key] = _track(value, self._before_change_of(key))
 

@@ -63,6 +63,20 @@ def talk(state, session):
     notify(state, "success", "Said hello")
 
 
+def bad_key(state):
+    state.count += 100
+    state["bad\\udcff"] = 1  # bytes decoded with surrogateescape, say: no snapshot can hold it
+
+
+def gap(state):
+    state["items"] = [1.5, float("nan")]  # a DataFrame's missing value
+    state.note = "with a gap"
+
+
+def show_items(state):
+    state.note = repr(state["items"])
+
+
 def _private(state):
     state.count = 999
 '''

@@ -200,6 +200,27 @@ async def test_state_nested_too_deeply_to_keep_is_undone_and_the_session_goes_on
     await tab.socket.disconnect()
 
 
+async def test_a_state_key_no_snapshot_can_hold_is_refused_and_the_session_goes_on(lab_app) -> None:
+    tab = await open_socket(await _user("avery"), app="lab")
+    frame = await click(tab, "bad_key")
+    assert "toast-error" in frame and "unpaired surrogate" in frame
+    assert ">1<" in await click(tab, "increment")  # the +100 was undone
+    await tab.socket.disconnect()
+    again = await open_socket(await _user("avery"), app="lab", session_id=tab.session_id, fresh=False)
+    assert ">1<" in await again.socket.receive_from(timeout=5)  # and the snapshot still holds the rest
+    await again.socket.disconnect()
+
+
+async def test_nan_in_state_is_kept_across_a_reconnect(lab_app) -> None:
+    tab = await open_socket(await _user("avery"), app="lab")
+    assert "with a gap" in await click(tab, "gap")
+    await tab.socket.disconnect()
+    again = await open_socket(await _user("avery"), app="lab", session_id=tab.session_id, fresh=False)
+    await again.socket.receive_from(timeout=5)
+    assert "[1.5, nan]" in await click(again, "show_items")
+    await again.socket.disconnect()
+
+
 async def test_a_slow_handler_times_out_and_the_session_goes_on(lab_app) -> None:
     tab = await open_socket(await _user("avery"), app="lab")
     frame = await click(tab, "slow")

@@ -230,3 +230,15 @@ def test_a_surrogate_in_state_never_reaches_a_frame() -> None:
     name = b"caf\xe9".decode("utf-8", "surrogateescape")
     html = page.render_components(["n", "t"], {"name": name, "rows": [{name: name}]})
     assert html.encode("utf-8") and "caf\ufffd" in html
+
+
+@pytest.mark.parametrize("tag", ["{% lorem 99999999 w %}", "{% debug %}"])
+def test_built_in_tags_that_stall_or_expose_the_server_are_not_in_pages(tag: str) -> None:
+    with pytest.raises(PageError, match="Invalid block tag"):
+        compile_page(tag)
+
+
+def test_a_missing_value_in_a_table_is_an_empty_cell() -> None:
+    page = compile_page('{% table rows id="t" %}')
+    html = page.render_components(["t"], {"rows": [{"region": "EU", "sales": float("nan")}]})
+    assert "<td>EU</td><td></td>" in html

@@ -89,3 +89,13 @@ async def test_a_load_does_not_wait_for_the_interval(redis_client, monkeypatch) 
     await snapshot_save(KEY, release="7", encoded={"count": "3"}, deleted={"gone"})
     release, values = await asyncio.wait_for(snapshot_load(KEY), 5)
     assert (release, values) == ("7", {"count": 3})
+
+
+async def test_a_field_that_is_not_text_costs_only_its_own_session(redis_client, caplog) -> None:
+    """Written together, one bad session must not take the others' changes with it."""
+    await snapshot_save(KEY, release="7", encoded={"count": "1"})
+    await snapshot_save(OTHER, release="7", encoded={"bad\udcff": "1"})
+    await snapshot_flush()
+    assert redis_client.hget(KEY.redis_key, "count") == b"1"
+    assert redis_client.exists(OTHER.redis_key) == 0
+    assert "tab-snapshots-2 not saved" in caplog.text

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
+from datetime import date
 
 import pytest
 
+from dashboards.runtime import codecs
 from dashboards.runtime.state import SessionState
 
 
@@ -91,3 +94,42 @@ def test_state_values_serialise_as_plain_json() -> None:
     state = SessionState({"rows": [{"a": [1, {"b": 2}]}]})
     state.rows[0]["a"][1]["b"] = 3
     assert json.loads(json.dumps(state.values())) == {"rows": [{"a": [1, {"b": 3}]}]}
+
+
+@pytest.mark.parametrize(
+    ("key", "error", "words"),
+    [
+        (1, TypeError, "strings, not int"),
+        ("__release__", ValueError, "the platform's"),  # the snapshot's own field
+        ("k" * 201, ValueError, "at most 200"),
+        ("caf\udcff", ValueError, "unpaired surrogate"),
+        ("a\x00b", ValueError, "NUL"),
+    ],
+)
+def test_keys_a_snapshot_cannot_hold_are_refused_when_assigned(key, error, words) -> None:
+    state = SessionState({"count": 1})
+    with pytest.raises(error, match=words):
+        state[key] = 1
+    assert state.mutated_keys() == set() and state.keys() == ["count"]
+    state["_private"] = state["café ☕"] = 2  # private keys and any real text are fine
+    assert state.mutated_keys() == {"_private", "café ☕"}
+
+
+def test_nan_and_infinities_are_kept_and_come_back() -> None:
+    """A DataFrame's missing values are NaN: JSON has no number for them, the codec tags them."""
+    value = {"rows": [[1.5, math.nan], (math.inf, -math.inf)], "set": {2.5}, "when": date(2026, 12, 6)}
+    text = codecs.encode(value)
+    assert "NaN" not in text and "Infinity" not in text
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    back = codecs.decode(text)
+    assert math.isnan(back["rows"][0][1]) and back["rows"][1] == [math.inf, -math.inf]
+    assert back["set"] == {2.5} and back["when"] == date(2026, 12, 6) and back["rows"][0][0] == 1.5
+    assert codecs.encode([1.5, 2]) == "[1.5,2]"  # what holds none is encoded as before
+
+
+def test_circular_and_unknown_values_are_still_refused() -> None:
+    circular: list[object] = [math.nan]
+    circular.append(circular)
+    for value in (circular, object()):
+        with pytest.raises(codecs.NotSerialisable):
+            codecs.encode(value)
