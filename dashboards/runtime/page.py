@@ -5,39 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.template import Context, Engine, Library, TemplateSyntaxError
+from django.template import Context, TemplateSyntaxError
 from django.template.base import Template
 
 from dashboards.runtime.components import LENIENT_FLAG, OOB_FLAG, ComponentNode, RepeatNode
-
-# App pages get an engine of their own: autoescaping on, our components built in, and no loader,
-# so `{% include %}` or `{% extends %}` cannot reach the platform's templates.
-_ENGINE = Engine(
-    dirs=[],
-    app_dirs=False,
-    loaders=[("django.template.loaders.locmem.Loader", {})],
-    builtins=["dashboards.runtime.components"],
-    autoescape=True,
-    debug=False,
-    string_if_invalid="",
-)
-# Built-in tags a page never needs, and each a way to stall or expose the server from a page:
-# `{% lorem 99999999 %}` builds text on the event loop, `{% debug %}` prints the render context and
-# the server's imported modules.
-_WITHHELD_TAGS = frozenset({"lorem", "debug"})
-
-
-def _without_withheld_tags(library: Library) -> Library:
-    if not _WITHHELD_TAGS & library.tags.keys():
-        return library
-    kept = Library()
-    kept.filters = dict(library.filters)
-    kept.tags = {name: tag for name, tag in library.tags.items() if name not in _WITHHELD_TAGS}
-    return kept
-
-
-_ENGINE.template_builtins = [_without_withheld_tags(library) for library in _ENGINE.template_builtins]
-
+from dashboards.runtime.page_engine import PAGE_ENGINE
 
 RENDER_CACHE_ENTRIES = 512
 RENDER_CACHE_VALUE_BYTES = 2048
@@ -145,7 +117,7 @@ class Page:
 
 def compile_page(source: str) -> Page:
     try:
-        template = _ENGINE.from_string(source)
+        template = PAGE_ENGINE.from_string(source)
     except TemplateSyntaxError as error:
         line = None
         info = getattr(error, "template_debug", None)

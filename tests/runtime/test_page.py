@@ -242,3 +242,17 @@ def test_a_missing_value_in_a_table_is_an_empty_cell() -> None:
     page = compile_page('{% table rows id="t" %}')
     html = page.render_components(["t"], {"rows": [{"region": "EU", "sales": float("nan")}]})
     assert "<td>EU</td><td></td>" in html
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["name|ljust:width", "name|center:width", "price|floatformat:width", "price|stringformat:spec"],
+)
+def test_a_width_from_state_cannot_make_a_filter_build_gigabytes(expression: str) -> None:
+    """The page renders on the event loop of every tab of the process: a handler storing a width
+    of 10**9 (from a payload, say) is undone like any value the page cannot show."""
+    page = compile_page(f'{{% text {expression} id="t" %}}')
+    values = {"name": "Ada", "price": 1.5, "width": 10**9, "spec": "0999999999d"}
+    with pytest.raises(RenderError, match="above 1000 are refused"):
+        page.render_components(["t"], values)
+    assert page.render_components(["t"], {**values, "width": 6, "spec": "06d"}).count("<div") == 1

@@ -1,0 +1,73 @@
+"""The template engine of app pages: Django's language, minus what lets a page reach or stall the server.
+
+A page is app code: it renders on the web process's event loop, for every tab of the app. So it
+gets an engine of its own, with autoescaping on, the components built in and no loader (``{% include
+%}`` and ``{% extends %}`` reach no template of the platform's, ``{% load %}`` no other library);
+without the built-in tags no page needs that stall or expose the server; and with the filters
+that pad or round to a width refusing widths no page needs, since a width can come from state.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.template import Engine, Library
+
+# `{% lorem 99999999 %}` builds text on the event loop; `{% debug %}` prints the render context
+# and the server's imported modules.
+WITHHELD_TAGS = frozenset({"lorem", "debug"})
+# `{{ x|ljust:n }}` with n = 10**9 allocates a gigabyte on the event loop; so do a precision of
+# `floatformat` and a width of `stringformat` ("%0999999999d"). Past this, the filter raises (the
+# component cannot show its value: the change is undone, or the page answers 503 with the reason).
+FILTER_WIDTH_MAX = 1000
+_NUMBERS = re.compile(r"\d+")
+
+
+class FilterWidthError(ValueError):
+    pass
+
+
+def _widest(argument: Any) -> int:
+    return max((int(digits) for digits in _NUMBERS.findall(str(argument)[:100])), default=0)
+
+
+def _bounded(filter_function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(filter_function)  # keeps is_safe and the other flags Django reads
+    def bounded(value: Any, argument: Any = None) -> Any:
+        if argument is not None and _widest(argument) > FILTER_WIDTH_MAX:
+            raise FilterWidthError(
+                f"{filter_function.__name__}: widths and precisions above {FILTER_WIDTH_MAX} are refused"
+            )
+        return filter_function(value) if argument is None else filter_function(value, argument)
+
+    return bounded
+
+
+_BOUNDED_FILTERS = frozenset({"ljust", "rjust", "center", "floatformat", "stringformat"})
+
+
+def _for_pages(library: Library) -> Library:
+    if not (WITHHELD_TAGS & library.tags.keys() or _BOUNDED_FILTERS & library.filters.keys()):
+        return library
+    kept = Library()
+    kept.tags = {name: tag for name, tag in library.tags.items() if name not in WITHHELD_TAGS}
+    kept.filters = {
+        name: _bounded(function) if name in _BOUNDED_FILTERS else function
+        for name, function in library.filters.items()
+    }
+    return kept
+
+
+PAGE_ENGINE = Engine(
+    dirs=[],
+    app_dirs=False,
+    loaders=[("django.template.loaders.locmem.Loader", {})],
+    builtins=["dashboards.runtime.components"],
+    autoescape=True,
+    debug=False,
+    string_if_invalid="",
+)
+PAGE_ENGINE.template_builtins = [_for_pages(library) for library in PAGE_ENGINE.template_builtins]
