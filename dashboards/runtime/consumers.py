@@ -237,6 +237,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         worker = getattr(self, "worker", None)
         if worker is not None:
             worker.cancel()
+        if self.session is not None:
+            await self.session.finish_writes()
         await channel_leave(self.channel_layer, self.channel_name, getattr(self, "groups_joined", []))
 
     async def _join(self, *groups: str) -> None:

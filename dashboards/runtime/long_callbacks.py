@@ -123,7 +123,7 @@ class TabJobs:
             frame = await self._run_status(
                 watch.status_function, watch.status_arguments, succeeded, announced["result"]
             )
-            asyncio.get_running_loop().create_task(_mark_delivered(job_id))
+            self.session.write_later(_mark_delivered(job_id))
             return frame
         job = await db_call(_take_ended_job)(self.session.key, self.session.info.user_id, job_id)
         if job is None:

@@ -34,6 +34,8 @@ INPUT_KINDS = frozenset({"text_input", "number", "slider", "checkbox", "select"}
 # Digits of a number in a message past which it is refused: Python's int() stops at 4300 anyway
 # (with a ValueError), and no id or value of the protocol comes near it.
 MESSAGE_NUMBER_DIGITS = 1000
+# How long a closing tab waits for its last writes (app log lines, a job's delivery mark).
+WRITES_DRAIN_SECONDS = 5.0
 # Escapes in a message's raw text that may decode to a NUL or an unpaired surrogate; only a
 # message that has one is checked further (a browser never types these, and a lone surrogate
 # cannot be encoded in a UTF-8 frame: echoed back, it would fail the socket's send).
@@ -159,6 +161,7 @@ class AppSession:
         self.executor = executor
         self.timeout = timeout
         self.log_sink = log_sink
+        self._pending_writes: set[asyncio.Task[None]] = set()
         from dashboards.runtime.long_callbacks import TabJobs  # noqa: PLC0415 - models: see context.py
 
         self.jobs = TabJobs(self)
@@ -221,9 +224,26 @@ class AppSession:
             frame = self.error_frame(f"Something went wrong in {name}: {outcome.error}")
         else:
             frame = await self._commit(name, target, context, lines)
-        if lines:
-            asyncio.get_running_loop().create_task(self.log_sink(lines))
+        if lines:  # written after the frame goes out: the user does not wait for the database
+            self.write_later(self._write_log(lines))
         return frame
+
+    def write_later(self, write: Awaitable[None]) -> None:
+        """A database write the tab does not wait for, but that its closing does (``finish_writes``)."""
+        task = asyncio.get_running_loop().create_task(write)
+        self._pending_writes.add(task)  # held: the loop keeps only weak references to tasks
+        task.add_done_callback(self._pending_writes.discard)
+
+    async def _write_log(self, lines: list[tuple[str, str]]) -> None:
+        try:
+            await self.log_sink(lines)
+        except Exception:  # the database away: the lines are lost, the session goes on
+            logger.exception("session %s: %d app log lines not written", self.info.session_id, len(lines))
+
+    async def finish_writes(self, timeout: float = WRITES_DRAIN_SECONDS) -> None:
+        """Wait for the writes still under way, so a closed tab's last log lines are kept."""
+        if self._pending_writes:
+            await asyncio.wait(set(self._pending_writes), timeout=timeout)
 
     async def handle_event(self, event: Event) -> str:
         """An event of the tenant: this app's broadcast_on_event callbacks, with this tab's state."""

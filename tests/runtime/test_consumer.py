@@ -186,10 +186,9 @@ async def test_a_failing_handler_is_rolled_back_and_logged(lab_app) -> None:
     frame = await click(tab, "boom")
     assert "toast-error" in frame and "the handler failed on purpose" in frame
     assert ">1<" in await click(tab, "increment")  # the +100 of the failed handler was undone
-    await asyncio.sleep(0.2)
+    await tab.socket.disconnect()  # at once: closing waits for the log lines still being written
     messages = await sync_to_async(lambda: list(AppLogEntry.objects.values_list("message", flat=True)))()
     assert any("ValueError: the handler failed on purpose" in m and "Traceback" in m for m in messages)
-    await tab.socket.disconnect()
 
 
 async def test_state_nested_too_deeply_to_keep_is_undone_and_the_session_goes_on(lab_app) -> None:
