@@ -34,10 +34,11 @@ from dashboards.runtime.codecs import NotSerialisable
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.dispatch import route_event
-from dashboards.runtime.limits import STATE_MAX_BYTES
+from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, STATE_MAX_BYTES
 from dashboards.runtime.loader import LoadedApp, load_app, unload
 from dashboards.runtime.page import Page, compile_page
 from dashboards.runtime.protocol import CMD_TOAST, UI_CHANGE, UI_CLICK
+from dashboards.runtime.render_deadline import render_deadline
 from dashboards.runtime.session import SessionInfo, encode_values, initial_values
 from dashboards.runtime.state import SessionState
 from dashboards.scenarios.api import scenario_store
@@ -175,7 +176,8 @@ class AppTestClient:
         if size > STATE_MAX_BYTES:
             raise NotSerialisable(f"the state grew past {STATE_MAX_BYTES} bytes")
         shown = {key for key in mutated if key in values}
-        self.page.render_components(self.page.components_reading(shown), values)
+        with render_deadline(DEFAULT_HANDLER_TIMEOUT_SECONDS):  # RenderTooSlow, as the platform's limit
+            self.page.render_components(self.page.components_reading(shown), values)
 
     @staticmethod
     def _no_jobs(spec: JobSpec) -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 urlpatterns: list[Any] = []  # the child's URLconf (see _configure_django)
+# A page that takes longer to show its initial state would keep every user waiting that long.
+VALIDATION_RENDER_SECONDS = 5.0
 
 
 def _configure_django() -> None:
@@ -96,9 +98,11 @@ def _render_problems(page: Any, values: dict[str, Any]) -> list[Any]:
 
     from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
     from dashboards.runtime.loader import Problem
+    from dashboards.runtime.render_deadline import render_deadline
 
     try:
-        page.render({**values, **({SCENARIOS_KEY: []} if page_uses_scenarios(page) else {})})
+        with render_deadline(VALIDATION_RENDER_SECONDS):  # a report, not validation's own time-out
+            page.render({**values, **({SCENARIOS_KEY: []} if page_uses_scenarios(page) else {})})
     except NoReverseMatch:
         pass  # {% url %}: the platform's URLs are known to the web process only
     except Exception as error:

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 from dashboards.runtime.protocol import PLOTLY_CLICK, PLOTLY_SELECTED, UI_CHANGE, UI_CLICK
+from dashboards.runtime.render_deadline import RenderTooSlow, check_render_deadline
 
 logger = logging.getLogger(__name__)
 register = template.Library()
@@ -97,8 +98,11 @@ class ComponentNode(Node):
         loads with the reason shown in the element, which keeps its id for later swaps.
         """
         classes = f"dc dc-{self.kind}"
+        check_render_deadline()
         try:
             inner = self.render_inner(context)
+        except RenderTooSlow:
+            raise  # the whole render is abandoned (and may start again off the event loop)
         except Exception as error:  # any value of the app's state may reach here
             if not context.get(LENIENT_FLAG):
                 raise
@@ -490,6 +494,7 @@ class RepeatNode(ComponentNode):
             items = enumerate(_sequence(collection, "repeat goes over a list or a dict"))
         parts = []
         for key, value in items:
+            check_render_deadline()
             with context.push({self.name: value, REPEAT_KEY: str(key), OOB_FLAG: False}):
                 parts.append(
                     format_html('<div class="dc-repeat-item">{}</div>', self.nodelist.render(context))

@@ -150,7 +150,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         shutdown.track(self)
         await self.accept()
         if rerender:
-            await self.send(text_data=self.session.full_frame())
+            await self.send(text_data=await self.session.full_frame())
         self.session.jobs.post = self._post
         # Not awaited: the tab's first event need not wait for this query. What it finds (status
         # functions of jobs that ended meanwhile) is queued behind the events then waiting.

@@ -10,6 +10,7 @@ from django.template.base import Template
 
 from dashboards.runtime.components import LENIENT_FLAG, OOB_FLAG, ComponentNode, RepeatNode
 from dashboards.runtime.page_engine import PAGE_ENGINE
+from dashboards.runtime.render_deadline import RenderTooSlow
 
 RENDER_CACHE_ENTRIES = 512
 RENDER_CACHE_VALUE_BYTES = 2048
@@ -71,7 +72,8 @@ class Page:
         ``encoded``: the state codec's text of keys just changed. A component that reads only
         those keys is a function of that text, so its fragment is looked up before it is rendered.
         Raises RenderError naming the first component that cannot show its state, unless
-        ``lenient`` (a tab reconnecting: it opens, the component showing why).
+        ``lenient`` (a tab reconnecting: it opens, the component showing why); RenderTooSlow
+        past the time limit of ``render_deadline`` (whatever ``lenient`` says).
         """
         context: Context | None = None
         parts = []
@@ -85,6 +87,8 @@ class Page:
                     context.push({OOB_FLAG: True, LENIENT_FLAG: lenient})
                 try:
                     fragment = self.components[component_id].render(context)
+                except RenderTooSlow:
+                    raise
                 except Exception as error:  # RecursionError too: a value nested too deeply to show
                     raise RenderError(component_id, error) from error
                 if cache_key is not None:

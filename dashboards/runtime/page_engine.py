@@ -3,8 +3,9 @@
 A page is app code: it renders on the web process's event loop, for every tab of the app. So it
 gets an engine of its own, with autoescaping on, the components built in and no loader (``{% include
 %}`` and ``{% extends %}`` reach no template of the platform's, ``{% load %}`` no other library);
-without the built-in tags no page needs that stall or expose the server; and with the filters
-that pad or round to a width refusing widths no page needs, since a width can come from state.
+without the built-in tags no page needs that stall or expose the server; with the filters
+that pad or round to a width refusing widths no page needs, since a width can come from state;
+and with ``{% for %}`` checking the render's time limit at each item (render_deadline.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.template import Engine, Library
+from django.template.base import Parser, Token
+from django.template.defaulttags import ForNode
+
+from dashboards.runtime.render_deadline import CheckedSequence
 
 # `{% lorem 99999999 %}` builds text on the event loop; `{% debug %}` prints the render context
 # and the server's imported modules.
@@ -49,11 +54,43 @@ def _bounded(filter_function: Callable[..., Any]) -> Callable[..., Any]:
 _BOUNDED_FILTERS = frozenset({"ljust", "rjust", "center", "floatformat", "stringformat"})
 
 
+class _CheckedExpression:
+    """The sequence of a ``{% for %}``, resolved as Django would, then iterated under the deadline."""
+
+    def __init__(self, expression: Any) -> None:
+        self.expression = expression
+
+    def resolve(self, context: Any, ignore_failures: bool = False) -> Any:
+        values = self.expression.resolve(context, ignore_failures=ignore_failures)
+        return None if values is None else CheckedSequence(values)
+
+    def __str__(self) -> str:
+        return str(self.expression)
+
+
+def _checked_loop(compile_for: Callable[[Parser, Token], ForNode]) -> Callable[[Parser, Token], ForNode]:
+    @functools.wraps(compile_for)
+    def compile_checked_for(parser: Parser, token: Token) -> ForNode:
+        node = compile_for(parser, token)
+        node.sequence = _CheckedExpression(node.sequence)
+        return node
+
+    return compile_checked_for
+
+
 def _for_pages(library: Library) -> Library:
-    if not (WITHHELD_TAGS & library.tags.keys() or _BOUNDED_FILTERS & library.filters.keys()):
+    if not (
+        WITHHELD_TAGS & library.tags.keys()
+        or _BOUNDED_FILTERS & library.filters.keys()
+        or "for" in library.tags
+    ):
         return library
     kept = Library()
-    kept.tags = {name: tag for name, tag in library.tags.items() if name not in WITHHELD_TAGS}
+    kept.tags = {
+        name: _checked_loop(tag) if name == "for" else tag
+        for name, tag in library.tags.items()
+        if name not in WITHHELD_TAGS
+    }
     kept.filters = {
         name: _bounded(function) if name in _BOUNDED_FILTERS else function
         for name, function in library.filters.items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import json
 import logging
 import math
@@ -25,6 +26,12 @@ from dashboards.runtime.frames import render_commands, toast_command
 from dashboards.runtime.limits import STATE_MAX_BYTES
 from dashboards.runtime.loader import LoadedApp
 from dashboards.runtime.page import Page, RenderError
+from dashboards.runtime.render_deadline import (
+    RENDER_ON_LOOP_SECONDS,
+    RenderTooSlow,
+    render_deadline,
+    render_off_loop,
+)
 from dashboards.runtime.snapshots import SnapshotKey, snapshot_save
 from dashboards.runtime.state import SessionState, check_state_key
 
@@ -283,7 +290,36 @@ class AppSession:
         values = self.state.values()
         encoded = encode_values(values, {SCENARIOS_KEY})
         await snapshot_save(self.key, release=self.release_key, encoded=encoded)
-        return self.page.render_components(self.page.components_reading({SCENARIOS_KEY}), values)
+        try:
+            return await self.render(self.page.components_reading({SCENARIOS_KEY}), values)
+        except (RenderError, RenderTooSlow) as error:
+            logger.warning("session %s: scenarios not shown: %s", self.info.session_id, error)
+            return self.error_frame(f"The scenarios could not be shown: {error}.")
+
+    async def render(
+        self,
+        component_ids: list[str],
+        values: dict[str, Any],
+        encoded: dict[str, str] | None = None,
+        *,
+        lenient: bool = False,
+    ) -> str:
+        """Components' fragments, on the event loop when quick, else on a render thread.
+
+        See render_deadline.py. Raises RenderError (see Page.render_components), or RenderTooSlow
+        past the app's handler time limit.
+        """
+        render = functools.partial(
+            self.page.render_components, component_ids, values, encoded, lenient=lenient
+        )
+        try:
+            with render_deadline(RENDER_ON_LOOP_SECONDS):
+                return render()
+        except RenderTooSlow:
+            logger.info(
+                "session %s: a render outgrew the event loop; again on a thread", self.info.session_id
+            )
+        return await render_off_loop(self.timeout, render)
 
     def app_context(self) -> AppContext:
         return AppContext(
@@ -315,8 +351,8 @@ class AppSession:
         if target in component_ids and self.page.component_kind(target) in INPUT_KINDS:
             component_ids.remove(target)  # never overwrite the input the user is typing in
         try:  # before the state is kept: a state the page cannot show would break every reload
-            fragments = self.page.render_components(component_ids, values, encoded)
-        except RenderError as error:
+            fragments = await self.render(component_ids, values, encoded)
+        except (RenderError, RenderTooSlow) as error:
             state.rollback()
             lines.append(("error", f"{name}: its changes were undone: {error}"))
             return self.error_frame(f"{name} left state the page cannot show ({error}); it was undone.")
@@ -334,13 +370,20 @@ class AppSession:
         await snapshot_save(self.key, release=self.release_key, encoded=encoded, deleted=deleted)
         return fragments + render_commands(commands)
 
-    def full_frame(self) -> str:
+    async def full_frame(self) -> str:
         """Every component, for a tab that reconnects to a restored session.
 
         Lenient: a component that cannot show the restored state (kept by an earlier release, say)
-        shows why, and the tab opens all the same.
+        shows why, and the tab opens all the same; so it does when the whole render is too slow.
         """
-        return self.page.render_components(list(self.page.components), self.state.values(), lenient=True)
+        try:
+            return await self.render(list(self.page.components), self.state.values(), lenient=True)
+        except RenderTooSlow as error:
+            logger.warning("session %s: restored state not shown: %s", self.info.session_id, error)
+            self.write_later(
+                self._write_log([("error", f"a reconnecting tab's page was not shown: {error}")])
+            )
+            return self.error_frame(f"This page could not show your saved state: {error}.")
 
     def error_frame(self, message: str, level: str = "error") -> str:
         return render_commands([toast_command(level, message)])

@@ -10,9 +10,11 @@ from django.shortcuts import render
 
 from dashboards.hosting.services import app_log_append
 from dashboards.runtime.access import app_and_access_for_user
+from dashboards.runtime.render_deadline import render_deadline
 from dashboards.runtime.services import (
     AppUnavailable,
     ReleaseRuntime,
+    handler_timeout,
     release_runtime,
     session_start_for_page,
 )
@@ -52,7 +54,8 @@ def _render_page(app: Any, runtime: ReleaseRuntime, values: dict[str, Any]) -> s
     """The page's HTML; a template that fails when shown (a loop over a number, a bad ``include``)
     is the app's fault: its log gets the traceback, its user a 503, never a server error."""
     try:
-        return runtime.page.render(values)
+        with render_deadline(handler_timeout(app)):  # a loop over loops of state ends there
+            return runtime.page.render(values)
     except Exception as error:
         release = runtime.release
         logger.warning("The page of %s (release %s) failed to render: %r", app, release.pk, error)

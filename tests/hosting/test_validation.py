@@ -171,3 +171,13 @@ def test_a_page_that_fails_when_shown_is_invalid(page: str, error: str) -> None:
 
 def test_a_page_naming_a_platform_url_is_left_to_the_web_process() -> None:
     assert validate_release_files({"main.py": "page = '{% url \"home\" %}'\n"})["ok"]
+
+
+def test_a_page_too_slow_to_show_its_initial_state_is_reported() -> None:
+    source = (
+        'initial_state = {"rows": list(range(5000))}\n'
+        'page = """{% for a in rows %}{% for b in rows %}{% endfor %}{% endfor %}"""\n'
+    )
+    report = validate_release_files({"main.py": source})
+    assert not report["ok"]
+    assert "the page took longer than 5 s to render" in report["problems"][0]["message"]

@@ -7,6 +7,7 @@ import json
 
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.test import Client
 
 from dashboards.config.asgi import application
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN, CLOSE_UNKNOWN_APP
@@ -160,6 +161,61 @@ async def test_a_restored_state_the_page_cannot_show_still_opens_the_tab(live_wo
     assert "seen" in component_ids(frame) and "This table cannot show its value" in frame
     assert "0=zero" in await click(again, "which", target="item-0", repeat_key="0")
     await again.socket.disconnect()
+
+
+LOOPED_SOURCE = '''
+initial_state = {"count": 0, "grid": [[1]]}
+page = """
+{% metric count id="count" %}
+{% repeat grid as row %}{% text row.0 id="cell" %}
+{% for a in row %}{% for b in row %}{% if a == b %}.{% endif %}{% endfor %}{% endfor %}
+{% endrepeat %}
+"""
+
+
+def grow(state, payload):
+    state.count += 100
+    state.grid = [list(range(payload))]
+
+
+def increment(state):
+    state.count += 1
+'''
+
+
+async def test_a_page_too_slow_to_render_stalls_no_other_tab_and_is_undone(live_world) -> None:
+    """A loop over a loop of state (25 million turns): the render leaves the event loop after
+    50 ms, other tabs are answered meanwhile, and past the app's time limit the change is undone."""
+    await sync_to_async(deploy_test_app)(live_world.acme, "looped", LOOPED_SOURCE, handler_timeout_seconds=2)
+    slow = await open_socket(live_world.avery, app="looped")
+    other = await open_socket(live_world.avery, app="looped")
+    await slow.socket.send_to(text_data=json.dumps({"event": "ui:click", "handler": "grow", "payload": 5000}))
+    await asyncio.sleep(0.2)
+    assert ">1<" in await click(other, "increment")
+    assert await slow.socket.receive_nothing(timeout=0.1)  # still rendering, off the loop
+    frame = await slow.socket.receive_from(timeout=10)
+    assert "toast-error" in frame and "took longer than 2 s to render" in frame
+    assert ">1<" in await click(slow, "increment")  # the +100 was undone
+    frame = await click(slow, "grow", payload=300)  # 90,000 turns: may leave the loop, and is shown
+    assert ">101<" in frame and frame.count(".") >= 300
+    await slow.socket.disconnect()
+    await other.socket.disconnect()
+
+
+def test_a_page_too_slow_to_render_answers_503_and_tells_the_app_log(live_world) -> None:
+    from dashboards.hosting.models import AppLogEntry
+
+    big = "def initial_state(session):\n    return {'count': 0, 'grid': [list(range(5000))]}\n"
+    source = LOOPED_SOURCE.replace('initial_state = {"count": 0, "grid": [[1]]}', big)
+    # The validator shows the page once with the initial state: big for signed-in users only.
+    source = source.replace("range(5000)", "range(5000 if session.user_id else 1)")
+    app = deploy_test_app(live_world.acme, "looped", source, handler_timeout_seconds=1)
+    client = Client()
+    client.force_login(live_world.avery)
+    response = client.get("/t/acme/apps/looped/")
+    assert response.status_code == 503
+    log = "\n".join(AppLogEntry.objects.filter(app=app).values_list("message", flat=True))
+    assert "the page took longer than 1 s to render" in log
 
 
 async def test_a_repeated_component_gets_its_own_item_and_no_other(live_world) -> None:

@@ -10,6 +10,7 @@ import pytest
 from django.utils.safestring import mark_safe
 
 from dashboards.runtime.page import PageError, RenderError, compile_page
+from dashboards.runtime.render_deadline import RenderTooSlow, render_deadline
 
 PAGE = """
 <h1>Shop</h1>
@@ -256,3 +257,39 @@ def test_a_width_from_state_cannot_make_a_filter_build_gigabytes(expression: str
     with pytest.raises(RenderError, match="above 1000 are refused"):
         page.render_components(["t"], values)
     assert page.render_components(["t"], {**values, "width": 6, "spec": "06d"}).count("<div") == 1
+
+
+LOOPS_OVER_STATE = (
+    '{% repeat grid as row %}{% text row.0 id="cell" %}'
+    "{% for a in row %}{% for b in row %}{% if a == b %}.{% endif %}{% endfor %}{% endfor %}"
+    "{% endrepeat %}"
+)
+
+
+def test_a_render_past_its_time_limit_stops_at_the_next_turn_of_a_loop() -> None:
+    """A loop over a loop of state: 25 million turns, stopped once the limit has passed."""
+    page = compile_page(LOOPS_OVER_STATE)
+    grid = {"grid": [list(range(5000))]}
+    with render_deadline(0.05), pytest.raises(RenderTooSlow, match=r"longer than 0\.05 s"):
+        page.render_components(["c1"], grid)
+    with render_deadline(0.05), pytest.raises(RenderTooSlow):  # a whole page: not shown as broken
+        page.render_components(["c1"], grid, lenient=True)
+    assert page.render_components(["c1"], {"grid": [[1, 2]]}).count(".") == 2  # no limit, no check
+
+
+@pytest.mark.parametrize(
+    ("loop", "shown"),
+    [
+        ("{% for x in items %}{{ forloop.counter }}{{ x }}{% endfor %}", "1a2b"),
+        ("{% for x in items reversed %}{{ x }}{% endfor %}", "ba"),
+        ("{% for k, v in pairs.items %}{{ k }}={{ v }};{% endfor %}", "p=1;q=2;"),
+        ("{% for x in nothing %}{{ x }}{% empty %}none{% endfor %}", "none"),
+        ("{% for c in word %}{{ c }}|{% endfor %}", "h|i|"),
+    ],
+)
+def test_loops_under_a_time_limit_show_what_django_loops_show(loop: str, shown: str) -> None:
+    page = compile_page(f'{{% repeat rows as row %}}{{% text row id="t" %}}{loop}{{% endrepeat %}}')
+    values = {"rows": [0], "items": ["a", "b"], "pairs": {"p": 1, "q": 2}, "nothing": [], "word": "hi"}
+    with render_deadline(5):
+        html = page.render_components(["c1"], values)
+    assert shown in html
