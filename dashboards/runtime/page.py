@@ -47,6 +47,7 @@ class Page:
     # (component id, its keys' encoded values) -> its fragment: one event setting the same value in
     # a thousand tabs renders it once. Small values only; cleared when full.
     rendered: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict, repr=False)
+    source_chars: int = 0  # its literals are input to its filters, as state is (render_deadline.py)
 
     def render(self, values: dict[str, Any], extra: dict[str, Any] | None = None) -> str:
         """The whole page; a component that cannot show its value shows why (``LENIENT_FLAG``)."""
@@ -156,4 +157,5 @@ def compile_page(source: str) -> Page:
         nested=nested,
         has_chart=any(n.kind == "chart" for n in nodes),
         keys_read=keys_read,
+        source_chars=len(source),
     )

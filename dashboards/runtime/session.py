@@ -27,6 +27,7 @@ from dashboards.runtime.limits import STATE_MAX_BYTES
 from dashboards.runtime.loader import LoadedApp
 from dashboards.runtime.page import Page, RenderError
 from dashboards.runtime.render_deadline import (
+    RENDER_ON_LOOP_INPUT_BYTES,
     RENDER_ON_LOOP_SECONDS,
     RenderTooSlow,
     render_deadline,
@@ -145,6 +146,13 @@ def encode_values(values: dict[str, Any], keys: set[str] | None = None) -> dict[
     return {key: codecs.encode(values[key]) for key in (values if keys is None else keys) if key in values}
 
 
+def _encoded_sizes(values: dict[str, Any]) -> dict[str, int]:
+    try:
+        return {key: len(text) for key, text in encode_values(values).items()}
+    except (codecs.NotSerialisable, TypeError, ValueError):  # kept by an earlier release's rules
+        return {"": RENDER_ON_LOOP_INPUT_BYTES + 1}  # unknown: renders go to a thread
+
+
 class AppSession:
     def __init__(
         self,
@@ -169,6 +177,7 @@ class AppSession:
         self.timeout = timeout
         self.log_sink = log_sink
         self._pending_writes: set[asyncio.Task[None]] = set()
+        self._value_bytes = _encoded_sizes(state.values())  # what a render reads: see render()
         from dashboards.runtime.long_callbacks import TabJobs  # noqa: PLC0415 - models: see context.py
 
         self.jobs = TabJobs(self)
@@ -289,6 +298,7 @@ class AppSession:
         self.state.commit()
         values = self.state.values()
         encoded = encode_values(values, {SCENARIOS_KEY})
+        self._value_bytes[SCENARIOS_KEY] = len(encoded[SCENARIOS_KEY])
         await snapshot_save(self.key, release=self.release_key, encoded=encoded)
         try:
             return await self.render(self.page.components_reading({SCENARIOS_KEY}), values)
@@ -303,22 +313,24 @@ class AppSession:
         encoded: dict[str, str] | None = None,
         *,
         lenient: bool = False,
+        value_bytes: dict[str, int] | None = None,
     ) -> str:
         """Components' fragments, on the event loop when quick, else on a render thread.
 
-        See render_deadline.py. Raises RenderError (see Page.render_components), or RenderTooSlow
-        past the app's handler time limit.
+        See render_deadline.py. ``value_bytes``: the encoded size of each key of ``values`` (the
+        session's own when not given). Raises RenderError (see Page.render_components), or
+        RenderTooSlow past the app's handler time limit.
         """
         render = functools.partial(
             self.page.render_components, component_ids, values, encoded, lenient=lenient
         )
-        try:
-            with render_deadline(RENDER_ON_LOOP_SECONDS):
-                return render()
-        except RenderTooSlow:
-            logger.info(
-                "session %s: a render outgrew the event loop; again on a thread", self.info.session_id
-            )
+        sizes = self._value_bytes if value_bytes is None else value_bytes
+        if sum(sizes.values()) + self.page.source_chars <= RENDER_ON_LOOP_INPUT_BYTES:
+            try:
+                with render_deadline(RENDER_ON_LOOP_SECONDS):
+                    return render()
+            except RenderTooSlow:
+                logger.info("session %s: a render outgrew the event loop", self.info.session_id)
         return await render_off_loop(self.timeout, render)
 
     def app_context(self) -> AppContext:
@@ -350,8 +362,10 @@ class AppSession:
         component_ids = self.page.components_reading(mutated - deleted)
         if target in component_ids and self.page.component_kind(target) in INPUT_KINDS:
             component_ids.remove(target)  # never overwrite the input the user is typing in
+        sizes = {key: size for key, size in self._value_bytes.items() if key not in deleted}
+        sizes.update((key, len(text)) for key, text in encoded.items())
         try:  # before the state is kept: a state the page cannot show would break every reload
-            fragments = await self.render(component_ids, values, encoded)
+            fragments = await self.render(component_ids, values, encoded, value_bytes=sizes)
         except (RenderError, RenderTooSlow) as error:
             state.rollback()
             lines.append(("error", f"{name}: its changes were undone: {error}"))
@@ -366,6 +380,7 @@ class AppSession:
                 return self.error_frame(f"{name} could not be completed: {error}")
             self.jobs.watch_submitted(results)
         state.commit()
+        self._value_bytes = sizes
         commands = state.take_commands()
         await snapshot_save(self.key, release=self.release_key, encoded=encoded, deleted=deleted)
         return fragments + render_commands(commands)

@@ -164,9 +164,10 @@ async def test_a_restored_state_the_page_cannot_show_still_opens_the_tab(live_wo
 
 
 LOOPED_SOURCE = '''
-initial_state = {"count": 0, "grid": [[1]]}
+initial_state = {"count": 0, "grid": [[1]], "note": ""}
 page = """
 {% metric count id="count" %}
+{% markdown note id="note" %}
 {% repeat grid as row %}{% text row.0 id="cell" %}
 {% for a in row %}{% for b in row %}{% if a == b %}.{% endif %}{% endfor %}{% endfor %}
 {% endrepeat %}
@@ -180,6 +181,10 @@ def grow(state, payload):
 
 def increment(state):
     state.count += 1
+
+
+def write(state):
+    state.note = "*word* " * 200_000  # 1.4 MB: its markdown takes a second or two to render
 '''
 
 
@@ -202,11 +207,27 @@ async def test_a_page_too_slow_to_render_stalls_no_other_tab_and_is_undone(live_
     await other.socket.disconnect()
 
 
+async def test_a_large_value_renders_off_the_event_loop(live_world) -> None:
+    """One call on a large value (markdown of 1.4 MB) cannot be stopped midway: it starts on a
+    render thread, and other tabs are answered meanwhile."""
+    await sync_to_async(deploy_test_app)(live_world.acme, "looped", LOOPED_SOURCE, handler_timeout_seconds=30)
+    slow = await open_socket(live_world.avery, app="looped")
+    other = await open_socket(live_world.avery, app="looped")
+    await slow.socket.send_to(text_data=json.dumps({"event": "ui:click", "handler": "write"}))
+    await asyncio.sleep(0.2)
+    assert ">1<" in await click(other, "increment")
+    assert await slow.socket.receive_nothing(timeout=0.1)
+    frame = await slow.socket.receive_from(timeout=30)
+    assert component_ids(frame) == ["note"] and frame.count("<em>word</em>") == 200_000
+    await slow.socket.disconnect()
+    await other.socket.disconnect()
+
+
 def test_a_page_too_slow_to_render_answers_503_and_tells_the_app_log(live_world) -> None:
     from dashboards.hosting.models import AppLogEntry
 
-    big = "def initial_state(session):\n    return {'count': 0, 'grid': [list(range(5000))]}\n"
-    source = LOOPED_SOURCE.replace('initial_state = {"count": 0, "grid": [[1]]}', big)
+    big = "def initial_state(session):\n    return {'count': 0, 'grid': [list(range(5000))], 'note': ''}\n"
+    source = LOOPED_SOURCE.replace('initial_state = {"count": 0, "grid": [[1]], "note": ""}', big)
     # The validator shows the page once with the initial state: big for signed-in users only.
     source = source.replace("range(5000)", "range(5000 if session.user_id else 1)")
     app = deploy_test_app(live_world.acme, "looped", source, handler_timeout_seconds=1)
