@@ -31,7 +31,6 @@ from dashboards.runtime.render_deadline import (
     RENDER_ON_LOOP_SECONDS,
     RenderTooSlow,
     render_deadline,
-    render_off_loop,
 )
 from dashboards.runtime.snapshots import SnapshotKey, snapshot_save
 from dashboards.runtime.state import SessionState, check_state_key
@@ -44,6 +43,9 @@ INPUT_KINDS = frozenset({"text_input", "number", "slider", "checkbox", "select"}
 MESSAGE_NUMBER_DIGITS = 1000
 # How long a closing tab waits for its last writes (app log lines, a job's delivery mark).
 WRITES_DRAIN_SECONDS = 5.0
+# A render off the loop stops itself at the app's time limit; the executor's own limit, a little
+# later, catches a single call that runs on past it.
+RENDER_LIMIT_SLACK_SECONDS = 1.0
 # Escapes in a message's raw text that may decode to a NUL or an unpaired surrogate; only a
 # message that has one is checked further (a browser never types these, and a lone surrogate
 # cannot be encoded in a UTF-8 frame: echoed back, it would fail the socket's send).
@@ -151,6 +153,15 @@ def _encoded_sizes(values: dict[str, Any]) -> dict[str, int]:
         return {key: len(text) for key, text in encode_values(values).items()}
     except (codecs.NotSerialisable, TypeError, ValueError):  # kept by an earlier release's rules
         return {"": RENDER_ON_LOOP_INPUT_BYTES + 1}  # unknown: renders go to a thread
+
+
+def _render_within(render: Callable[[], str], seconds: float) -> tuple[str, Exception | None]:
+    """A render on a handler thread: its refusal comes back as a value, as it would raise on the loop."""
+    with render_deadline(seconds):
+        try:
+            return render(), None
+        except (RenderError, RenderTooSlow) as error:
+            return "", error
 
 
 class AppSession:
@@ -315,7 +326,7 @@ class AppSession:
         lenient: bool = False,
         value_bytes: dict[str, int] | None = None,
     ) -> str:
-        """Components' fragments, on the event loop when quick, else on a render thread.
+        """Components' fragments, on the event loop when quick, else on a handler thread.
 
         See render_deadline.py. ``value_bytes``: the encoded size of each key of ``values`` (the
         session's own when not given). Raises RenderError (see Page.render_components), or
@@ -331,7 +342,18 @@ class AppSession:
                     return render()
             except RenderTooSlow:
                 logger.info("session %s: a render outgrew the event loop", self.info.session_id)
-        return await render_off_loop(self.timeout, render)
+        # On the app's own handler threads: a page that renders slowly uses up its app's share.
+        outcome = await self.executor.run_callable(
+            self.app, _render_within, (render, self.timeout), self.timeout + RENDER_LIMIT_SLACK_SECONDS
+        )
+        if outcome.timed_out:  # a single call that ran on past the limit
+            raise RenderTooSlow(self.timeout)
+        if not outcome.ok:
+            raise RenderError("page", RuntimeError(outcome.error))
+        html, error = outcome.value
+        if error is not None:
+            raise error
+        return html
 
     def app_context(self) -> AppContext:
         return AppContext(

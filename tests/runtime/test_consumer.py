@@ -209,7 +209,7 @@ async def test_a_page_too_slow_to_render_stalls_no_other_tab_and_is_undone(live_
 
 async def test_a_large_value_renders_off_the_event_loop(live_world) -> None:
     """One call on a large value (markdown of 1.4 MB) cannot be stopped midway: it starts on a
-    render thread, and other tabs are answered meanwhile."""
+    handler thread, and other tabs are answered meanwhile."""
     await sync_to_async(deploy_test_app)(live_world.acme, "looped", LOOPED_SOURCE, handler_timeout_seconds=30)
     slow = await open_socket(live_world.avery, app="looped")
     other = await open_socket(live_world.avery, app="looped")
