@@ -81,6 +81,28 @@ def test_a_failing_handler_shows_an_error_toast_and_the_page_keeps_working(page:
     expect(toast).to_have_count(0)
 
 
+def test_a_page_too_slow_to_render_leaves_other_dashboards_answering(
+    context: BrowserContext, browser, platform
+) -> None:
+    """The lab's page loops 25 million times over its new state: its render leaves the event
+    loop, another person's counter keeps answering, and past the app's limit the change is undone."""
+    slow = context.new_page()
+    open_app(slow, app="lab")
+    other_context = browser.new_context(base_url=platform.url)
+    other = other_context.new_page()
+    open_app(other, user="adam")
+    slow.get_by_role("button", name="Heavy page").click()
+    slow.wait_for_timeout(300)
+    for count in ("1", "2", "3"):  # on the loop, the render would hold these for many seconds
+        other.get_by_role("button", name="Add one").click()
+        expect(other.locator("#count .dc-metric-value")).to_have_text(count, timeout=3000)
+    toast = slow.get_by_role("alert").filter(has_text="took longer than")
+    expect(toast).to_be_visible(timeout=30_000)
+    slow.get_by_role("button", name="Add one").click()
+    expect(slow.locator("#count .dc-metric-value")).to_have_text("1")  # the +100 was undone
+    other_context.close()
+
+
 def test_commands_the_page_cannot_run_are_skipped_and_the_rest_run(page: Page) -> None:
     open_app(page, app="lab")
     warnings: list[str] = []

@@ -2,7 +2,7 @@
 
 from dashboards.sdk import notify, set_content
 
-initial_state = {"count": 0, "shown": "<img src=x onerror=alert(1)>", "typed": ""}
+initial_state = {"count": 0, "shown": "<img src=x onerror=alert(1)>", "typed": "", "grid": [[0]]}
 
 page = """
 {% metric count label="Count" id="count" %}
@@ -15,7 +15,11 @@ page = """
   {% button "Break" on_click="explode" id="explode" %}
   {% button "Say hi" on_click="hello" id="hello" %}
   {% button "Odd commands" on_click="odd_commands" id="odd" %}
+  {% button "Heavy page" on_click="heavy" id="heavy" %}
 </div>
+{% repeat grid as row %}{% text row.0 id="cell" %}
+{% for a in row %}{% for b in row %}{% if a == b %}.{% endif %}{% endfor %}{% endfor %}
+{% endrepeat %}
 <p id="note"></p>
 """
 
@@ -27,6 +31,11 @@ def increment(state):
 def explode(state):
     state.count += 100
     raise RuntimeError("this button always fails")
+
+
+def heavy(state):
+    state.count += 100
+    state.grid = [list(range(5000))]  # the page loops 25 million times over it
 
 
 def hello(state):
