@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 urlpatterns: list[Any] = []  # the child's URLconf (see _configure_django)
-# A page that takes longer to show its initial state would keep every user waiting that long.
-VALIDATION_RENDER_SECONDS = 5.0
 
 
 def _configure_django() -> None:
@@ -97,6 +95,7 @@ def _render_problems(page: Any, values: dict[str, Any]) -> list[Any]:
     from django.urls import NoReverseMatch
 
     from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
+    from dashboards.runtime.limits import VALIDATION_RENDER_SECONDS
     from dashboards.runtime.loader import Problem
     from dashboards.runtime.render_deadline import render_deadline
 

@@ -41,6 +41,21 @@ SNAPSHOT_UNCONNECTED_SECONDS = 120
 # back to back costs one write per interval, not one per click. A crash (SIGKILL) loses at most
 # this much of the latest changes; a shutdown, a reload or a reconnect writes at once.
 SNAPSHOT_WRITE_DELAY_SECONDS = 0.05
+# A closing tab waits this long for its writes still under way (app log lines, a job's delivery
+# mark), so its last lines are kept; the database being away costs a close no more than this.
+WRITES_DRAIN_SECONDS = 5.0
+
+# Rendering a page (runtime/render_deadline.py): it gets RENDER_ON_LOOP_SECONDS on the event loop
+# every tab of the process shares, longer than any component of a small state takes (a table stops
+# at 1,000 rows) and far shorter than what other tabs notice as a stall; then the app's handler
+# time limit on one of its handler threads. Past RENDER_ON_LOOP_INPUT_BYTES of input (the state's
+# encoded size plus the page's source) it starts on the thread: one call on a large value cannot
+# be stopped between two checks, and some take about 2 µs a character (`{% markdown %}` of a 2 MB
+# string: 2.3 s; `|unordered_list`: 3.7 s). The executor's own limit, RENDER_LIMIT_SLACK_SECONDS
+# after the render's, catches a single call that runs on past it.
+RENDER_ON_LOOP_SECONDS = 0.05
+RENDER_ON_LOOP_INPUT_BYTES = 32 * 1024
+RENDER_LIMIT_SLACK_SECONDS = 1.0
 
 # Release validation runs in a separate process with this time limit, and this much memory (its
 # data: an import that allocates more gets a MemoryError, reported, not the host's last gigabytes).
@@ -48,6 +63,9 @@ SNAPSHOT_WRITE_DELAY_SECONDS = 0.05
 VALIDATION_TIMEOUT_SECONDS = 20.0
 VALIDATION_MEMORY_BYTES = 2 * 1024**3
 VALIDATION_OUTPUT_TAIL_BYTES = 8 * 1024
+# Validation shows the page once with the initial state; a page slower than this to show it would
+# keep every user waiting that long, and is reported (not left to the whole validation's limit).
+VALIDATION_RENDER_SECONDS = 5.0
 # Importing a release's code in a server process (once per process) waits this long; past it the
 # caller gets "failed to start" while the import goes on in its own thread. Guards the page,
 # socket and job threads from a module that hangs at import (a network call without a timeout),

@@ -5,9 +5,9 @@ ten thousand rows is a hundred million turns. Components render on the event loo
 the process shares, so a render gets ``RENDER_ON_LOOP_SECONDS`` there; one that needs longer is
 started again on one of the app's handler threads, through the executor like the app's other
 code (``AppSession.render``), where the GIL lets the loop go on serving the other tabs, with the
-app's handler time limit. Past that it is refused like any
-state the page cannot show. A render of a large input (``RENDER_ON_LOOP_INPUT_BYTES``) starts on
-a thread at once: a single filter or component call on a large value runs to its end.
+app's handler time limit. Past that it is refused like any state the page cannot show. A render
+of a large input (``RENDER_ON_LOOP_INPUT_BYTES``) starts on a thread at once: a single filter or
+component call on a large value runs to its end. The limits are in limits.py.
 
 The limit is cooperative: it is checked at each item of ``{% for %}`` and ``{% repeat %}``, and
 before each component. What runs between two checks is one turn of a loop, bounded by the size
@@ -21,14 +21,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-# Longer than any component of a small state takes to render (a table stops at 1,000 rows), far
-# shorter than what the other tabs of the process would notice as a stall.
-RENDER_ON_LOOP_SECONDS = 0.05
-# Past this much input (the state's encoded size plus the page's source), a render goes straight
-# to a thread: one call on a large value cannot be stopped between two checks, and some take
-# about 2 µs a character (`{% markdown %}` of a 2 MB string: 2.3 s; `|unordered_list`: 3.7 s).
-RENDER_ON_LOOP_INPUT_BYTES = 32 * 1024
 
 # (the monotonic time it ends, its length) of the render under way in this context
 _deadline: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(

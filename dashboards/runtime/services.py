@@ -142,17 +142,21 @@ async def session_resume(
     rerender = not (fresh and saved is not None and saved[0] == runtime.key)
     if saved is None:
         values = await fresh_values(app=app, runtime=runtime, info=info)
-        await snapshot_replace(
-            key, release=runtime.key, encoded=encode_values(values), ttl=SNAPSHOT_UNCONNECTED_SECONDS
-        )
+        encoded = encode_values(values)
+        await snapshot_replace(key, release=runtime.key, encoded=encoded, ttl=SNAPSHOT_UNCONNECTED_SECONDS)
+        sizes = {name: len(text) for name, text in encoded.items()}
     else:
-        saved_release, values = saved
+        saved_release, values, sizes = saved
         if saved_release != runtime.key:  # reloaded onto a newer release: keep values, add new keys
-            values = {**await fresh_values(app=app, runtime=runtime, info=info), **values}
+            added = await fresh_values(app=app, runtime=runtime, info=info)
+            added = {name: value for name, value in added.items() if name not in values}
+            values = {**added, **values}
+            sizes = {**{name: len(text) for name, text in encode_values(added).items()}, **sizes}
     if page_uses_scenarios(runtime.page):  # re-read: the scenarios may have changed while it was away
         rows = await db_call(scenario_summaries)(tenant_id=app.tenant_id, app_id=app.pk)
         if values.get(SCENARIOS_KEY) != rows:
             values[SCENARIOS_KEY], rerender = rows, True
+            sizes[SCENARIOS_KEY] = len(encode_values(values, {SCENARIOS_KEY})[SCENARIOS_KEY])
     release = runtime.release
 
     async def log_sink(lines: list[tuple[str, str]]) -> None:
@@ -167,6 +171,7 @@ async def session_resume(
         app=runtime.app,
         page=runtime.page,
         state=SessionState(values),
+        value_bytes=sizes,
         executor=get_executor(),
         timeout=handler_timeout(app),
         log_sink=log_sink,

@@ -23,15 +23,16 @@ from dashboards.runtime.db import db_call
 from dashboards.runtime.dispatch import DispatchError, Route, route_event
 from dashboards.runtime.executor import Executor, HandlerOutcome
 from dashboards.runtime.frames import render_commands, toast_command
-from dashboards.runtime.limits import STATE_MAX_BYTES
-from dashboards.runtime.loader import LoadedApp
-from dashboards.runtime.page import Page, RenderError
-from dashboards.runtime.render_deadline import (
+from dashboards.runtime.limits import (
+    RENDER_LIMIT_SLACK_SECONDS,
     RENDER_ON_LOOP_INPUT_BYTES,
     RENDER_ON_LOOP_SECONDS,
-    RenderTooSlow,
-    render_deadline,
+    STATE_MAX_BYTES,
+    WRITES_DRAIN_SECONDS,
 )
+from dashboards.runtime.loader import LoadedApp
+from dashboards.runtime.page import Page, RenderError
+from dashboards.runtime.render_deadline import RenderTooSlow, render_deadline
 from dashboards.runtime.snapshots import SnapshotKey, snapshot_save
 from dashboards.runtime.state import SessionState, check_state_key
 
@@ -41,11 +42,6 @@ INPUT_KINDS = frozenset({"text_input", "number", "slider", "checkbox", "select"}
 # Digits of a number in a message past which it is refused: Python's int() stops at 4300 anyway
 # (with a ValueError), and no id or value of the protocol comes near it.
 MESSAGE_NUMBER_DIGITS = 1000
-# How long a closing tab waits for its last writes (app log lines, a job's delivery mark).
-WRITES_DRAIN_SECONDS = 5.0
-# A render off the loop stops itself at the app's time limit; the executor's own limit, a little
-# later, catches a single call that runs on past it.
-RENDER_LIMIT_SLACK_SECONDS = 1.0
 # Escapes in a message's raw text that may decode to a NUL or an unpaired surrogate; only a
 # message that has one is checked further (a browser never types these, and a lone surrogate
 # cannot be encoded in a UTF-8 frame: echoed back, it would fail the socket's send).
@@ -148,13 +144,6 @@ def encode_values(values: dict[str, Any], keys: set[str] | None = None) -> dict[
     return {key: codecs.encode(values[key]) for key in (values if keys is None else keys) if key in values}
 
 
-def _encoded_sizes(values: dict[str, Any]) -> dict[str, int]:
-    try:
-        return {key: len(text) for key, text in encode_values(values).items()}
-    except (codecs.NotSerialisable, TypeError, ValueError):  # kept by an earlier release's rules
-        return {"": RENDER_ON_LOOP_INPUT_BYTES + 1}  # unknown: renders go to a thread
-
-
 def _render_within(render: Callable[[], str], seconds: float) -> tuple[str, Exception | None]:
     """A render on a handler thread: its refusal comes back as a value, as it would raise on the loop."""
     with render_deadline(seconds):
@@ -174,6 +163,7 @@ class AppSession:
         app: LoadedApp,
         page: Page,
         state: SessionState,
+        value_bytes: dict[str, int],
         executor: Executor,
         timeout: float,
         log_sink: LogSink,
@@ -188,7 +178,7 @@ class AppSession:
         self.timeout = timeout
         self.log_sink = log_sink
         self._pending_writes: set[asyncio.Task[None]] = set()
-        self._value_bytes = _encoded_sizes(state.values())  # what a render reads: see render()
+        self._value_bytes = value_bytes  # the encoded size of each key of the state: see render()
         from dashboards.runtime.long_callbacks import TabJobs  # noqa: PLC0415 - models: see context.py
 
         self.jobs = TabJobs(self)
@@ -324,19 +314,20 @@ class AppSession:
         encoded: dict[str, str] | None = None,
         *,
         lenient: bool = False,
-        value_bytes: dict[str, int] | None = None,
+        state_bytes: int | None = None,
     ) -> str:
         """Components' fragments, on the event loop when quick, else on a handler thread.
 
-        See render_deadline.py. ``value_bytes``: the encoded size of each key of ``values`` (the
-        session's own when not given). Raises RenderError (see Page.render_components), or
-        RenderTooSlow past the app's handler time limit.
+        See render_deadline.py. ``state_bytes``: the encoded size of ``values`` (the session's
+        state when not given). Raises RenderError (see Page.render_components), or RenderTooSlow
+        past the app's handler time limit.
         """
         render = functools.partial(
             self.page.render_components, component_ids, values, encoded, lenient=lenient
         )
-        sizes = self._value_bytes if value_bytes is None else value_bytes
-        if sum(sizes.values()) + self.page.source_chars <= RENDER_ON_LOOP_INPUT_BYTES:
+        if state_bytes is None:
+            state_bytes = sum(self._value_bytes.values())
+        if state_bytes + self.page.source_chars <= RENDER_ON_LOOP_INPUT_BYTES:
             try:
                 with render_deadline(RENDER_ON_LOOP_SECONDS):
                     return render()
@@ -387,7 +378,7 @@ class AppSession:
         sizes = {key: size for key, size in self._value_bytes.items() if key not in deleted}
         sizes.update((key, len(text)) for key, text in encoded.items())
         try:  # before the state is kept: a state the page cannot show would break every reload
-            fragments = await self.render(component_ids, values, encoded, value_bytes=sizes)
+            fragments = await self.render(component_ids, values, encoded, state_bytes=sum(sizes.values()))
         except (RenderError, RenderTooSlow) as error:
             state.rollback()
             lines.append(("error", f"{name}: its changes were undone: {error}"))

@@ -192,14 +192,19 @@ async def snapshot_flush() -> None:
     await _writer().drain()
 
 
-async def snapshot_load(key: SnapshotKey) -> tuple[str | None, dict[str, Any]] | None:
-    """The release and values of a saved session, or None."""
+async def snapshot_load(key: SnapshotKey) -> tuple[str | None, dict[str, Any], dict[str, int]] | None:
+    """The release, values and encoded size of each value of a saved session, or None."""
     await snapshot_flush()
     raw = await loop_client().hgetall(key.redis_key)
     if not raw:
         return None
     release = raw.pop(META_FIELD.encode(), b"").decode() or None
-    return release, {field.decode(): codecs.decode(value) for field, value in raw.items()}
+    fields = {field.decode(): value for field, value in raw.items()}
+    return (
+        release,
+        {field: codecs.decode(value) for field, value in fields.items()},
+        {field: len(value) for field, value in fields.items()},
+    )
 
 
 async def snapshot_save(
