@@ -34,9 +34,11 @@ test: $(VENV)/.installed browser-deps
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -n auto -m "not browser and not stack" $(PYTEST_ARGS)
 
+## ruff, then mypy (strict on the SDK, its test client and the session runtime; pyproject.toml).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=true SECRET_KEY=type-checks-only $(VENV)/bin/mypy
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

@@ -22,6 +22,7 @@ listed in ``app.jobs``), and the ``scenarios`` key of the scenario components is
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
 from collections.abc import Callable
@@ -128,10 +129,12 @@ class AppTestClient:
             for event in events:
                 for on_event in self.app.event_subscriptions(broadcast=False):
                     if on_event.matches(event):
-                        self._run(lambda s=on_event, e=event: s.callback(e, *s.callback_args), immediate=True)
+                        call = functools.partial(on_event.callback, event, *on_event.callback_args)
+                        self._run(call, immediate=True)
                 for broadcast in self.app.event_subscriptions(broadcast=True):
                     if broadcast.matches(event):
-                        self._run(lambda s=broadcast, e=event: s.callback(self.state, e, *s.callback_args))
+                        args = (self.state, event, *broadcast.callback_args)
+                        self._run(functools.partial(broadcast.callback, *args))
                         mutated |= self.last_mutated
         return mutated
 

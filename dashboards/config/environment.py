@@ -7,7 +7,7 @@ before Django starts, and so the rules can be tested as a plain function.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,7 @@ def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
     var_dir = Path(environ_.get("VAR_DIR") or BASE_DIR / "var").resolve()
     debug = _read_bool(environ_, "DEBUG", default=False)
 
-    allowed_hosts = _read_list(environ_, "ALLOWED_HOSTS")
+    allowed_hosts: Sequence[str] = _read_list(environ_, "ALLOWED_HOSTS")
     if "*" in allowed_hosts:
         raise ConfigurationError(
             "ALLOWED_HOSTS", "'*' is refused: name the hosts (the WebSocket origin check uses this list)"

@@ -60,7 +60,7 @@ def quiet_autobahn_debug_arguments() -> None:
             if hasattr(module, name):
                 setattr(module, name, _plain)
     if hasattr(protocol, "pformat"):
-        protocol.pformat = _lazy_pformat
+        protocol.pformat = _lazy_pformat  # type: ignore[assignment]
 
 
 def freeze_startup_objects() -> None:

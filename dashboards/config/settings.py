@@ -6,6 +6,7 @@ See ``dashboards.config.environment`` for the variables and README.md for the ta
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from dashboards.config.environment import BASE_DIR, read_environment, redis_settings
 from dashboards.config.environment import RQ_SERIALIZER as RQ_SERIALIZER_PATH
@@ -75,7 +76,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: one URL feeds the channel layer, the job queues and the health check. ---
 REDIS_IS_EMBEDDED = CONFIG.redis_is_embedded
 RQ_SERIALIZER = RQ_SERIALIZER_PATH
-globals().update(redis_settings(CONFIG.redis_url))  # REDIS_URL, CHANNEL_LAYERS, RQ_QUEUES
+_REDIS = redis_settings(CONFIG.redis_url)  # the tests re-apply it per worker
+REDIS_URL: str = _REDIS["REDIS_URL"]
+CHANNEL_LAYERS: dict[str, Any] = _REDIS["CHANNEL_LAYERS"]
+RQ_QUEUES: dict[str, Any] = _REDIS["RQ_QUEUES"]
+del _REDIS
 JOBS_PER_TENANT = CONFIG.jobs_per_tenant
 # Web processes also fail jobs of dead workers; test processes import the ASGI application
 # without being web servers, and turn it off.

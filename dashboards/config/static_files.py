@@ -144,7 +144,7 @@ def _added_headers(security: SecurityMiddleware, *, secure: bool) -> list[tuple[
     """The headers SecurityMiddleware adds to a response, by running it once on an empty one."""
     blank = HttpResponse()
     before = set(blank.headers)
-    response = security.process_response(_Scheme(secure), HttpResponse())
+    response = security.process_response(_Scheme(secure), HttpResponse())  # type: ignore[arg-type]  # duck-typed
     return [
         (name.encode("latin1"), value.encode("latin1"))
         for name, value in response.headers.items()

@@ -16,11 +16,11 @@ from channels.sessions import CookieMiddleware, SessionMiddleware
 
 from dashboards.runtime.db import db_call
 
-_get_user_on_pool = db_call(get_user.func)  # the plain function under Channels' decorator
+_get_user_on_pool = db_call(get_user.func)  # type: ignore[attr-defined]  # the plain function under Channels' decorator
 
 
 class AuthMiddlewareOnDbPool(AuthMiddleware):
-    async def resolve_scope(self, scope: dict[str, Any]) -> None:
+    async def resolve_scope(self, scope: dict[str, Any]) -> None:  # type: ignore[override]
         scope["user"]._wrapped = await _get_user_on_pool(scope)
 
 

@@ -25,8 +25,9 @@ def run_emitter_subscribers(message: dict[str, Any], release_id: int) -> dict[st
     targets, missing = [], []
     for names in message.get("subscribers", []):
         try:
-            targets.append(Target(*(app.function(names[k]) if names.get(k) else None
-                                    for k in ("callback", "on_success", "on_failure"))))  # fmt: skip
+            on_success, on_failure = (app.function(names[k]) if names.get(k) else None
+                                      for k in ("on_success", "on_failure"))  # fmt: skip
+            targets.append(Target(app.function(names["callback"]), on_success, on_failure))
         except KeyError as error:
             missing.append(("error", f"{label}: subscriber {error.args[0]} is not in this release"))
     context = AppContext(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import contextvars
 import difflib
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from dashboards.hosting import services, uploads
-from dashboards.hosting.models import App, AppLogEntry, AppRelease
+from dashboards.hosting.models import App, AppLogEntry, AppQuerySet, AppRelease, AppReleaseQuerySet
 from dashboards.hosting.selectors import app_log, release_list
 from dashboards.tenancy.admin_scoping import VIEW_ROLES, TenantFilter, TenantScopedAdmin
 
@@ -35,7 +35,7 @@ class AppAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[App]:
         # One query for the list, not one per app for its release (files and report left out).
-        return super().get_queryset(request).with_active_release()
+        return cast(AppQuerySet, super().get_queryset(request)).with_active_release()
 
     @admin.display(description="Active release")
     def active_version(self, app: App) -> str:
@@ -91,7 +91,7 @@ class ReleaseForm(forms.ModelForm):
         fields = ["app"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         upload, source = cleaned.get("upload"), cleaned.get("source", "")
         if upload:
             if not upload.name.lower().endswith((".py", ".zip")):
@@ -119,7 +119,7 @@ class AppReleaseAdmin(TenantScopedAdmin):
     readonly_fields = ["app", "version", "status", "author", "created_at", "report_display", "handlers",
                        "state_keys", "source_display", "diff_display"]  # fmt: skip
 
-    def get_fields(self, request: HttpRequest, obj: AppRelease | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
             return ["app", "source", "upload", "activate"]
         return list(self.readonly_fields)
@@ -132,12 +132,13 @@ class AppReleaseAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AppRelease]:
         # The list shows none of a release's files or report; a release's page reads them when shown.
-        return super().get_queryset(request).select_related("app", "tenant", "author").without_body()
+        releases = cast(AppReleaseQuerySet, super().get_queryset(request))
+        return releases.select_related("app", "tenant", "author").without_body()
 
-    def has_change_permission(self, request: HttpRequest, obj: AppRelease | None = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # releases are immutable: deploy a new one
 
-    def has_delete_permission(self, request: HttpRequest, obj: AppRelease | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # kept for history, rollback and the diff
 
     def save_model(self, request: HttpRequest, obj: AppRelease, form: Any, change: bool) -> None:
@@ -204,7 +205,7 @@ class AppReleaseAdmin(TenantScopedAdmin):
         base = base or others.filter(version__lt=release.version).first()
         if base is None:
             return SafeString("<p>The first release of this app.</p>")
-        lines = []
+        lines: list[str] = []
         for name in sorted(set(base.files) | set(release.files)):
             lines += difflib.unified_diff(
                 base.files.get(name, "").splitlines(), release.files.get(name, "").splitlines(),

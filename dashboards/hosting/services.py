@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 
 from dashboards.events.services import event_emit
@@ -26,7 +26,7 @@ def app_create_or_update(*, tenant: Tenant, slug: str, name: str, description: s
     """
     for field, value in (("slug", slug), ("name", name)):
         try:
-            App._meta.get_field(field).clean(value, None)
+            cast("models.Field[Any, Any]", App._meta.get_field(field)).clean(value, None)
         except ValidationError as error:
             reason = " ".join(error.messages)
             raise ValidationError(f"The app's {field} {value!r} is refused: {reason}") from None

@@ -56,7 +56,7 @@ def render_jobs_topic(*, user: Any, tenant: Any, data: dict[str, Any]) -> str:
     return html
 
 
-def job_rows(*, tenant: Any, user: Any, role: str, **filters: str) -> list[dict[str, Any]]:
+def job_rows(*, tenant: Any, user: Any, role: str, **filters: Any) -> list[dict[str, Any]]:
     """The rows of the Jobs table: the newest jobs of the apps the user may open, narrowed by filters."""
     jobs = job_list(tenant=tenant, app_ids=visible_app_ids(tenant=tenant, user=user, role=role), **filters)
     return [row_context(job=job, user=user, role=role) for job in jobs]

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers  # type: ignore[attr-defined]
 from django.db import connections
 
 from dashboards.events.delivery import event_message, events_group
@@ -71,6 +71,8 @@ class ReporterLink:
 
     async def _connect(self) -> None:
         connection = getattr(self.layer, "connection", None)  # channels-redis; other layers: nothing to open
+        if connection is None:
+            return
         for index in range(len(getattr(self.layer, "hosts", ()))):
             await connection(index).ping()
 

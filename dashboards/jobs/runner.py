@@ -155,23 +155,23 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
         reporter.flush()
     start_announcement.wait()
     log_lines += outcome.output
-    result, error = None, ""
+    result, failure = None, ""
     if isinstance(outcome.exception, JobTimeoutException):
-        error = f"timed out after {job.timeout_seconds} s"
+        failure = f"timed out after {job.timeout_seconds} s"
     elif not outcome.ok:
-        error = outcome.error
+        failure = outcome.error
         log_lines.append(("error", f"job {job.function_name} #{job.pk} failed:\n{outcome.traceback}"))
     else:
-        result, error = _bounded_result(outcome.value)
-    if error and job.attempt <= job.max_retries:
-        log_lines.append(("warning", f"job {job.function_name} #{job.pk}: {error}; it will be retried"))
+        result, failure = _bounded_result(outcome.value)
+    if failure and job.attempt <= job.max_retries:
+        log_lines.append(("warning", f"job {job.function_name} #{job.pk}: {failure}; it will be retried"))
     if log_lines:  # before the end is announced: whoever reads the log then finds these lines
         app_log_append(app_id=job.app_id, tenant_id=job.tenant_id, release_id=job.release_id, lines=log_lines)
-    if not error:
+    if not failure:
         services.job_finish(job_id=job.pk, result=result, announcer=reporter.announce_end, claimed=job)
         return {"status": "finished"}
-    if services.job_retry_later(job_id=job.pk, error=error) is None:
-        services.job_fail(job_id=job.pk, error=error, announcer=reporter.announce_end, claimed=job)
+    if services.job_retry_later(job_id=job.pk, error=failure) is None:
+        services.job_fail(job_id=job.pk, error=failure, announcer=reporter.announce_end, claimed=job)
     return {"status": "failed"}
 
 

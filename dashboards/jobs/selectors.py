@@ -42,4 +42,5 @@ def job_get(*, tenant: Tenant | int, job_id: Any) -> Job | None:
 
 def jobs_of_tab(*, tenant_id: int, app_id: int, user_id: int | None, session_id: str) -> QuerySet[Job]:
     """A tab's jobs: its user's, as its state is (a session id alone never reaches another user's)."""
-    return Job.objects.for_tenant(tenant_id).filter(app_id=app_id, user_id=user_id, session_id=session_id)
+    jobs = Job.objects.for_tenant(tenant_id).filter(app_id=app_id, session_id=session_id)
+    return jobs.filter(user_id=user_id) if user_id is not None else jobs.filter(user__isnull=True)

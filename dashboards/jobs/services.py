@@ -8,10 +8,12 @@ the transaction commits and are hints; the row is the truth.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -121,7 +123,7 @@ def _admit_waiting(tenant_id: int, *, locked: bool = False) -> dict[int, str]:
     for job in waiting_jobs.order_by("created_at", "id").only("pk", "release_id", "timeout_seconds")[:free]:
         job.rq_id = queues.new_rq_id()
         Job.objects.filter(pk=job.pk, rq_id="").update(rq_id=job.rq_id)
-        transaction.on_commit(lambda job=job: _enqueue_admitted(job))
+        transaction.on_commit(functools.partial(_enqueue_admitted, job))
         admitted_now[job.pk] = job.rq_id
     return admitted_now
 
@@ -171,13 +173,13 @@ def job_claim(*, job_id: int, rq_id: str) -> Job | None:
 
     The start's event and scenario follow in ``job_started_announce``, beside the running function.
     """
-    fields = [Job._meta.get_field(name) for name in _CLAIMED_FIELDS]
+    fields = [cast("models.Field[Any, Any]", Job._meta.get_field(name)) for name in _CLAIMED_FIELDS]
     quote = connection.ops.quote_name
     # The names come from the model; every value is a parameter.
     sql = (
         f"UPDATE {quote(Job._meta.db_table)} SET {quote('status')} = %s, {quote('started_at')} = %s,"  # noqa: S608
         f" {quote('message')} = %s WHERE {quote('id')} = %s AND {quote('status')} = %s"
-        f" AND {quote('rq_id')} = %s RETURNING {', '.join(quote(field.column) for field in fields)}"
+        f" AND {quote('rq_id')} = %s RETURNING {', '.join(quote(str(field.column)) for field in fields)}"
     )
     started_at = timezone.now()
     parameters = [JobStatus.STARTED.value, connection.ops.adapt_datetimefield_value(started_at), "",
@@ -188,7 +190,7 @@ def job_claim(*, job_id: int, rq_id: str) -> Job | None:
     if row is None:
         return None
     read = {
-        field.attname: field.from_db_value(value, None, connection)
+        field.attname: field.from_db_value(value, None, connection)  # type: ignore[arg-type]
         if isinstance(field, models.JSONField) and isinstance(value, str)
         else value
         for field, value in zip(fields, row, strict=True)
@@ -373,7 +375,7 @@ def jobs_reconcile() -> int:
         if job_id not in alive and job_fail(job_id=job_id, error="worker died"):
             logger.warning("job %s: its worker died; marked failed", job_id)
             changed += 1
-    stale = timezone.now() - timezone.timedelta(seconds=STALE_QUEUED_SECONDS)
+    stale = timezone.now() - timedelta(seconds=STALE_QUEUED_SECONDS)
     for job in reconciler_admitted_before(stale)[:1000]:
         if not queues.rq_job_exists(job.rq_id):
             logger.warning("job %s: missing from RQ (Redis lost it?); enqueued again", job.pk)
@@ -438,9 +440,10 @@ def _notify_end(job: Job) -> None:
     if job.status == JobStatus.FAILED and job.error:
         message += f": {job.error[:200]}"
     link = f"/t/{job.tenant.slug}/jobs/{job.pk}/"
-    options = {"level": level, "message": message, "link": link, "subject_type": "job", "subject_id": job.pk}
     teams = list(job.app.teams.all())
     if teams:
-        notification_send_to_teams(teams=teams, **options)
+        notification_send_to_teams(teams=teams, level=level, message=message, link=link,
+                                   subject_type="job", subject_id=job.pk)  # fmt: skip
     elif job.user_id is not None:
-        notification_send_to_users(tenant=job.tenant, users=[job.user], **options)
+        notification_send_to_users(tenant=job.tenant, users=[job.user], level=level, message=message,
+                                   link=link, subject_type="job", subject_id=job.pk)  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from dashboards.hosting.models import AppRelease
+from dashboards.hosting.models import App, AppRelease
 from dashboards.hosting.services import app_create_or_update, release_activate, release_create
 from dashboards.scenarios.models import Scenario
 from dashboards.scenarios.services import scenario_create
@@ -110,7 +110,7 @@ def seed_demo() -> None:
                                     parameters=parameters, tags=["demo"])  # fmt: skip
 
 
-def _seed_release(app, memberships) -> None:  # type: ignore[no-untyped-def]
+def _seed_release(app: App, memberships: dict[str, Membership]) -> None:
     """Deploy the demo's code once; later edits to it become new releases, as deploys would."""
     source_path = DEMO_APPS_DIR / f"{app.slug}.py"
     if not source_path.exists():

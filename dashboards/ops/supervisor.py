@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import IO
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,12 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+class TextOutput(Protocol):
+    """Where the supervisor talks to the person at the terminal: a stream or a command's stdout."""
+
+    def write(self, text: str) -> Any: ...
+
+
 @dataclass
 class ManagedProcess:
     name: str
@@ -38,7 +44,7 @@ class ManagedProcess:
 
 @dataclass
 class Supervisor:
-    out: IO[str] = field(default_factory=lambda: sys.stdout)
+    out: TextOutput = field(default_factory=lambda: sys.stdout)
     processes: list[ManagedProcess] = field(default_factory=list)
     stop_requested: bool = False
 

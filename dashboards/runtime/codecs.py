@@ -118,7 +118,7 @@ def bounded_json_copy(
     try:
         text = json.dumps(value, allow_nan=False, default=default)
     except ValueError as error:
-        why = error
+        why = str(error)
         if _is_non_finite_error(error):
             why = "it holds NaN or an infinity, which JSON has no number for"
         raise JsonRefused(f"{what} must be JSON-serialisable: {why}") from None

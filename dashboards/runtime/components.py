@@ -12,7 +12,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import nh3
 from django import template
@@ -170,7 +170,7 @@ def _sequence(value: Any, what: str) -> Iterable[Any]:
     """A list-like value (list, tuple, set...) to iterate; a string or a scalar is refused."""
     if isinstance(value, str | bytes | dict) or not isinstance(value, Iterable):
         raise ComponentValueError(f"{what}, not {type(value).__name__}")
-    return value
+    return cast("Iterable[Any]", value)
 
 
 def _parse_arguments(
@@ -482,7 +482,7 @@ class RepeatNode(ComponentNode):
     def state_keys(self) -> set[str]:
         keys = super().state_keys()
         for node in self.nodelist.get_nodes_by_type(ComponentNode):
-            keys |= node.state_keys()
+            keys |= cast(ComponentNode, node).state_keys()
         keys.discard(self.name)
         return keys
 

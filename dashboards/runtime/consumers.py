@@ -34,6 +34,7 @@ from dashboards.runtime.protocol import (
     CLOSE_INTERNAL_ERROR,
     CLOSE_NOT_SIGNED_IN,
     CLOSE_TOO_MANY_EVENTS,
+    CLOSE_UNKNOWN_APP,
 )
 from dashboards.runtime.ratelimit import TokenBucket
 from dashboards.runtime.services import (
@@ -98,8 +99,9 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             app_slug=kwargs["app_slug"],
             release_id=query.get("release"),
         )
-        if decision.close_code:
-            await self._refuse(decision.close_code)
+        app = decision.app
+        if decision.close_code or app is None:
+            await self._refuse(decision.close_code or CLOSE_UNKNOWN_APP)
             return
         if runtime is None:
             await self._refuse(CLOSE_APP_BROKEN)
@@ -108,10 +110,10 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if not SESSION_ID.match(session_id):
             await self._refuse(CLOSE_FORBIDDEN)
             return
-        self.app_id, self.user_id = decision.app.pk, user.pk
+        self.app_id, self.user_id = app.pk, user.pk
         try:
             self.session, rerender = await session_resume(
-                app=decision.app,
+                app=app,
                 user=user,
                 session_id=session_id,
                 runtime=runtime,
@@ -122,7 +124,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             return
         residency.hold(self.session.release_key)  # its code stays loaded while the tab is open
         try:
-            await self._open(decision.app, user, session_id, rerender)
+            await self._open(app, user, session_id, rerender)
         except BaseException:
             # Channels never calls disconnect for a connect that raised: undo what was taken
             # (the release's hold, groups, the hub's subscription), then let the socket close.

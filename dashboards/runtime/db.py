@@ -23,7 +23,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, ParamSpec, TypeVar
 
@@ -62,7 +62,7 @@ _pool_lock = threading.Lock()
 _this_thread = threading.local()  # ``pool`` is set on the pool's threads only
 
 
-def db_call(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+def db_call(function: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     """``function`` as a coroutine function that runs it on a pool thread (the pool found per call)."""
 
     @functools.wraps(function)
@@ -210,7 +210,7 @@ def _keep_open(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> N
     """On a pool thread, a new connection is kept DB_CALL_CONN_MAX_AGE_SECONDS and checked before reuse."""
     if getattr(_this_thread, "pool", None) is not None or getattr(_this_thread, "keeps_connections", False):
         connection.close_at = time.monotonic() + DB_CALL_CONN_MAX_AGE_SECONDS
-        connection.health_check_enabled = True
+        connection.health_check_enabled = True  # type: ignore[attr-defined]  # Django 5.1+, not in the stubs
 
 
 connection_created.connect(_keep_open, dispatch_uid="dashboards.runtime.db.keep_open")

@@ -173,7 +173,7 @@ class InProcessExecutor:
         self._load_lock = threading.Lock()  # guards the two dicts, never held while importing
         self._importing: dict[str, _Import] = {}
         self._slots: dict[tuple[int, str], asyncio.Semaphore] = {}
-        self._open_batches: dict[tuple[int, Any], _Batch] = {}
+        self._open_batches: dict[tuple[int, str, Any], _Batch] = {}
         self._batch_tasks: set[asyncio.Task[None]] = set()  # the loop keeps weak references only
         install_log_handler()
 
@@ -322,7 +322,12 @@ class InProcessExecutor:
                 pass
 
         self._pool.submit(work)
-        timer = loop.call_later(timeout, lambda: finished.done() or finished.set_result(_LimitReached()))
+
+        def limit_reached() -> None:
+            if not finished.done():
+                finished.set_result(_LimitReached())
+
+        timer = loop.call_later(timeout, limit_reached)
         try:
             return await finished
         finally:
@@ -354,7 +359,7 @@ class InProcessExecutor:
         batch.every.append(item)
         return await future
 
-    async def _start_batch(self, key: tuple[int, Any], app: LoadedApp, batch: _Batch) -> None:
+    async def _start_batch(self, key: tuple[int, str, Any], app: LoadedApp, batch: _Batch) -> None:
         # Closed to new calls now: every tab that got the event this turn has queued its call.
         if self._open_batches.get(key) is batch:
             del self._open_batches[key]

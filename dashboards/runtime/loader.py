@@ -255,7 +255,7 @@ def _syntax_problems(files: dict[str, str]) -> list[Problem]:
     return problems
 
 
-def _import_problem(error: Exception) -> Problem:
+def _import_problem(error: BaseException) -> Problem:
     """The innermost frame of the app's own code, so the report points at the line to fix."""
     tb = error.__traceback__
     file, line = None, None

@@ -9,6 +9,7 @@ the job; a tab that comes back (reload, reconnect) runs the status function then
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ class TabJobs:
         for job in jobs:
             self._watch(job)
             if not job.is_active and self.post is not None:
-                self.post(lambda job_id=job.pk: self.ended(job_id))
+                self.post(functools.partial(self.ended, job.pk))
 
     def close(self) -> None:
         for watch in self.watches.values():

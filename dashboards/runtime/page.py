@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.template import Context, TemplateSyntaxError
-from django.template.base import Template
+from django.template.base import NodeList, Template
 
 from dashboards.runtime.components import LENIENT_FLAG, OOB_FLAG, ComponentNode, RepeatNode
 from dashboards.runtime.page_engine import PAGE_ENGINE
@@ -129,7 +129,7 @@ def compile_page(source: str) -> Page:
         if info:
             line = info.get("line")
         raise PageError(f"page: {error}", line) from None
-    nodes = template.nodelist.get_nodes_by_type(ComponentNode)
+    nodes = _components_in(template.nodelist)
     components: dict[str, ComponentNode] = {}
     readers: dict[str, list[str]] = {}
     nested: dict[str, RepeatNode] = {}
@@ -140,7 +140,7 @@ def compile_page(source: str) -> Page:
             raise PageError(f"page: two components have the id {node.component_id!r}")
         seen.add(node.component_id)
     for repeat in [n for n in nodes if isinstance(n, RepeatNode)]:
-        for inner in repeat.nodelist.get_nodes_by_type(ComponentNode):
+        for inner in _components_in(repeat.nodelist):
             nested[inner.component_id] = repeat
     keys_read: dict[str, tuple[str, ...]] = {}
     for node in nodes:
@@ -159,3 +159,7 @@ def compile_page(source: str) -> Page:
         keys_read=keys_read,
         source_chars=len(source),
     )
+
+
+def _components_in(nodelist: NodeList) -> list[ComponentNode]:
+    return [node for node in nodelist.get_nodes_by_type(ComponentNode) if isinstance(node, ComponentNode)]

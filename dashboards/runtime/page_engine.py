@@ -72,7 +72,7 @@ def _checked_loop(compile_for: Callable[[Parser, Token], ForNode]) -> Callable[[
     @functools.wraps(compile_for)
     def compile_checked_for(parser: Parser, token: Token) -> ForNode:
         node = compile_for(parser, token)
-        node.sequence = _CheckedExpression(node.sequence)
+        node.sequence = _CheckedExpression(node.sequence)  # type: ignore[assignment]  # duck-typed
         return node
 
     return compile_checked_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from dashboards.hosting.models import App, AppRelease
 from dashboards.hosting.services import app_log_append
@@ -97,7 +97,7 @@ async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) 
         runtime.app, initial_values, (runtime.app, info), handler_timeout(app)
     )
     if outcome.ok:
-        return outcome.value
+        return cast("dict[str, Any]", outcome.value)
     problem = "timed out" if outcome.timed_out else f"raised {outcome.error}"
     lines = [*outcome.output, ("error", f"initial_state {problem}: no session could start")]
     if outcome.traceback:

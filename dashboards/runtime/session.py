@@ -9,9 +9,9 @@ import json
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.template import Context
 
@@ -245,7 +245,7 @@ class AppSession:
             self.write_later(self._write_log(lines))
         return frame
 
-    def write_later(self, write: Awaitable[None]) -> None:
+    def write_later(self, write: Coroutine[Any, Any, None]) -> None:
         """A database write the tab does not wait for, but that its closing does (``finish_writes``)."""
         task = asyncio.get_running_loop().create_task(write)
         self._pending_writes.add(task)  # held: the loop keeps only weak references to tasks
@@ -268,15 +268,8 @@ class AppSession:
         for subscription in wanted_subscriptions(self.app.event_subscriptions(broadcast=True), event):
             call = callback_call(subscription, self.state, event)
             batch = (id(event), subscription.name)  # the same callback for this event in every tab
-            frames.append(
-                await self.run_code(
-                    subscription.name,
-                    None,
-                    lambda call=call, batch=batch: self.executor.run_batched(
-                        self.app, batch, call, self.timeout
-                    ),
-                )
-            )
+            run = functools.partial(self.executor.run_batched, self.app, batch, call, self.timeout)
+            frames.append(await self.run_code(subscription.name, None, run))
         return "".join(frames)
 
     async def refresh_scenarios(self, rows: list[dict[str, Any]] | None = None) -> str:
@@ -344,7 +337,7 @@ class AppSession:
         html, error = outcome.value
         if error is not None:
             raise error
-        return html
+        return cast(str, html)
 
     def app_context(self) -> AppContext:
         return AppContext(

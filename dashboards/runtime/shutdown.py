@@ -56,7 +56,8 @@ async def shut_down() -> None:
     await close_all_tabs()
     from dashboards.runtime.db import db_pool_close  # noqa: PLC0415 - imports Django
 
-    for close in [db_pool_close, *_closers]:  # each blocks until its threads have closed their own
+    closers: list[Callable[[], Any]] = [db_pool_close, *_closers]
+    for close in closers:  # each blocks until its threads have closed their own
         try:
             await asyncio.to_thread(close)
         except Exception:
@@ -74,5 +75,5 @@ def install_shutdown_hook() -> None:
         logger.info("shutting down: closing %d open tabs with %d", len(_open_tabs), CLOSE_SERVICE_RESTART)
         return defer.Deferred.fromFuture(asyncio.ensure_future(shut_down()))
 
-    reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)
+    reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)  # type: ignore[arg-type]
     _installed = True

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -195,7 +195,7 @@ async def snapshot_flush() -> None:
 async def snapshot_load(key: SnapshotKey) -> tuple[str | None, dict[str, Any], dict[str, int]] | None:
     """The release, values and encoded size of each value of a saved session, or None."""
     await snapshot_flush()
-    raw = await loop_client().hgetall(key.redis_key)
+    raw = cast("dict[bytes, bytes]", await loop_client().hgetall(key.redis_key))
     if not raw:
         return None
     release = raw.pop(META_FIELD.encode(), b"").decode() or None
@@ -227,7 +227,7 @@ async def snapshot_replace(key: SnapshotKey, *, release: str, encoded: dict[str,
     await snapshot_flush()  # an older pending write must not land on top of the new state
     pipe = loop_client().pipeline(transaction=True)
     pipe.delete(key.redis_key)
-    pipe.hset(key.redis_key, mapping={META_FIELD: release, **encoded})
+    pipe.hset(key.redis_key, mapping={META_FIELD: release, **encoded})  # type: ignore[dict-item]
     pipe.expire(key.redis_key, ttl)
     await pipe.execute()
 
@@ -243,7 +243,7 @@ def snapshot_replace_sync(key: SnapshotKey, *, release: str, encoded: dict[str, 
         _sync_client = redis.Redis.from_url(settings.REDIS_URL)
     pipe = _sync_client.pipeline(transaction=True)
     pipe.delete(key.redis_key)
-    pipe.hset(key.redis_key, mapping={META_FIELD: release, **encoded})
+    pipe.hset(key.redis_key, mapping={META_FIELD: release, **encoded})  # type: ignore[dict-item]
     pipe.expire(key.redis_key, ttl)
     pipe.execute()
 

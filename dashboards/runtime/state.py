@@ -43,7 +43,7 @@ def _guarded(name: str, base: type) -> Callable[..., Any]:
     return method
 
 
-class TrackedList(list):
+class TrackedList(list[Any]):
     """A list that reports in-place changes to its session state before they happen.
 
     Plain ``list`` methods cost one extra call each; nested lists and dicts are wrapped only when
@@ -74,7 +74,7 @@ class TrackedList(list):
         return (list, (list(list.__iter__(self)),))
 
 
-class TrackedDict(dict):
+class TrackedDict(dict[Any, Any]):
     """A dict that reports in-place changes to its session state before they happen."""
 
     def __init__(self, items: Any, before_change: BeforeChange) -> None:
@@ -91,10 +91,10 @@ class TrackedDict(dict):
     def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self else default
 
-    def values(self) -> Any:  # type: ignore[override]
+    def values(self) -> Any:
         return [self[key] for key in self]
 
-    def items(self) -> Any:  # type: ignore[override]
+    def items(self) -> Any:
         return [(key, self[key]) for key in self]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[Any, Any]:
@@ -135,6 +135,10 @@ class SessionState:
     """
 
     __slots__ = ("_closed", "_commands", "_originals", "_values")
+    _closed: bool
+    _values: dict[str, Any]
+    _originals: dict[str, Any]
+    _commands: list[Any]
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
         object.__setattr__(self, "_closed", False)

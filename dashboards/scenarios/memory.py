@@ -6,6 +6,7 @@ run by the test client right after the handler, as long callbacks are.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -103,7 +104,7 @@ class MemoryScenarios:
                 self._replace(row, status="failed", error=record.get("error", ""), completed_at=_now())
             self.events += [("submission", "update", "status")] * 2
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summaries(self) -> builtins.list[dict[str, Any]]:
         return [
             summary(
                 id=r.id, name=r.name, status=r.status, owner=r.owner, tags=r.tags, updated_at=r.updated_at

@@ -20,7 +20,7 @@ class TenantAdmin(TenantScopedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
-    def tenant_of(self, obj: Tenant) -> Tenant:
+    def tenant_of(self, obj: Any) -> Tenant:
         return obj
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
@@ -32,7 +32,7 @@ class TenantAdmin(TenantScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
-    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
 
     def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> list[str]:
@@ -60,7 +60,7 @@ class MembershipAddForm(forms.ModelForm):
         fields = ["tenant", "role"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         tenant, username = cleaned.get("tenant"), cleaned.get("username")
         if (
             tenant
@@ -94,13 +94,13 @@ class MembershipAdmin(TenantScopedAdmin):
         kwargs["form"] = MembershipChangeForm if obj else MembershipAddForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Membership | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return ["tenant", "user", "role"] if obj else ["tenant", "username", "email", "password", "role"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Membership | None = None) -> list[str]:
         return ["tenant", "user"] if obj else []
 
-    def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and services.membership_is_last_owner(membership=obj):
             return False
         return super().has_delete_permission(request, obj)
@@ -136,7 +136,7 @@ class TeamForm(forms.ModelForm):
         fields = ["tenant", "name", "members"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
         strangers = [m for m in cleaned.get("members", []) if tenant and m.tenant_id != tenant.pk]
         if strangers:

@@ -27,8 +27,8 @@ class TenantFilter(admin.SimpleListFilter):
     title = "tenant"
     parameter_name = "tenant"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[int, str]]:
-        return [(tenant.pk, tenant.name) for tenant in model_admin.viewable_tenants(request)]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(tenant.pk), tenant.name) for tenant in model_admin.viewable_tenants(request)]
 
     def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
         if self.value() is None:

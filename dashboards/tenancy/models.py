@@ -7,7 +7,7 @@ from django.core.validators import validate_slug
 from django.db import models
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class Role(models.TextChoices):
@@ -25,7 +25,7 @@ ROW_ID_MAX = 2**63 - 1
 
 
 class TenantQuerySet(models.QuerySet["Tenant"]):
-    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> TenantQuerySet:
+    def for_user(self, user: User | AnonymousUser) -> TenantQuerySet:
         """Tenants the user belongs to (every tenant for a superuser, none for anonymous)."""
         if not user.is_authenticated:
             return self.none()
@@ -33,7 +33,7 @@ class TenantQuerySet(models.QuerySet["Tenant"]):
             return self.all()
         return self.filter(memberships__user=user).distinct()
 
-    def with_role(self, user: AbstractBaseUser | AnonymousUser, roles: frozenset[str]) -> TenantQuerySet:
+    def with_role(self, user: User | AnonymousUser, roles: frozenset[str]) -> TenantQuerySet:
         """Tenants where the user holds one of ``roles`` (every tenant for a superuser)."""
         if not user.is_authenticated:
             return self.none()
@@ -61,10 +61,10 @@ class TenantScopedQuerySet(models.QuerySet):
 
     tenant_field = "tenant"
 
-    def for_tenant(self, tenant: Tenant) -> Self:
+    def for_tenant(self, tenant: Tenant | int) -> Self:  # a row or its id
         return self.filter(**{self.tenant_field: tenant})
 
-    def for_tenants(self, tenants: models.QuerySet[Tenant]) -> Self:
+    def for_tenants(self, tenants: models.QuerySet[Tenant, Tenant]) -> Self:
         return self.filter(**{f"{self.tenant_field}__in": tenants})
 
 

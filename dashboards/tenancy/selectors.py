@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from dashboards.tenancy.models import Membership, Role, Team, Tenant
@@ -22,11 +22,11 @@ class TenantAccess:
         return Role(self.role).label
 
 
-def tenant_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
+def tenant_list_for_user(*, user: User | AnonymousUser) -> QuerySet[Tenant]:
     return Tenant.objects.for_user(user).order_by("name")
 
 
-def membership_role(*, user: AbstractBaseUser | AnonymousUser, tenant: Tenant) -> str | None:
+def membership_role(*, user: User | AnonymousUser, tenant: Tenant) -> str | None:
     """The user's role in the tenant; a superuser counts as an owner everywhere."""
     if not user.is_authenticated:
         return None
@@ -35,7 +35,7 @@ def membership_role(*, user: AbstractBaseUser | AnonymousUser, tenant: Tenant) -
     return Membership.objects.for_tenant(tenant).filter(user=user).values_list("role", flat=True).first()
 
 
-def tenant_access_for_user(*, user: AbstractBaseUser | AnonymousUser, slug: str) -> TenantAccess | None:
+def tenant_access_for_user(*, user: User | AnonymousUser, slug: str) -> TenantAccess | None:
     """None when the tenant does not exist *or* the user is not a member: callers answer both alike.
 
     One query for a member (every page and socket of an app asks): the membership with its tenant.
