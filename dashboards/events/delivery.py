@@ -98,7 +98,30 @@ def load_event_filters(tenant_id: int) -> list[int]:
     unknown = [release_id for release_id in active if release_id not in _release_filters]
     if unknown:
         for release_id, report in AppRelease.objects.filter(pk__in=unknown).values_list("pk", "report"):
-            _release_filters[release_id] = [
-                EventFilter.from_coarse(values) for values in (report or {}).get("on_event", [])
-            ]
+            _release_filters[release_id] = _read_filters(release_id, report)
     return active
+
+
+def _read_filters(release_id: int, report: Any) -> list[EventFilter]:
+    """A release's on_event filters as its report lists them. An entry that cannot be read (a report
+    written by something other than the validator) is left out, and said once per process (the
+    result is cached): it must not stop the events of every other app of the tenant."""
+    entries = report.get("on_event", []) if isinstance(report, dict) else []
+    if not isinstance(entries, list):
+        entries = [entries]
+    filters: list[EventFilter] = []
+    skipped, reason = 0, ""
+    for values in entries:
+        try:
+            if not isinstance(values, dict):
+                raise TypeError(f"{type(values).__name__} instead of a filter")
+            filters.append(EventFilter.from_coarse(values))
+        except (TypeError, ValueError) as error:
+            skipped += 1
+            reason = str(error)
+    if skipped:
+        logger.warning(
+            "release %s: %d on_event filter(s) of its report cannot be read and are ignored (%s)",
+            release_id, skipped, reason,
+        )  # fmt: skip
+    return filters

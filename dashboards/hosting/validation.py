@@ -1,9 +1,18 @@
 """Runs release validation in a child process with time and memory limits and no platform secrets.
 
-The child (``validator.py``) reads its request from a file and writes its report to another: what
-the app prints goes to a pipe of which only the tail is kept, so an app that floods its output
-costs the web process nothing. The child runs in a process group of its own, ended with it: a
-process the app started (a fork, a ``subprocess``) never outlives its validation.
+The parent starts ``validator.py --supervise`` in a session of its own; that supervisor starts the
+validator, which imports the app and hands its report over an inherited pipe, length first, then
+ends at once (``os._exit``): an ``atexit`` handler or a thread of the app cannot write a report
+after it, and only the first complete report is read. A report is then checked field by field
+(``_malformed``): whatever the app managed to put in its place makes the release invalid, never
+a report the platform would trip on later. What the app prints goes to a pipe of which only the
+tail is kept, so an app that floods its output costs the web process nothing.
+
+Processes the app starts: the supervisor is a child subreaper (Linux), so when the validator has
+ended, or at the time limit (the parent's SIGTERM), it kills every process left below it, even one
+in a session of its own; the parent then kills the supervisor's process group as a backstop.
+What validation does not hide from the app (files and ``/proc`` entries the platform's user can
+read): see docs/runtime.md.
 """
 
 from __future__ import annotations
@@ -19,8 +28,9 @@ import sys
 import tempfile
 import time
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dashboards.config.environment import BASE_DIR
 from dashboards.runtime.limits import (
@@ -33,8 +43,11 @@ logger = logging.getLogger(__name__)
 
 _reports: dict[str, dict[str, Any]] = {}  # the same files always give the same report
 _REPORTS_KEPT = 64
-# Once the child has exited, how long its output is still read (a process it left holds the pipe).
+# Once the child has exited (or its report has come), how long its output is still read.
 _EXIT_GRACE_SECONDS = 1.0
+# At the time limit, how long the supervisor has to end the validator and what it started.
+_SUPERVISOR_GRACE_SECONDS = 3.0
+_REPORT_MAX_BYTES = 16 * 1024**2
 
 
 def _child_environment(workdir: str) -> dict[str, str]:
@@ -71,71 +84,140 @@ def validate_release_files(
 
 def _validate(files: dict[str, str], timeout: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="dashboards-validate-") as workdir:
-        request, report = Path(workdir, "request.json"), Path(workdir, "report.json")
+        request = Path(workdir, "request.json")
         request.write_text(json.dumps({"files": files, "memory_bytes": VALIDATION_MEMORY_BYTES}), "utf-8")
-        command = [sys.executable, "-s", "-m", "dashboards.hosting.validator", str(request), str(report)]
-        returncode, tail = _run(command, workdir, timeout)
-        if returncode is None:
+        outcome = _run(request, workdir, timeout)
+    if outcome.report is None:
+        if outcome.report_error:
+            return _failed("crash", f"the validation report was malformed: {outcome.report_error}")
+        if outcome.returncode is None:
             return _failed(
                 "timeout", f"validation took longer than {timeout:g} s (an import or a page that never ends?)"
             )
-        try:
-            text = report.read_text("utf-8")
-        except (OSError, ValueError):
-            return _failed("crash", _no_report(returncode, tail))
+        return _failed("crash", _no_report(outcome.returncode, outcome.tail))
     try:
-        parsed = json.loads(text)
+        parsed = json.loads(outcome.report)
     except ValueError:
-        parsed = None
-    if not _well_formed(parsed):
-        return _failed("crash", "the validator's report cannot be read (did the app write over it?)")
-    return parsed
+        return _failed("crash", "the validation report was malformed: not JSON (did the app write it?)")
+    why = _malformed(parsed)
+    if why:
+        return _failed("crash", f"the validation report was malformed: {why} (did the app write it?)")
+    return cast(dict[str, Any], parsed)
 
 
-def _run(command: list[str], workdir: str, timeout: float) -> tuple[int | None, str]:
-    """The child's exit status (None: still running at the time limit) and the tail of its output."""
+@dataclass
+class _Outcome:
+    returncode: int | None  # None: still running at the time limit
+    tail: str  # the end of what the child printed
+    report: bytes | None  # the first complete report
+    report_error: str = ""  # a report that could not be read whole
+
+
+def _run(request: Path, workdir: str, timeout: float) -> _Outcome:
     deadline = time.monotonic() + timeout
-    process = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        cwd=workdir, env=_child_environment(workdir), start_new_session=True,
-    )  # fmt: skip
+    report_read, report_write = os.pipe()
+    command = [sys.executable, "-s", "-m", "dashboards.hosting.validator", "--supervise", str(request),
+               str(report_write)]  # fmt: skip
+    try:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=workdir, env=_child_environment(workdir), start_new_session=True, pass_fds=(report_write,),
+        )  # fmt: skip
+    except BaseException:
+        os.close(report_read)
+        raise
+    finally:
+        os.close(report_write)  # the child's copy only: the report pipe's end comes with the child's
     assert process.stdout is not None
     try:
-        tail = _read_tail(process, deadline)
-        try:
-            returncode: int | None = process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            returncode = None
+        outcome = _read(process, report_read, deadline)
     finally:
-        _end_group(process)
+        _end(process)
         process.stdout.close()
-    return returncode, tail.decode("utf-8", errors="replace")
+        os.close(report_read)
+    return outcome
 
 
-def _read_tail(process: subprocess.Popen[bytes], deadline: float) -> bytes:
-    """Read the child's output as it comes, keeping its last VALIDATION_OUTPUT_TAIL_BYTES."""
+def _status(process: subprocess.Popen[bytes]) -> int | None:
+    """The child's exit status like ``returncode`` (None: running), without reaping it: its pid,
+    and so its process group, stays taken until ``_end`` has killed that group."""
+    try:
+        info = os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:  # reaped already
+        return process.returncode if process.returncode is not None else 0
+    if info is None:
+        return None
+    return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+
+
+def _exited(process: subprocess.Popen[bytes]) -> bool:
+    return _status(process) is not None
+
+
+def _read(process: subprocess.Popen[bytes], report_fd: int, deadline: float) -> _Outcome:
+    """Read the child's output (keeping its last VALIDATION_OUTPUT_TAIL_BYTES) and its report, until
+    the report is complete and the child has ended, or both pipes are closed, or the time is up."""
     assert process.stdout is not None
-    tail = bytearray()
+    out_fd = process.stdout.fileno()
+    tail, report = bytearray(), bytearray()
+    complete: bytes | None = None
+    error = ""
+    returncode: int | None = None
     exited_at: float | None = None
+    completed_at: float | None = None
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(out_fd, selectors.EVENT_READ)
+        selector.register(report_fd, selectors.EVENT_READ)
         while True:
             now = time.monotonic()
-            if exited_at is None and process.poll() is not None:
-                exited_at = now
-            until = deadline if exited_at is None else min(deadline, exited_at + _EXIT_GRACE_SECONDS)
+            if exited_at is None:
+                returncode = _status(process)
+                exited_at = None if returncode is None else now
+            if error or (exited_at is not None and (complete is not None or not selector.get_map())):
+                break
+            until = deadline
+            for since in (exited_at, completed_at):
+                if since is not None:
+                    until = min(until, since + _EXIT_GRACE_SECONDS)
             if now >= until:
-                return bytes(tail)
-            if selector.select(min(until - now, 0.1)):
-                chunk = os.read(process.stdout.fileno(), 65536)
+                break
+            for key, _ in selector.select(min(until - now, 0.1)):
+                chunk = os.read(key.fd, 65536)
                 if not chunk:
-                    return bytes(tail)
-                tail += chunk
-                del tail[:-VALIDATION_OUTPUT_TAIL_BYTES]
+                    selector.unregister(key.fd)
+                elif key.fd == out_fd:
+                    tail += chunk
+                    del tail[:-VALIDATION_OUTPUT_TAIL_BYTES]
+                else:
+                    report += chunk
+                    complete, error = _complete(report)
+                    if complete is not None or error:
+                        selector.unregister(report_fd)  # what comes after the first report is ignored
+                        completed_at = time.monotonic()
+    return _Outcome(returncode, tail.decode("utf-8", errors="replace"), complete, error)
 
 
-def _end_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the child if it still runs, and every process it started in its group."""
+def _complete(report: bytearray) -> tuple[bytes | None, str]:
+    """The report once it has all come (length first), or why it never will."""
+    if len(report) < 4:
+        return None, ""
+    length = int.from_bytes(report[:4], "big")
+    if length > _REPORT_MAX_BYTES:
+        return None, f"{length} bytes announced, more than the {_REPORT_MAX_BYTES} allowed"
+    if len(report) < 4 + length:
+        return None, ""
+    return bytes(report[4 : 4 + length]), ""
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """At the time limit, ask the supervisor to end the validator and all it started; then kill its
+    group (whatever the supervisor missed, or the supervisor itself) before it is reaped."""
+    if not _exited(process):
+        with suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGTERM)  # not send_signal(): it would reap the child
+        deadline = time.monotonic() + _SUPERVISOR_GRACE_SECONDS
+        while not _exited(process) and time.monotonic() < deadline:
+            time.sleep(0.01)
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.kill()
@@ -157,18 +239,62 @@ def _no_report(returncode: int, tail: str) -> str:
     return f"{reason}: {last[0][:300]}" if last else reason
 
 
-def _well_formed(report: Any) -> bool:
-    """A report the admin and deploy_app can show: not whatever an app wrote in its place."""
-    if not isinstance(report, dict) or not isinstance(report.get("ok"), bool):
-        return False
-    problems, handlers = report.get("problems"), report.get("handlers", [])
+_PROBLEM_KEYS = {"kind", "message", "file", "line"}
+_REQUIRED_KEYS = {"ok", "problems", "handlers", "state_keys"}
+_OK_KEYS = _REQUIRED_KEYS | {"callbacks", "on_event", "broadcast_on_event"}  # a valid release's
+
+
+def _malformed(report: Any) -> str:  # noqa: PLR0911 - one reason per rule
+    """Why a report is not one the validator writes (empty: it is), field by field: the admin,
+    deploy_app and the event delivery of every app of the tenant read it as the platform wrote it."""
+    if not isinstance(report, dict):
+        return "not an object"
+    keys = set(report)
+    ok = report.get("ok")
+    if not isinstance(ok, bool):
+        return "`ok` is not true or false"
+    if not _REQUIRED_KEYS <= keys or not keys <= _OK_KEYS or (ok and keys != _OK_KEYS):
+        return f"unexpected fields {sorted(keys, key=str)}"
+    problems = report["problems"]
+    if not isinstance(problems, list) or not all(_is_problem(p) for p in problems):
+        return "`problems` is not a list of problems"
+    if ok == bool(problems):
+        return "`ok` does not match `problems`"
+    for name in ("handlers", "callbacks", "state_keys"):
+        value = report.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return f"`{name}` is not a list of names"
+    on_event = report.get("on_event", [])
+    if not isinstance(on_event, list) or not all(_is_coarse_filter(f) for f in on_event):
+        return "`on_event` is not a list of event filters"
+    count = report.get("broadcast_on_event", 0)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        return "`broadcast_on_event` is not a count"
+    return ""
+
+
+def _is_problem(problem: Any) -> bool:
     return (
-        isinstance(problems, list)
-        and all(isinstance(p, dict) and isinstance(p.get("kind"), str) and isinstance(p.get("message"), str)
-                for p in problems)
-        and isinstance(handlers, list) and all(isinstance(h, str) for h in handlers)
-        and isinstance(report.get("state_keys", []), list)
+        isinstance(problem, dict) and set(problem) == _PROBLEM_KEYS
+        and isinstance(problem["kind"], str) and isinstance(problem["message"], str)
+        and (problem["file"] is None or isinstance(problem["file"], str))
+        and (problem["line"] is None or (type(problem["line"]) is int and problem["line"] >= 0))
     )  # fmt: skip
+
+
+def _is_coarse_filter(values: Any) -> bool:
+    """What ``EventFilter.coarse()`` writes, and ``EventFilter.from_coarse`` reads back unchanged."""
+    from dashboards.events.event import EventFilter  # noqa: PLC0415 - only for a report to check
+
+    coarse_keys = {"entity_type", "operation", "entity_id", "attribute_name"}
+    if not isinstance(values, dict) or set(values) != coarse_keys:
+        return False
+    if not all(value is None or isinstance(value, str) for value in values.values()):
+        return False
+    try:
+        return EventFilter.from_coarse(values).coarse() == values
+    except (TypeError, ValueError):
+        return False
 
 
 def _failed(kind: str, message: str) -> dict[str, Any]:

@@ -1,18 +1,32 @@
-"""Validates a release in a separate process: ``python -m dashboards.hosting.validator REQUEST REPORT``.
+"""Validates a release in a separate process: ``python -m dashboards.hosting.validator REQUEST FD``.
 
 Reads ``{"files": {...}, "memory_bytes": N}`` as JSON from the file REQUEST and writes the report
-as JSON to the file REPORT (what the app prints goes to stdout, apart). It imports the tenant's
-code, so it runs with a scrubbed environment (no platform secrets), in a temporary folder, with
-a memory limit it sets itself and a time limit enforced by the parent (see ``validation.py``).
+as JSON to the inherited pipe FD, preceded by its length (4 bytes, big-endian), then ends at once
+with ``os._exit``: no ``atexit`` handler or thread of the app runs after the report, and the parent
+takes the first complete report only. What the app prints goes to stdout, apart. It imports the
+tenant's code, so it runs with a scrubbed environment (no platform secrets), in a temporary
+folder, with a memory limit it sets itself and a time limit enforced by the parent (see
+``validation.py``).
+
+``python -m dashboards.hosting.validator --supervise REQUEST FD`` is the process the parent starts:
+it runs no app code. On Linux it makes itself a child subreaper, starts the validator, and once
+the validator has ended (or the parent sends SIGTERM at the time limit) kills every process left
+below it, including one the app started in a session of its own (``os.setsid()``): orphans are
+reparented to it, not to init. It then ends the way the validator ended.
+
+None of this is a security boundary: app code runs in the validator's process and can reach what
+it can (the pipe, the supervisor's pid). The parent checks the report's shape strictly.
 """
 
 # ruff: noqa: PLC0415 - Django is configured here before anything that needs it is imported
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 urlpatterns: list[Any] = []  # the child's URLconf (see _configure_django)
 
@@ -37,7 +51,7 @@ def inspect_release(files: dict[str, str]) -> dict[str, Any]:
     except AppLoadError as error:
         return {
             "ok": False,
-            "problems": [p.as_dict() for p in error.problems],
+            "problems": [_with_import_hint(p.as_dict(), files) for p in error.problems],
             "handlers": [],
             "state_keys": [],
         }
@@ -64,7 +78,7 @@ def inspect_release(files: dict[str, str]) -> dict[str, Any]:
     try:
         info = SessionInfo(session_id="validation", user_id=None, username="validator", tenant="", app="")
         values = initial_values(app, info)
-        state_keys = sorted(values)
+        state_keys = sorted(key for key in values if isinstance(key, str))  # others: a problem below
         for key, value in values.items():
             if not isinstance(key, str):
                 problems.append(Problem("state", f"state key {key!r} is not a string"))
@@ -87,6 +101,21 @@ def inspect_release(files: dict[str, str]) -> dict[str, Any]:
         "on_event": [s.filter.coarse() for s in app.event_subscriptions(broadcast=False)],
         "broadcast_on_event": len(app.event_subscriptions(broadcast=True)),
     }
+
+
+_NO_MODULE = re.compile(r"^ModuleNotFoundError: No module named '([^'.]+)")
+
+
+def _with_import_hint(problem: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
+    """``import helpers`` of the release's own ``helpers.py``: the modules of a release form a
+    package, so a sibling is imported relatively; the message says how."""
+    match = _NO_MODULE.match(problem["message"]) if problem["kind"] == "import" else None
+    if match and f"{match[1]}.py" in files:
+        problem["message"] += (
+            f" (the release's modules form a package: import a sibling module relatively,"
+            f" `from . import {match[1]}`)"
+        )
+    return problem
 
 
 def _render_problems(page: Any, values: dict[str, Any]) -> list[Any]:
@@ -135,8 +164,19 @@ def _exit_report(error: BaseException) -> dict[str, Any]:
     return {"ok": False, "problems": [problem], "handlers": [], "state_keys": []}
 
 
-def main() -> None:
-    request_path, report_path = sys.argv[1:3]
+def _write_report(fd: int, report: dict[str, Any]) -> None:
+    data = json.dumps(report).encode()
+    view = memoryview(len(data).to_bytes(4, "big") + data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.close(fd)
+
+
+def main() -> NoReturn:
+    if sys.argv[1] == "--supervise":
+        supervise(sys.argv[2:4])
+    request_path, report_fd = sys.argv[1], int(sys.argv[2])
+    os.set_inheritable(report_fd, False)  # not handed to a program the app runs
     request = json.loads(Path(request_path).read_text("utf-8"))
     _limit_resources(request.get("memory_bytes"))
     _configure_django()
@@ -148,7 +188,104 @@ def main() -> None:
         if problem["message"].startswith("MemoryError"):
             mib = request.get("memory_bytes", 0) // 2**20
             problem["message"] = f"MemoryError: the app needs more than the {mib} MiB validation allows"
-    Path(report_path).write_text(json.dumps(report), "utf-8")
+    _write_report(report_fd, report)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: S110 - the app may have replaced or closed them
+            pass
+    # Not sys.exit(): the app's atexit handlers and non-daemon threads must not run after the report.
+    os._exit(0)
+
+
+def supervise(arguments: list[str]) -> NoReturn:
+    """Run the validator, then end every process left below this one; end the way it ended."""
+    import signal
+    import subprocess
+
+    request_path, report_fd = arguments
+    _limit_resources(None)  # no core dump of this process either, when it mirrors a crash
+    running = 0  # the validator's pid while it can be signalled (not reaped yet)
+    stopped = False
+
+    def stop(signum: int, frame: object) -> None:  # the parent's SIGTERM: the time limit is over
+        nonlocal stopped
+        stopped = True
+        if running:
+            os.kill(running, signal.SIGKILL)  # then waitid() below returns, and the rest is ended
+
+    signal.signal(signal.SIGTERM, stop)
+    _become_subreaper()
+    fd = int(report_fd)
+    child = subprocess.Popen(
+        [sys.executable, "-s", "-m", "dashboards.hosting.validator", request_path, report_fd], pass_fds=(fd,)
+    )
+    running = child.pid
+    if stopped:  # before the validator's pid was known
+        os.kill(running, signal.SIGKILL)
+    os.close(fd)  # the validator's copy only
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # ended, not reaped: its pid stays its own
+    running = 0
+    _, status = os.waitpid(child.pid, 0)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _end_descendants()
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _become_subreaper() -> None:
+    """Linux: orphans below this process are reparented to it (not to init), so it can end them."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (read from /proc: none found where there is none)."""
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _end_descendants(limit: float = 2.0) -> None:
+    """Kill and reap every child until none is left: a killed child's children are reparented here
+    (a subreaper) before it can be reaped, so no child left means no process left below."""
+    import signal
+    import time
+
+    me, deadline = os.getpid(), time.monotonic() + limit
+    while time.monotonic() < deadline:
+        for pid in _children(me):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return  # no child, running or zombie: nothing is left below
+            if pid == 0:
+                break
+        time.sleep(0.005)
 
 
 if __name__ == "__main__":

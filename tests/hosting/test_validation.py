@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import time
 import tracemalloc
 from pathlib import Path
@@ -101,15 +104,79 @@ def test_an_app_that_ends_its_process_at_import_is_a_crash_that_says_so() -> Non
     )
 
 
-def test_a_report_the_app_garbled_is_a_crash_not_an_exception() -> None:
-    source = "import os, sys\nopen(sys.argv[2], 'w').write('{not json')\nos._exit(0)\n"
-    report = validate_release_files({"main.py": source})
-    assert kinds(report) == ["crash"] and "report cannot be read" in report["problems"][0]["message"]
-    forged = (
-        "import json, os, sys\nopen(sys.argv[2], 'w').write(json.dumps({'ok': True, 'problems': [1]}))\n"
+def _written_report(data: str) -> str:
+    """App code that hands ``data`` over the report pipe itself, framed like the validator's, and ends."""
+    return (
+        "import os, sys\n"
+        f"data = {data!r}.encode()\n"
+        "os.write(int(sys.argv[2]), len(data).to_bytes(4, 'big') + data)\n"
         "os._exit(0)\n"
     )
-    assert kinds(validate_release_files({"main.py": forged})) == ["crash"]
+
+
+_OK = {"ok": True, "problems": [], "handlers": [], "callbacks": [], "state_keys": [], "on_event": [],
+       "broadcast_on_event": 0}  # fmt: skip
+_FILTER = {"entity_type": "scenario", "operation": None, "entity_id": None, "attribute_name": None}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "{not json",
+        json.dumps({"ok": True, "problems": [1]}),
+        json.dumps({"ok": True, "problems": [], "handlers": [], "state_keys": [], "on_event": [1]}),
+        json.dumps({**_OK, "on_event": [1]}),
+        json.dumps({**_OK, "on_event": [{**_FILTER, "entity_type": "nope"}]}),
+        json.dumps({**_OK, "on_event": [{**_FILTER, "extra": 1}]}),
+        json.dumps({**_OK, "handlers": [7]}),
+        json.dumps({**_OK, "callbacks": "ui:x"}),
+        json.dumps({**_OK, "broadcast_on_event": True}),
+        json.dumps({**_OK, "problems": [{"kind": "page", "message": "x", "file": None, "line": None}]}),
+        json.dumps({**_OK, "surprise": 1}),
+    ],
+)
+def test_a_report_the_app_wrote_itself_and_malformed_is_a_clear_problem_not_an_exception(data: str) -> None:
+    report = validate_release_files({"main.py": _written_report(data)})
+    assert not report["ok"]
+    assert kinds(report) == ["crash"]
+    assert report["problems"][0]["message"].startswith("the validation report was malformed"), report
+
+
+def test_an_app_cannot_replace_its_report_after_the_validator_wrote_it() -> None:
+    forged = json.dumps({**_OK, "on_event": [_FILTER]})
+    source = (
+        "import atexit, os, sys, threading, time\n"
+        "fd, path = int(sys.argv[2]), sys.argv[2]\n"
+        f"data = {forged!r}.encode()\n"
+        "def forge():\n"
+        "    try:\n"
+        "        os.write(fd, len(data).to_bytes(4, 'big') + data)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "atexit.register(forge)\n"
+        "threading.Thread(target=lambda: (time.sleep(0.5), forge())).start()\n"
+    )  # no page: invalid, whatever the app writes after its import
+    report = validate_release_files({"main.py": source})
+    assert kinds(report) == ["page_missing"], report
+
+
+def test_a_valid_app_that_starts_a_thread_at_import_is_valid_and_quick() -> None:
+    source = (
+        "import threading, time\npage = '{% text x %}'\ninitial_state = {'x': 1}\n"
+        "threading.Thread(target=lambda: time.sleep(1000)).start()\n"
+    )
+    started = time.monotonic()
+    report = validate_release_files({"main.py": source}, timeout=10)
+    assert report["ok"], report
+    assert time.monotonic() - started < 5
+
+
+def test_a_release_importing_its_own_module_absolutely_is_told_how_to_import_it() -> None:
+    report = validate_release_files({"main.py": "import helpers\n", "helpers.py": "x = 1\n"})
+    assert kinds(report) == ["import"]
+    assert "`from . import helpers`" in report["problems"][0]["message"]
+    other = validate_release_files({"main.py": "import not_in_the_release_zz\n"})
+    assert "from ." not in other["problems"][0]["message"]
 
 
 def test_an_app_flooding_its_output_at_import_costs_the_web_process_no_memory() -> None:
@@ -181,3 +248,45 @@ def test_a_page_too_slow_to_show_its_initial_state_is_reported() -> None:
     report = validate_release_files({"main.py": source})
     assert not report["ok"]
     assert "the page took longer than 5 s to render" in report["problems"][0]["message"]
+
+
+def _escaping_app(tmp_path: Path, *, hang: bool) -> tuple[str, Path, Path]:
+    """An app whose fork leaves the validator's session (os.setsid()) and writes a file every 0.2 s."""
+    pid_file, beats = tmp_path / "pid", tmp_path / "beats"
+    source = (
+        "import os, time\npage = '{% text x %}'\ninitial_state = {'x': 1}\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"  # a grandchild, orphaned at once: reparented away from its tree
+        f"        open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "        while True:\n"
+        f"            open({str(beats)!r}, 'a').write('.')\n"
+        "            time.sleep(0.2)\n"
+        "    os._exit(0)\n"
+        "deadline = time.monotonic() + 5\n"
+        f"while not os.path.exists({str(pid_file)!r}) and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n" + ("while True:\n    pass\n" if hang else "")
+    )
+    return source, pid_file, beats
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize("hang", [False, True], ids=["valid", "timeout"])
+def test_a_process_the_app_starts_in_a_session_of_its_own_ends_with_validation(
+    tmp_path: Path, hang: bool
+) -> None:
+    source, pid_file, beats = _escaping_app(tmp_path, hang=hang)
+    report = validate_release_files({"main.py": source}, timeout=4 if hang else 15)
+    assert kinds(report) == (["timeout"] if hang else []), report
+    pid = int(pid_file.read_text())
+    try:
+        deadline = time.monotonic() + 2
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid)
+        size = beats.stat().st_size
+        time.sleep(1)
+        assert beats.stat().st_size == size  # nothing writes any more
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
