@@ -16,7 +16,7 @@ from dashboards.live.topics import render_topic, topics_following
 from dashboards.runtime import shutdown
 from dashboards.runtime.db import db_call
 from dashboards.runtime.groups import channel_join, channel_leave
-from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
+from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_NOT_SIGNED_IN
 
 logger = logging.getLogger(__name__)
 RENDER_QUEUE_LIMIT = 200  # renders waiting for one page; past it, the page is re-rendered once
@@ -34,6 +34,18 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             await self.accept()  # then closed: the browser sees our code (a refused handshake is a bare 403)
             await self.close(CLOSE_NOT_SIGNED_IN)
             return
+        try:
+            await self._open(user)
+        except BaseException:
+            # Channels never calls disconnect for a connect that raised: undo what was taken (groups,
+            # the hub's listener and memberships, the renderer, shutdown's tracking), then let it close.
+            try:
+                await self.disconnect(CLOSE_INTERNAL_ERROR)
+            except Exception:
+                logger.exception("live page of user %s: a failed connect could not be undone", user.pk)
+            raise
+
+    async def _open(self, user: Any) -> None:
         session = self.scope.get("session")
         self.subscription = await database_sync_to_async(subscription_for)(
             user=user,
@@ -97,13 +109,17 @@ class LivePageConsumer(AsyncWebsocketConsumer):
         """The page only listens."""
 
     async def disconnect(self, code: int) -> None:
+        """Also undoes a connect that failed midway: each step only undoes what was done."""
         shutdown.forget(self)
+        renderer: asyncio.Task[None] | None = getattr(self, "renderer", None)
+        if renderer is not None:
+            renderer.cancel()
         hub = getattr(self, "hub", None)
         if hub is not None:
             hub.forget(self.channel_name)
-            if self.renders is not None and self.subscription and self.subscription.tenant is not None:
-                await hub.unsubscribe(self.subscription.tenant.pk, self.listener)
-                self.renderer.cancel()
+            listener = getattr(self, "listener", None)
+            if listener is not None and self.subscription and self.subscription.tenant is not None:
+                await hub.unsubscribe(self.subscription.tenant.pk, listener)
         await channel_leave(self.channel_layer, self.channel_name, getattr(self, "groups_joined", []))
 
     # --- messages from the rest of the platform ---

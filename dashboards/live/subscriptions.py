@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +18,8 @@ from dashboards.tenancy.models import Tenant
 from dashboards.tenancy.selectors import membership_role, tenant_access_for_user
 
 logger = logging.getLogger(__name__)
+#: How far ahead of this server's clock a page's ``since`` may be (another server's clock, a little fast).
+SINCE_MAX_AHEAD_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,28 @@ def parse_query(query_string: bytes) -> tuple[str, list[str], float | None]:
     """(tenant slug, topic names, since) from ``?tenant=acme&topics=jobs,apps&since=1764000000``."""
     query = {k: v[-1] for k, v in parse_qs(query_string.decode("latin-1")).items()}
     names = [name.strip() for name in query.get("topics", "").split(",") if name.strip()]
+    return query.get("tenant", "").strip(), list(dict.fromkeys(names)), parse_since(query.get("since", ""))
+
+
+def parse_since(value: str) -> float | None:
+    """When the page was rendered, in epoch seconds; absent or unusable: None (nothing replayed).
+
+    Only a finite time from 1970 to a little past now is kept: ``nan``, ``inf``, ``1e300`` or a
+    negative number would fail the replay's datetime (and so the socket) or mean nothing. An
+    unusable value is logged and ignored, so a page with a corrupt URL still gets its live updates.
+    """
+    if not value:
+        return None
     try:
-        since: float | None = float(query.get("since", ""))
+        since = float(value)
     except ValueError:
         since = None
-    return query.get("tenant", "").strip(), list(dict.fromkeys(names)), since
+    if since is None or not math.isfinite(since) or not 0 <= since <= time.time() + SINCE_MAX_AHEAD_SECONDS:
+        logger.warning(
+            "live page: since=%r is not a time it could have been rendered at; ignored", value[:40]
+        )
+        return None
+    return since
 
 
 def subscription_for(*, user: Any, query_string: bytes, login_key: str | None) -> Subscription:
