@@ -79,8 +79,15 @@ class AppTestClient:
         return cls({"main.py": path.read_text()}, **kwargs)
 
     # --- sending events ---
-    def click(self, handler: str, *, target: str | None = None, payload: Any = None) -> set[str]:
-        return self.send({"event": UI_CLICK, "handler": handler, "target": target, "payload": payload})
+    def click(
+        self, handler: str, *, target: str | None = None, payload: Any = None, repeat_key: Any = None
+    ) -> set[str]:
+        """A click; in a repeater, ``target`` is the component's id and ``repeat_key`` the item's
+        key (its index in a list), and the handler's context gets ``repeat_value`` as on the page."""
+        if repeat_key is not None and target is not None:
+            target = f"{target}-{repeat_key}"  # the repeated component's id, as the page writes it
+        return self.send({"event": UI_CLICK, "handler": handler, "target": target, "payload": payload,
+                          "repeat_key": repeat_key})  # fmt: skip
 
     def change(self, handler: str, value: Any, *, target: str | None = None) -> set[str]:
         return self.send({"event": UI_CHANGE, "handler": handler, "target": target, "payload": value})
@@ -97,9 +104,14 @@ class AppTestClient:
         the page cannot show (``RenderError``). The long callbacks it asked for then run to their end.
         """
         route = route_event(message, self.app)
+        context: dict[str, Any] = {"event": route.event, "target": route.target}
+        if route.repeat_key is not None and route.target:
+            context["repeat_key"] = route.repeat_key
+            context["repeat_value"] = self.page.repeat_value(
+                route.target, route.repeat_key, self.state.values()
+            )
         available = {"state": self.state, "payload": route.payload, "session": self.session,
-                     "context": {"event": route.event, "target": route.target},
-                     "event": route.event, "target": route.target}  # fmt: skip
+                     "context": context, "event": route.event, "target": route.target}  # fmt: skip
         arguments = self.app.signatures[route.handler].arguments(available)
         function = self.app.handlers[route.handler]
         asked: list[JobSpec] = []

@@ -9,7 +9,8 @@ misbehaves); the arguments are Daphne's.
 
 It also gives Daphne the platform's WebSocket size limits (``dashboards/runtime/limits.py``)
 unless the command line sets them: every way of starting a web process (``make run``, the
-Dockerfile, the Procfile) gets them from that one module.
+Dockerfile, the Procfile) gets them from that one module; and a frame past them is answered with
+a close frame (1009, which htmx does not retry) instead of a dropped connection (1006, retried).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from typing import Any
 
 EVENT_LOOPS = ("uvloop", "asyncio")
 
@@ -52,9 +54,29 @@ def with_platform_limits(arguments: list[str]) -> list[str]:
     return [*added, *arguments]
 
 
+def close_instead_of_dropping() -> None:
+    """Autobahn drops the TCP connection of a socket it fails (a frame over the limit, invalid
+    UTF-8) unless ``failByDrop`` is off: the browser then sees 1006 and reconnects to send the
+    same frame again. Off, it sends the close code (1009, 1007) and drops the connection only if
+    the close handshake is not answered in time; the rest of the oversized frame is not kept."""
+    from daphne.ws_protocol import WebSocketFactory  # noqa: PLC0415 - after the loop's policy
+
+    if getattr(WebSocketFactory, "_closes_cleanly", False):
+        return
+    make_factory = WebSocketFactory.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        make_factory(self, *args, **kwargs)
+        self.setProtocolOptions(failByDrop=False)  # Daphne's own options come after: it keeps this
+
+    WebSocketFactory.__init__ = init
+    WebSocketFactory._closes_cleanly = True
+
+
 def main() -> None:
     choose_event_loop(configured_event_loop())
     sys.argv[1:] = with_platform_limits(sys.argv[1:])
+    close_instead_of_dropping()
     from daphne.cli import CommandLineInterface  # noqa: PLC0415 - after the policy: Daphne makes its loop on import
 
     CommandLineInterface.entrypoint()

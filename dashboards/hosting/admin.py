@@ -15,27 +15,105 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from dashboards.hosting import services, uploads
-from dashboards.hosting.models import App, AppLogEntry, AppQuerySet, AppRelease, AppReleaseQuerySet
+from dashboards.hosting.models import App, AppAccess, AppLogEntry, AppQuerySet, AppRelease, AppReleaseQuerySet
 from dashboards.hosting.selectors import app_log, release_list
 from dashboards.tenancy.admin_scoping import VIEW_ROLES, TenantFilter, TenantScopedAdmin
+from dashboards.tenancy.models import Team
+
+# The release page's diff. difflib's cost grows faster than the lines it compares (two files of
+# 424 KiB took 22 s per page view): a file past these limits is named, not compared, and what the
+# page shows is cut.
+DIFF_MAX_FILE_LINES = 20_000  # both versions of one file together
+DIFF_MAX_FILE_BYTES = 512 * 1024  # both versions of one file together
+DIFF_MAX_TOTAL_LINES = 60_000  # compared on one page, all files together
+DIFF_MAX_OUTPUT_LINES = 5_000  # shown on one page
 
 # The version the release page compares with (?compare=N), for the request being answered.
 _compare_version: contextvars.ContextVar[int | None] = contextvars.ContextVar("compare_version", default=None)
+# The app whose form is being built (None: a new app), for its choices of teams.
+_form_app: contextvars.ContextVar[App | None] = contextvars.ContextVar("form_app", default=None)
+
+
+class AppForm(forms.ModelForm):
+    class Meta:
+        model = App
+        fields = ["tenant", "slug", "name", "description", "access", "teams", "handler_timeout_seconds"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        tenant = cleaned.get("tenant") or (self.instance.tenant if self.instance.tenant_id else None)
+        strangers = sorted(
+            team.name for team in cleaned.get("teams") or [] if tenant and team.tenant_id != tenant.pk
+        )
+        if strangers:
+            self.add_error(
+                "teams",
+                f"An app's teams must belong to the app's tenant ({tenant}): {', '.join(strangers)} "
+                "does not.",
+            )
+        return cleaned
 
 
 @admin.register(App)
 class AppAdmin(TenantScopedAdmin):
     edit_roles = VIEW_ROLES  # owners and developers deploy and edit apps
+    form = AppForm
     list_display = ["name", "slug", "tenant", "access", "active_version", "links"]
     list_filter = [TenantFilter, "access"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["teams"]
-    actions = ["roll_back"]
+    actions = ["roll_back", "reset_link"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[App]:
         # One query for the list, not one per app for its release (files and report left out).
         return cast(AppQuerySet, super().get_queryset(request)).with_active_release()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: App | None = None) -> list[str]:
+        # An app never moves: its releases, log and jobs stay in the tenant it was made in.
+        return ["tenant", "shared_link"] if obj else []
+
+    @admin.display(description="Shared link")
+    def shared_link(self, app: App) -> SafeString:
+        if app.access != AppAccess.LINK:
+            return format_html(
+                '<span class="help">{}</span>', 'Choose "Anyone with the link" as access to share it.'
+            )
+        path = reverse("app_link_page", args=[app.link_token])
+        return format_html(
+            '<a href="{}" data-testid="shared-link">{}</a><div class="help">Anyone who has it opens the app, '
+            'signed in or not. <em>Reset the shared link</em> (an action of the app list) ends it.</div>',
+            path, path,
+        )  # fmt: skip
+
+    @admin.action(description="Reset the shared link")
+    def reset_link(self, request: HttpRequest, queryset: QuerySet[App]) -> None:
+        for app in queryset:
+            services.app_reset_link(app=app)
+        self.message_user(request, f"New links for {len(queryset)} app(s): the old ones no longer open them.")
+
+    def get_form(
+        self, request: HttpRequest, obj: App | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        token = _form_app.set(obj)
+        try:
+            return super().get_form(request, obj, change=change, **kwargs)
+        finally:
+            _form_app.reset(token)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        app = _form_app.get()
+        if db_field.name == "teams" and app is not None:
+            # An app's own tenant's teams only (a new app's tenant is chosen on the same form: the
+            # form's clean and app_set_teams refuse teams of another tenant).
+            kwargs["queryset"] = Team.objects.for_tenant(app.tenant_id)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if "teams" in form.cleaned_data:
+            services.app_set_teams(app=form.instance, teams=form.cleaned_data["teams"])
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.display(description="Active release")
     def active_version(self, app: App) -> str:
@@ -116,8 +194,8 @@ class AppReleaseAdmin(TenantScopedAdmin):
     list_filter = [TenantFilter, "status"]
     search_fields = ["app__name", "app__slug"]
     actions = ["activate"]
-    readonly_fields = ["app", "version", "status", "author", "created_at", "report_display", "handlers",
-                       "state_keys", "source_display", "diff_display"]  # fmt: skip
+    readonly_fields = ["app", "version", "status", "author", "created_at", "activated_at", "report_display",
+                       "handlers", "state_keys", "source_display", "diff_display"]  # fmt: skip
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
@@ -137,6 +215,21 @@ class AppReleaseAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # releases are immutable: deploy a new one
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> Any:
+        if object_id is None and request.method == "POST":
+            # A deploy, outside the transaction Django opens around a form's POST: the validation
+            # (a child process, up to VALIDATION_TIMEOUT_SECONDS) would hold SQLite's write lock
+            # for the whole platform. release_create validates first, then stores the release in a
+            # short transaction of its own; activating it is another.
+            return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # kept for history, rollback and the diff
@@ -205,17 +298,14 @@ class AppReleaseAdmin(TenantScopedAdmin):
         base = base or others.filter(version__lt=release.version).first()
         if base is None:
             return SafeString("<p>The first release of this app.</p>")
-        lines: list[str] = []
-        for name in sorted(set(base.files) | set(release.files)):
-            lines += difflib.unified_diff(
-                base.files.get(name, "").splitlines(), release.files.get(name, "").splitlines(),
-                f"v{base.version}/{name}", f"v{release.version}/{name}", lineterm="",
-            )  # fmt: skip
+        notes, lines = release_diff(base, release)
         choices = format_html_join(
             " ", '<a href="?compare={}">v{}</a>', ((o.version, o.version) for o in others)
         )
-        return format_html("<p>Compared with v{} · compare with: {}</p><pre>{}</pre>", base.version, choices,
-                           "\n".join(lines) or "(no change)")  # fmt: skip
+        return format_html(
+            "<p>Compared with v{} · compare with: {}</p>{}<pre>{}</pre>", base.version, choices,
+            format_html_join("", "<p>{}</p>", ((note,) for note in notes)), "\n".join(lines) or "(no change)",
+        )  # fmt: skip
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
@@ -229,6 +319,39 @@ class AppReleaseAdmin(TenantScopedAdmin):
             return response
         finally:
             _compare_version.reset(token)
+
+
+def release_diff(base: AppRelease, release: AppRelease) -> tuple[list[str], list[str]]:
+    """Notes on files left out, and the unified diff of the others, within the DIFF_MAX_* limits."""
+    notes: list[str] = []
+    lines: list[str] = []
+    budget = DIFF_MAX_TOTAL_LINES
+    for name in sorted(set(base.files) | set(release.files)):
+        old, new = base.files.get(name, ""), release.files.get(name, "")
+        if old == new:
+            continue
+        old_lines, new_lines = old.splitlines(), new.splitlines()
+        count = len(old_lines) + len(new_lines)
+        size = len(old.encode(errors="replace")) + len(new.encode(errors="replace"))
+        if count > DIFF_MAX_FILE_LINES or size > DIFF_MAX_FILE_BYTES:
+            notes.append(
+                f"{name}: too large to compare here: {count:,} lines ({size // 1024:,} KiB) in the two "
+                f"versions; the page compares files of up to {DIFF_MAX_FILE_LINES:,} lines and "
+                f"{DIFF_MAX_FILE_BYTES // 1024:,} KiB."
+            )
+            continue
+        if count > budget:
+            notes.append(
+                f"{name}: not compared here: the page compares at most {DIFF_MAX_TOTAL_LINES:,} lines in all."
+            )
+            continue
+        budget -= count
+        lines += difflib.unified_diff(
+            old_lines, new_lines, f"v{base.version}/{name}", f"v{release.version}/{name}", lineterm=""
+        )
+    if len(lines) > DIFF_MAX_OUTPUT_LINES:
+        lines = [*lines[:DIFF_MAX_OUTPUT_LINES], f"… {len(lines) - DIFF_MAX_OUTPUT_LINES:,} more lines"]
+    return notes, lines
 
 
 @admin.register(AppLogEntry)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import Self
+from typing import Any, Self
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, validate_slug
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from dashboards.tenancy.models import Team, Tenant, TenantScopedQuerySet
@@ -44,7 +45,7 @@ class App(models.Model):
     """A dashboard app of one tenant. Its code arrives as immutable releases; one is active."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="apps")
-    slug = models.SlugField(max_length=50, validators=[validate_slug])
+    slug = models.SlugField(max_length=50)  # a SlugField checks the slug already: once, one message
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     access = models.CharField(max_length=10, choices=AppAccess.choices, default=AppAccess.MEMBERS)
@@ -68,6 +69,33 @@ class App(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.tenant_changed():
+            raise ValueError(f"{self}: an app's tenant cannot change once it is created.")
+        super().save(*args, **kwargs)
+        self._loaded_tenant_id = self.tenant_id
+
+    # An app never changes tenant: its releases, log, jobs and scenarios carry the tenant they were
+    # made in, and would stay behind (reachable by the old tenant's developers). The tenant it was
+    # read with is kept, and a change is refused by clean() (forms) and by save() (any other path).
+    _loaded_tenant_id: int | None = None
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Self:
+        app = super().from_db(db, field_names, values, **kwargs)
+        app._loaded_tenant_id = app.__dict__.get("tenant_id")
+        return app
+
+    def tenant_changed(self) -> bool:
+        return self._loaded_tenant_id is not None and self.tenant_id != self._loaded_tenant_id
+
+    def clean(self) -> None:
+        super().clean()
+        if self.tenant_changed():
+            raise ValidationError(
+                {"tenant": "An app's tenant cannot change: its releases, log and jobs belong to it."}
+            )
 
 
 class ReleaseStatus(models.TextChoices):
@@ -95,6 +123,9 @@ class AppRelease(models.Model):
     report = models.JSONField(default=dict)
     handlers = models.JSONField(default=list)
     state_keys = models.JSONField(default=list)
+    # When it last became the active release (None: never). Bookkeeping, not code: written by
+    # release_activate with an update; the rollback goes back to the one activated before the current.
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
     objects = AppReleaseQuerySet.as_manager()
 
@@ -110,6 +141,8 @@ class AppRelease(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("A release is immutable: deploy a new one instead.")
+        if self.tenant_id != self.app.tenant_id:
+            raise ValueError(f"{self} must belong to its app's tenant.")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     @property

@@ -24,6 +24,13 @@ def app_get(*, tenant: Tenant, slug: str) -> App | None:
     return App.objects.for_tenant(tenant).with_active_release().filter(slug=slug).first()
 
 
+def app_for_link(*, token: str) -> App | None:
+    """The app a shared link opens: its tenant comes from the link's secret token, the one way in
+    for people who are not members (and for visitors who are not signed in). None unless the app
+    is shared that way now: switching it to members or teams, or resetting the link, ends it."""
+    return App.objects.with_active_release().filter(link_token=token, access=AppAccess.LINK).first()
+
+
 def app_list_for_member(*, tenant: Tenant, user: Any, role: str) -> list[App]:
     """The apps of a tenant this member may open."""
     return [app for app in app_list(tenant=tenant) if can_open_app(app=app, user=user, role=role)]

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from dashboards.events.services import event_emit
-from dashboards.hosting.models import App, AppLogEntry, AppRelease, ReleaseStatus
+from dashboards.hosting.models import App, AppLogEntry, AppRelease, ReleaseStatus, new_link_token
 from dashboards.hosting.validation import validate_release_files
 from dashboards.runtime.broadcast import broadcast
 from dashboards.runtime.groups import app_group
 from dashboards.runtime.limits import APP_LOG_KEEP_LINES, APP_LOG_LINE_CHARS
-from dashboards.tenancy.models import Tenant
+from dashboards.tenancy.models import Team, Tenant
 
 
 def app_create_or_update(*, tenant: Tenant, slug: str, name: str, description: str = "") -> App:
@@ -36,32 +38,60 @@ def app_create_or_update(*, tenant: Tenant, slug: str, name: str, description: s
     return app
 
 
-@transaction.atomic
+def app_set_teams(*, app: App, teams: Iterable[Team]) -> App:
+    """The teams whose members open a team-access app: teams of the app's own tenant only.
+
+    A team of another tenant would let its members open the app and receive its jobs' notices.
+    """
+    teams = list(teams)
+    strangers = sorted(team.name for team in teams if team.tenant_id != app.tenant_id)
+    if strangers:
+        raise ValidationError(
+            f"{', '.join(strangers)}: an app's teams must belong to the app's tenant ({app.tenant})."
+        )
+    app.teams.set(teams)
+    return app
+
+
 def release_create(*, app: App, files: dict[str, str], author: Any) -> AppRelease:
-    """Validate (in a separate process) and store a new release, valid or not, with its report."""
+    """Validate (in a separate process) and store a new release, valid or not, with its report.
+
+    The validation (a child process, up to VALIDATION_TIMEOUT_SECONDS) reads nothing from the
+    database and runs before any transaction: on SQLite a transaction holds the database's write
+    lock from its start, and every other write of the platform would wait for the validation.
+    Callers must not wrap this in a transaction of their own (the admin's deploy does not).
+    """
     report = validate_release_files(files)
-    locked = App.objects.select_for_update().get(pk=app.pk)
-    version = (locked.releases.aggregate(v=Max("version"))["v"] or 0) + 1
-    return AppRelease.objects.create(
-        tenant=app.tenant,
-        app=app,
-        version=version,
-        files=files,
-        author=author,
-        status=ReleaseStatus.VALID if report.get("ok") else ReleaseStatus.INVALID,
-        report=report,
-        handlers=report.get("handlers", []),
-        state_keys=report.get("state_keys", []),
-    )
+    with transaction.atomic():
+        locked = App.objects.select_for_update().get(pk=app.pk)
+        version = (locked.releases.aggregate(v=Max("version"))["v"] or 0) + 1
+        return AppRelease.objects.create(
+            tenant_id=app.tenant_id,
+            app=app,
+            version=version,
+            files=files,
+            author=author,
+            status=ReleaseStatus.VALID if report.get("ok") else ReleaseStatus.INVALID,
+            report=report,
+            handlers=report.get("handlers", []),
+            state_keys=report.get("state_keys", []),
+        )
 
 
 def release_activate(*, release: AppRelease, actor: Any = None) -> App:
-    """Make a valid release the one new sessions get; open sessions are told a new one is out."""
+    """Make a valid release the one new sessions get; open sessions are told a new one is out.
+
+    The time is kept on the release (``activated_at``): the rollback goes back to the release that
+    was active before the current one.
+    """
     if not release.is_valid:
         raise ValidationError(f"{release} is invalid and can never become active.")
     app = release.app
     with transaction.atomic():
+        now = timezone.now()
         App.objects.filter(pk=app.pk).update(active_release=release)
+        AppRelease.objects.filter(pk=release.pk).update(activated_at=now)  # bookkeeping, not code
+        release.activated_at = now
         app.active_release = release
         event_emit(tenant_id=app.tenant_id, entity_type="app", entity_id=app.pk, operation="update",
                    attribute_name="active_release", attribute_value=release.version, app_id=app.pk,
@@ -70,18 +100,38 @@ def release_activate(*, release: AppRelease, actor: Any = None) -> App:
     return app
 
 
+def app_reset_link(*, app: App) -> App:
+    """A new secret for the app's shared link: the old link answers 404 from now on, and the tabs
+    opened through it close within a second (runtime/signals.py)."""
+    app.link_token = new_link_token()
+    app.save(update_fields=["link_token"])
+    return app
+
+
 def app_rollback(*, app: App, actor: Any = None) -> AppRelease:
-    """Activate the newest valid release older than the active one."""
-    if app.active_release is None:
+    """Activate again the release that was active before the current one ("undo the last activation").
+
+    That is the valid release activated most recently, other than the active one, whatever its
+    version: releases never activated (a draft deployed with ``--no-activate``) are skipped. A
+    second rollback returns to the release rolled back from; to go further back, activate an older
+    release from the list.
+    """
+    current = app.active_release
+    if current is None:
         raise ValidationError(f"{app} has no active release to roll back from.")
     previous = (
-        AppRelease.objects.for_tenant(app.tenant)
-        .filter(app=app, status=ReleaseStatus.VALID, version__lt=app.active_release.version)
-        .order_by("-version")
+        AppRelease.objects.for_tenant(app.tenant_id)
+        .without_body()
+        .filter(app=app, status=ReleaseStatus.VALID, activated_at__isnull=False)
+        .exclude(pk=current.pk)
+        .order_by("-activated_at", "-version")
         .first()
     )
     if previous is None:
-        raise ValidationError(f"{app} has no earlier valid release.")
+        raise ValidationError(
+            f"{app} has no earlier active release to roll back to (v{current.version} is the only one "
+            "that was ever active): activate a release from the release list instead."
+        )
     release_activate(release=previous, actor=actor)
     return previous
 

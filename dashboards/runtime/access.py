@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from dashboards.hosting.models import App, AppRelease, ReleaseStatus
-from dashboards.hosting.selectors import app_get, can_open_app
+from dashboards.hosting.models import App, AppAccess, AppRelease, ReleaseStatus
+from dashboards.hosting.selectors import app_for_link, app_get, can_open_app
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_UNKNOWN_APP
 from dashboards.tenancy.selectors import TenantAccess, membership_role, tenant_access_for_user
 
@@ -54,16 +57,39 @@ def release_pk(text: str | None) -> int | None:
     return int(text)
 
 
-def authorise_socket(*, user: Any, tenant_slug: str, app_slug: str, release_id: str | None) -> SocketDecision:
+def authorise_socket(
+    *,
+    user: Any,
+    tenant_slug: str,
+    app_slug: str,
+    release_id: str | None,
+    session_release: Callable[[App], str | None],
+) -> SocketDecision:
+    """Whether the user may open the app's socket, and on which release.
+
+    The active release, except for a tab that was loaded before a newer one: it keeps its own
+    until it reloads, but only when its saved session (``session_release``: the release its
+    snapshot was last shown with) is on it. Asking for a release is no way to run one that was
+    never activated, or was rolled back.
+    """
     app, allowed = app_for_user(user=user, tenant_slug=tenant_slug, app_slug=app_slug)
     if app is None:
         return SocketDecision(CLOSE_UNKNOWN_APP)
     if not allowed:
         return SocketDecision(CLOSE_FORBIDDEN)
+    return _on_release(app, release_id, session_release)
+
+
+def _on_release(
+    app: App, release_id: str | None, session_release: Callable[[App], str | None]
+) -> SocketDecision:
     release = app.active_release
     wanted = release_pk(release_id)
-    if wanted is not None and (release is None or release.pk != wanted):
-        # A tab keeps the release it was loaded with until it reloads: any valid release of this app.
+    if (
+        wanted is not None
+        and (release is None or release.pk != wanted)
+        and session_release(app) == str(wanted)
+    ):
         release = (
             AppRelease.objects.for_tenant(app.tenant)
             .without_body()
@@ -73,6 +99,34 @@ def authorise_socket(*, user: Any, tenant_slug: str, app_slug: str, release_id: 
     if release is None:
         return SocketDecision(CLOSE_UNKNOWN_APP)
     return SocketDecision(None, app=app, release=release)
+
+
+# A shared link's token, as ``hosting.models.new_link_token`` makes them (URL-safe base64).
+LINK_TOKEN = re.compile(r"\A[A-Za-z0-9_-]{16,64}\Z")
+LINK_VISITOR_KEY = "dashboards_link_visitor"  # in the browser's Django session
+
+
+def link_visitor(request: Any) -> str:
+    """The id of this browser among an app's link visitors, kept in its Django session (which
+    the socket's handshake carries too); made on the first visit."""
+    visitor = request.session.get(LINK_VISITOR_KEY)
+    if not isinstance(visitor, str) or not visitor:
+        visitor = request.session[LINK_VISITOR_KEY] = secrets.token_urlsafe(18)
+    return visitor
+
+
+def authorise_link_socket(
+    *, token: str, release_id: str | None, session_release: Callable[[App], str | None]
+) -> SocketDecision:
+    """A socket opened through a shared link: the app must still be shared that way."""
+    app = app_for_link(token=token) if LINK_TOKEN.match(token) else None
+    if app is None:
+        return SocketDecision(CLOSE_FORBIDDEN)  # the link was reset, or the app is no longer shared
+    return _on_release(app, release_id, session_release)
+
+
+def still_shared(*, app_id: int, token: str) -> bool:
+    return App.objects.filter(pk=app_id, link_token=token, access=AppAccess.LINK).exists()
 
 
 def still_allowed(*, user_id: int, app_id: int) -> bool:

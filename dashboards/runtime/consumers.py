@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import re
 import time
@@ -27,13 +28,14 @@ from dashboards.runtime.groups import (
     tab_group,
     user_group,
 )
-from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND
+from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND, TABS_PER_USER
 from dashboards.runtime.protocol import (
     CLOSE_APP_BROKEN,
     CLOSE_FORBIDDEN,
     CLOSE_INTERNAL_ERROR,
     CLOSE_NOT_SIGNED_IN,
     CLOSE_TOO_MANY_EVENTS,
+    CLOSE_TOO_MANY_TABS,
     CLOSE_UNKNOWN_APP,
 )
 from dashboards.runtime.ratelimit import TokenBucket
@@ -43,6 +45,7 @@ from dashboards.runtime.services import (
     release_runtime,
     residency,
     session_resume,
+    snapshot_owner,
 )
 from dashboards.runtime.session import AppSession
 from dashboards.runtime.session_events import (
@@ -51,6 +54,7 @@ from dashboards.runtime.session_events import (
     session_resync,
     session_wants_event,
 )
+from dashboards.runtime.snapshots import SnapshotKey, snapshot_release_sync
 
 if TYPE_CHECKING:
     from dashboards.hosting.models import App
@@ -60,10 +64,12 @@ FLOOD_WARNING_EVERY_SECONDS = 5.0  # one "slow down" toast per this many seconds
 # A tab's session id as services.new_session_id makes them (URL-safe base64). It names a Redis key
 # and a channel-layer group, whose names allow these characters only: anything else is refused.
 SESSION_ID = re.compile(r"\A[A-Za-z0-9_-]{8,64}\Z")
+_open_tabs_per_user: collections.Counter[int | str] = collections.Counter()  # by user id or link visitor
 
 
 class AppSessionConsumer(AsyncWebsocketConsumer):
     session: AppSession | None = None
+    counted_user: int | str | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' own, less its ``aclose_old_connections()`` before every message.
@@ -85,19 +91,28 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         self.queue: asyncio.Queue[str | Callable[[], Awaitable[str]]] = asyncio.Queue(EVENT_QUEUE_LIMIT)
         self.bucket = TokenBucket(EVENTS_PER_SECOND, EVENT_BURST)
         self.flood_warned_at = -FLOOD_WARNING_EVERY_SECONDS
-        kwargs = self.scope["url_route"]["kwargs"]
         query = _query(self.scope.get("query_string", b""))
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        visitor = await self._visitor(user)
+        if visitor is None:
             await self._refuse(CLOSE_NOT_SIGNED_IN)
+            return
+        user_id: int | None = user.pk if user is not None and user.is_authenticated else None
+        counted = user_id if user_id is not None else f"link:{visitor}"
+        if _open_tabs_per_user[counted] >= TABS_PER_USER:
+            logger.warning("%s: a tab refused, %d already open in this process", counted, TABS_PER_USER)
+            await self._refuse(CLOSE_TOO_MANY_TABS)
+            return
+        _open_tabs_per_user[counted] += 1  # counted from here, so that tabs opening at once are too
+        self.counted_user = counted
+        session_id = query.get("sid") or ""
+        if not SESSION_ID.match(session_id):
+            await self._refuse(CLOSE_FORBIDDEN)
             return
         # One call on a pool thread (not Channels' one shared sync thread, which page views and
         # static files queue on): the right to open the app, then its release's loaded code.
-        decision, runtime = await db_call(_authorise_and_load)(
-            user=user,
-            tenant_slug=kwargs["tenant_slug"],
-            app_slug=kwargs["app_slug"],
-            release_id=query.get("release"),
+        decision, runtime = await db_call(self._authorise)(
+            user=user, visitor=visitor, release_id=query.get("release"), session_id=session_id
         )
         app = decision.app
         if decision.close_code or app is None:
@@ -106,11 +121,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if runtime is None:
             await self._refuse(CLOSE_APP_BROKEN)
             return
-        session_id = query.get("sid") or ""
-        if not SESSION_ID.match(session_id):
-            await self._refuse(CLOSE_FORBIDDEN)
-            return
-        self.app_id, self.user_id = app.pk, user.pk
+        self.app_id, self.user_id = app.pk, user_id
         try:
             self.session, rerender = await session_resume(
                 app=app,
@@ -118,6 +129,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 session_id=session_id,
                 runtime=runtime,
                 fresh=query.get("fresh") == "1",
+                visitor=visitor,
             )
         except AppUnavailable:  # its initial_state failed; the app's log says how
             await self._refuse(CLOSE_APP_BROKEN)
@@ -134,10 +146,28 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 logger.exception("session %s: a failed connect could not be undone", session_id)
             raise
 
+    async def _visitor(self, user: Any) -> str | None:
+        """Who opens the socket: "" for a signed-in user, None (refused) for anyone else."""
+        return "" if user is not None and user.is_authenticated else None
+
+    def _authorise(
+        self, *, user: Any, visitor: str, release_id: str | None, session_id: str
+    ) -> tuple[access.SocketDecision, ReleaseRuntime | None]:
+        """On a pool thread: may this socket open its app, and on which release (loaded)."""
+        kwargs = self.scope["url_route"]["kwargs"]
+
+        def decide(session_release: Callable[[App], str | None]) -> access.SocketDecision:
+            return access.authorise_socket(user=user, tenant_slug=kwargs["tenant_slug"],
+                                           app_slug=kwargs["app_slug"], release_id=release_id,
+                                           session_release=session_release)  # fmt: skip
+
+        return _decide_and_load(decide, user=user, visitor=visitor, session_id=session_id)
+
     async def _open(self, app: App, user: Any, session_id: str, rerender: bool) -> None:
         assert self.session is not None
-        groups = [app_group(app.pk), user_group(user.pk), inbox_group(user.pk),
-                  tab_group(app.pk, user.pk, session_id)]  # fmt: skip
+        groups = [app_group(app.pk), tab_group(app.pk, self.user_id, session_id)]
+        if self.user_id is not None:  # a link visitor who is not signed in has no user, no inbox
+            groups += [user_group(self.user_id), inbox_group(self.user_id)]
         session_key = self.scope.get("session") and self.scope["session"].session_key
         if session_key:
             groups.append(login_group(session_key))
@@ -202,7 +232,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 frame = await (self.session.handle_text(item) if isinstance(item, str) else item())
                 if frame:
                     await self.send(text_data=frame)
-            except Exception:  # a frame that cannot be sent too: never a tab that silently stops
+            except (Exception, asyncio.CancelledError) as error:
+                # A frame that cannot be sent too: never a tab that silently stops. A CancelledError
+                # is the tab closing only when this task was cancelled; any other one is a fault.
+                current = asyncio.current_task()
+                if isinstance(error, asyncio.CancelledError) and current is not None and current.cancelling():
+                    raise
                 logger.exception("session %s: internal error", self.session.info.session_id)
                 await self.close(CLOSE_INTERNAL_ERROR)
                 return
@@ -227,6 +262,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             self._post(lambda: session_on_event(session, event))
 
     async def disconnect(self, code: int) -> None:
+        counted = getattr(self, "counted_user", None)
+        if counted is not None:  # once, even if a failed connect's undoing called this already
+            self.counted_user = None
+            _open_tabs_per_user[counted] -= 1
+            if _open_tabs_per_user[counted] <= 0:
+                del _open_tabs_per_user[counted]
         shutdown.forget(self)
         hub = getattr(self, "hub", None)
         if hub is not None:
@@ -254,9 +295,14 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=render_commands([toast_command("info", message, duration=0)]))
 
     async def access_changed(self, event: dict[str, Any]) -> None:
+        if self.user_id is None:
+            return
         allowed = await db_call(access.still_allowed)(user_id=self.user_id, app_id=self.app_id)
         if not allowed:
             await self.close(CLOSE_FORBIDDEN)
+
+    async def link_changed(self, event: dict[str, Any]) -> None:
+        """The app's sharing changed: only sockets opened through its link care (LinkSessionConsumer)."""
 
     async def login_ended(self, event: dict[str, Any]) -> None:
         await self.close(CLOSE_NOT_SIGNED_IN)
@@ -285,12 +331,53 @@ def _query(raw: bytes) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
 
 
-def _authorise_and_load(
-    *, user: Any, tenant_slug: str, app_slug: str, release_id: str | None
+class LinkSessionConsumer(AppSessionConsumer):
+    """A tab of an app shared with "anyone with the link" (``/ws/l/<token>/``): signed in or not,
+    member of the app's tenant or not. It stays open while the app is shared through this link."""
+
+    async def _visitor(self, user: Any) -> str | None:
+        if user is not None and user.is_authenticated:
+            return ""
+        session = self.scope.get("session")
+        if session is None:
+            return None
+        # The id the link's page put in this browser's session: without it no saved state is theirs.
+        visitor = await db_call(session.get)(access.LINK_VISITOR_KEY)
+        return visitor if isinstance(visitor, str) and visitor else None
+
+    def _authorise(
+        self, *, user: Any, visitor: str, release_id: str | None, session_id: str
+    ) -> tuple[access.SocketDecision, ReleaseRuntime | None]:
+        token = self.scope["url_route"]["kwargs"]["token"]
+
+        def decide(session_release: Callable[[App], str | None]) -> access.SocketDecision:
+            return access.authorise_link_socket(
+                token=token, release_id=release_id, session_release=session_release
+            )
+
+        return _decide_and_load(decide, user=user, visitor=visitor, session_id=session_id)
+
+    async def access_changed(self, event: dict[str, Any]) -> None:
+        await self.link_changed(event)  # a signed-in visitor's membership does not matter here
+
+    async def link_changed(self, event: dict[str, Any]) -> None:
+        token = self.scope["url_route"]["kwargs"]["token"]
+        if not await db_call(access.still_shared)(app_id=self.app_id, token=token):
+            await self.close(CLOSE_FORBIDDEN)
+
+
+def _decide_and_load(
+    decide: Callable[[Callable[[App], str | None]], access.SocketDecision],
+    *,
+    user: Any,
+    visitor: str,
+    session_id: str,
 ) -> tuple[access.SocketDecision, ReleaseRuntime | None]:
-    decision = access.authorise_socket(
-        user=user, tenant_slug=tenant_slug, app_slug=app_slug, release_id=release_id
-    )
+    def session_release(app: App) -> str | None:
+        owner = snapshot_owner(user, visitor)
+        return snapshot_release_sync(SnapshotKey(app.tenant_id, app.pk, owner, session_id))
+
+    decision = decide(session_release)
     if decision.close_code:
         return decision, None
     try:

@@ -78,6 +78,30 @@ class _LimitReached(Exception):
     """A call still running at its time limit (not the app's own TimeoutError)."""
 
 
+class _AppRaised(Exception):
+    """What app code on the loop raised, carried out of its task (a BaseException included)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
+async def _contained(awaitable: Any) -> tuple[Any, BaseException | None]:
+    """Run app code in a task that never raises on its own account: asyncio re-raises a task's
+    SystemExit or KeyboardInterrupt out of the event loop (every tab of the process would end)."""
+    try:
+        return await awaitable, None
+    except BaseException as error:
+        current = asyncio.current_task()
+        if isinstance(error, asyncio.CancelledError) and current is not None and current.cancelling():
+            raise  # cancelled by the platform (its limit, its tab closed), not the app's own raise
+        return None, error
+
+
+def _name_of(function: Any) -> str:
+    return getattr(function, "__name__", None) or type(function).__name__
+
+
 class _BatchItem:
     __slots__ = ("context", "function", "future", "outcome", "output")
 
@@ -175,6 +199,7 @@ class InProcessExecutor:
         self._slots: dict[tuple[int, str], asyncio.Semaphore] = {}
         self._open_batches: dict[tuple[int, str, Any], _Batch] = {}
         self._batch_tasks: set[asyncio.Task[None]] = set()  # the loop keeps weak references only
+        self._abandoned: set[asyncio.Task[Any]] = set()  # app tasks past their limit, still running
         install_log_handler()
 
     def load(self, key: str, files: dict[str, str]) -> LoadedApp:
@@ -271,8 +296,7 @@ class InProcessExecutor:
         context.run(current_output.set, output)
         try:
             if is_async:
-                task = asyncio.get_running_loop().create_task(function(*args, **kwargs), context=context)
-                value = await asyncio.wait_for(task, timeout)
+                value = await self._on_loop(context, function(*args, **kwargs), timeout)
             else:
                 returned: list[Any] = []
                 error = await self._in_thread(
@@ -283,12 +307,39 @@ class InProcessExecutor:
                 if error is not None:
                     return _failed(error, output, started)
                 value = returned[0]
+                if inspect.isawaitable(value):  # a plain function wrapping an async one: await its work
+                    value = await self._on_loop(context, value, timeout - (time.perf_counter() - started))
+                elif inspect.isgenerator(value):  # its body never ran: say so instead of doing nothing
+                    raise TypeError(f"{_name_of(function)} is a generator function; a handler must be "
+                                    "a plain or an async function")  # fmt: skip
         except TimeoutError:
             return HandlerOutcome(ok=False, timed_out=True, error="handler timed out", output=output,
                                   duration=time.perf_counter() - started)  # fmt: skip
+        except _AppRaised as raised:
+            return _failed(raised.error, output, started)
         except Exception as error:
             return _failed(error, output, started)
         return HandlerOutcome(ok=True, output=output, duration=time.perf_counter() - started, value=value)
+
+    async def _on_loop(self, context: contextvars.Context, awaitable: Any, timeout: float) -> Any:
+        """App code on the event loop, contained: whatever it raises (even SystemExit, or a
+        CancelledError of its own) is its failure, never the loop's or the tab's; and at the limit
+        the tab stops waiting, even for code that ignores being cancelled."""
+        task = asyncio.get_running_loop().create_task(_contained(awaitable), context=context)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=max(timeout, 0.0))
+        except asyncio.CancelledError:  # the tab went away: so does its handler
+            task.cancel()
+            raise
+        if not done:
+            task.cancel()
+            self._abandoned.add(task)  # held until it ends: the loop keeps weak references only
+            task.add_done_callback(self._abandoned.discard)
+            raise TimeoutError
+        value, error = task.result()
+        if error is not None:
+            raise _AppRaised(error)
+        return value
 
     async def _in_thread(
         self, app: LoadedApp, context: contextvars.Context, call: Callable[[], Any], timeout: float
@@ -300,7 +351,15 @@ class InProcessExecutor:
         """
         loop = asyncio.get_running_loop()
         slot = self._slot(app.key)
-        await slot.acquire()
+        if slot.locked():  # every thread of the release's share is busy: the wait counts as run time
+            waited_from = loop.time()
+            try:
+                await asyncio.wait_for(slot.acquire(), timeout)
+            except TimeoutError:
+                return _LimitReached()
+            timeout -= loop.time() - waited_from
+        else:
+            await slot.acquire()  # free: no wait, no yield
         finished: asyncio.Future[BaseException | None] = loop.create_future()
 
         def end(error: BaseException | None) -> None:

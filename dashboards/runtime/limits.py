@@ -32,6 +32,12 @@ EVENTS_PER_SECOND = 100.0
 EVENT_BURST = 400
 EVENT_QUEUE_LIMIT = 500
 
+# Open app tabs of one user in one web process: each holds its state, a task and a snapshot.
+# A person keeps a handful open; past this a new one is refused (CLOSE_TOO_MANY_TABS), so one
+# account (or a script with its cookie) cannot fill a process's memory. Per process: behind a
+# load balancer, a user may hold this many on each.
+TABS_PER_USER = 50
+
 # Session snapshots in Redis: kept this long after the last event (a reload or reconnect within
 # it restores the tab's state); a page rendered but never connected keeps its snapshot briefly.
 SNAPSHOT_IDLE_SECONDS = 3600

@@ -268,6 +268,9 @@ def _import_problem(error: BaseException) -> Problem:
     return Problem(kind, f"{type(error).__name__}: {error}", file=file, line=line)
 
 
+PLATFORM_CALLED = frozenset({"initial_state"})  # main.py's functions the platform calls, not the browser
+
+
 def _collect_handlers(
     package: str, modules: list[types.ModuleType], hidden: set[int]
 ) -> tuple[dict[str, Callable[..., Any]], dict[str, HandlerSignature], dict[str, Problem]]:
@@ -275,7 +278,10 @@ def _collect_handlers(
 
     Other public functions (job functions, status functions, helpers) are no handlers: the
     browser cannot reach them. Their reason is kept, so that a page or a callbacks entry naming
-    one gets a report saying which parameter cannot be injected.
+    one gets a report saying which parameter cannot be injected. Only a module's own functions
+    count: one imported from another module of the release is a handler only if that module
+    is registered with ``init_handlers`` (an import of a helper is no way to expose it). The
+    app's ``initial_state`` function is called by the platform only.
     """
     handlers: dict[str, Callable[..., Any]] = {}
     signatures: dict[str, HandlerSignature] = {}
@@ -284,8 +290,10 @@ def _collect_handlers(
         for name, value in vars(module).items():
             if name.startswith("_") or not inspect.isfunction(value) or id(value) in hidden:
                 continue
-            if not str(getattr(value, "__module__", "")).startswith(package + "."):
-                continue  # imported from elsewhere (the SDK, the standard library): not a handler
+            if getattr(value, "__module__", None) != module.__name__:
+                continue  # imported (from the SDK, the standard library, a sibling): not this module's
+            if name in PLATFORM_CALLED and module is modules[0]:
+                continue
             try:
                 signatures[name] = handler_signature(name, value)
             except InjectionError as error:
@@ -308,7 +316,11 @@ def _collect_callbacks(
         if not isinstance(event, str) or not EVENT_NAME.match(event):
             problems.append(Problem("callbacks", f"{event!r} is not an event name like 'sales:export'"))
             continue
-        if namespace_of(event) in RESERVED_NAMESPACES and namespace_of(event) != "plotly":
+        if namespace_of(event) == "plotly":  # a chart's events go to the handler it names
+            problems.append(Problem("callbacks", f"{event!r}: a chart sends its clicks and selections "
+                                    "to its own handler: {% chart key on_click=\"handler\" %}"))  # fmt: skip
+            continue
+        if namespace_of(event) in RESERVED_NAMESPACES:
             problems.append(Problem("callbacks", f"{event!r} uses the platform's reserved namespace"))
             continue
         name = getattr(function, "__name__", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +119,26 @@ class Page:
     def component_kind(self, dom_id: str) -> str | None:
         node = self.components.get(dom_id) or self.components.get(dom_id.rsplit("-", 1)[0])
         return node.kind if node else None
+
+    def repeat_value(self, target: str, key: str, values: dict[str, Any]) -> Any:
+        """The item a repeated component stands for; None for a key the repeater does not show.
+
+        The target is ``<component id>-<key>`` (the key may hold dashes: a dict's keys), and a
+        list's keys are the indices as the repeater wrote them: "-1", "01" or " 1" name no item.
+        Raises what the repeater's collection raises on this state (a filter failing on it).
+        """
+        if not target.endswith("-" + key):
+            return None
+        repeat = self.nested.get(target[: -len(key) - 1])
+        if repeat is None:
+            return None
+        collection = repeat.args[0].resolve(Context(values))
+        if isinstance(collection, dict):
+            return collection.get(key)
+        if isinstance(collection, Sequence) and key.isascii() and key.isdigit() and str(int(key)) == key:
+            index = int(key)  # what enumerate() gave the repeater: no sign, no blanks, no zeros in front
+            return collection[index] if index < len(collection) else None
+        return None
 
 
 def compile_page(source: str) -> Page:

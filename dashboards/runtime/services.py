@@ -17,7 +17,14 @@ from dashboards.runtime.loops import run_from_thread
 from dashboards.runtime.page import Page, PageError, compile_page
 from dashboards.runtime.residency import ReleaseResidency
 from dashboards.runtime.session import AppSession, SessionInfo, encode_values, initial_values
-from dashboards.runtime.snapshots import SnapshotKey, snapshot_load, snapshot_replace, snapshot_replace_sync
+from dashboards.runtime.snapshots import (
+    Snapshot,
+    SnapshotKey,
+    snapshot_load,
+    snapshot_replace,
+    snapshot_replace_sync,
+    snapshot_save,
+)
 from dashboards.runtime.state import SessionState
 from dashboards.scenarios.selectors import scenario_summaries
 
@@ -71,11 +78,21 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def snapshot_owner(user: Any) -> str:
-    return f"u{user.pk}"
+def snapshot_owner(user: Any, visitor: str = "") -> str:
+    """Whose a saved session is: a signed-in user's, or (through a shared link) a browser's."""
+    if user is not None and user.is_authenticated:
+        return f"u{user.pk}"
+    if not visitor:
+        raise ValueError("a visitor who is not signed in needs the id their browser session holds")
+    return f"link:{visitor}"
 
 
 def session_info(*, session_id: str, user: Any, app: App) -> SessionInfo:
+    """What the app's code learns of the session; a link visitor who is not signed in has no user."""
+    if user is None or not user.is_authenticated:
+        return SessionInfo(
+            session_id=session_id, user_id=None, username="", tenant=app.tenant.slug, app=app.slug
+        )
     return SessionInfo(session_id=session_id, user_id=user.pk, username=user.get_username(),
                        tenant=app.tenant.slug, app=app.slug)  # fmt: skip
 
@@ -109,7 +126,7 @@ async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) 
 
 
 def session_start_for_page(
-    *, app: App, user: Any, runtime: ReleaseRuntime
+    *, app: App, user: Any, runtime: ReleaseRuntime, visitor: str = ""
 ) -> tuple[SessionInfo, SessionState]:
     """A new tab: fresh state, saved so the socket finds it; the page is rendered from it.
 
@@ -119,15 +136,32 @@ def session_start_for_page(
     values = run_from_thread(fresh_values(app=app, runtime=runtime, info=info))
     if page_uses_scenarios(runtime.page):
         values[SCENARIOS_KEY] = scenario_summaries(tenant_id=app.tenant_id, app_id=app.pk)
-    key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user), info.session_id)
+    key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user, visitor), info.session_id)
     snapshot_replace_sync(
         key, release=runtime.key, encoded=encode_values(values), ttl=SNAPSHOT_UNCONNECTED_SECONDS
     )
     return info, SessionState(values)
 
 
+async def _add_missing_keys(
+    *, app: App, runtime: ReleaseRuntime, info: SessionInfo, key: SnapshotKey, saved: Snapshot
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """The saved values and sizes with the ``initial_state`` values of the keys they lack.
+
+    Those are written too (with the release), and keys that could not be decoded and have no
+    initial value are dropped from the snapshot: the next load finds what this session uses.
+    """
+    added = await fresh_values(app=app, runtime=runtime, info=info)
+    added = {name: value for name, value in added.items() if name not in saved.values}
+    encoded = encode_values(added)
+    await snapshot_save(key, release=runtime.key, encoded=encoded, deleted=saved.undecodable - set(added))
+    values = {**added, **saved.values}
+    sizes = {**{name: len(text) for name, text in encoded.items()}, **saved.sizes}
+    return values, sizes
+
+
 async def session_resume(
-    *, app: App, user: Any, session_id: str, runtime: ReleaseRuntime, fresh: bool
+    *, app: App, user: Any, session_id: str, runtime: ReleaseRuntime, fresh: bool, visitor: str = ""
 ) -> tuple[AppSession, bool]:
     """The session a socket joins: its snapshot if there is one, else a fresh one.
 
@@ -136,22 +170,21 @@ async def session_resume(
     state is needed and the app's ``initial_state`` fails.
     """
     info = session_info(session_id=session_id, user=user, app=app)
-    key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user), session_id)
+    key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user, visitor), session_id)
     saved = await snapshot_load(key)
     # The page the tab shows was rendered from exactly this snapshot: nothing to send again.
-    rerender = not (fresh and saved is not None and saved[0] == runtime.key)
+    rerender = not (fresh and saved is not None and saved.release == runtime.key and not saved.undecodable)
     if saved is None:
         values = await fresh_values(app=app, runtime=runtime, info=info)
         encoded = encode_values(values)
         await snapshot_replace(key, release=runtime.key, encoded=encoded, ttl=SNAPSHOT_UNCONNECTED_SECONDS)
         sizes = {name: len(text) for name, text in encoded.items()}
     else:
-        saved_release, values, sizes = saved
-        if saved_release != runtime.key:  # reloaded onto a newer release: keep values, add new keys
-            added = await fresh_values(app=app, runtime=runtime, info=info)
-            added = {name: value for name, value in added.items() if name not in values}
-            values = {**added, **values}
-            sizes = {**{name: len(text) for name, text in encode_values(added).items()}, **sizes}
+        values, sizes = saved.values, saved.sizes
+        # Reloaded onto a newer release, or some values could not be restored (snapshot_load
+        # logged which): keep the values there are, the missing keys get their initial values.
+        if saved.release != runtime.key or saved.undecodable:
+            values, sizes = await _add_missing_keys(app=app, runtime=runtime, info=info, key=key, saved=saved)
     if page_uses_scenarios(runtime.page):  # re-read: the scenarios may have changed while it was away
         rows = await db_call(scenario_summaries)(tenant_id=app.tenant_id, app_id=app.pk)
         if values.get(SCENARIOS_KEY) != rows:

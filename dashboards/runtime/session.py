@@ -9,11 +9,9 @@ import json
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass
 from typing import Any, cast
-
-from django.template import Context
 
 from dashboards.events.event import Event
 from dashboards.runtime import codecs
@@ -207,7 +205,7 @@ class AppSession:
             {
                 "state": self.state,
                 "payload": route.payload,
-                "context": self._context(route),
+                "context": await self._context(route),
                 "session": self.info,
                 "event": route.event,
                 "target": route.target,
@@ -365,7 +363,7 @@ class AppSession:
             lines.append(("error", f"{name}: state not kept: {error}"))
             return self.error_frame(f"{name} left state that cannot be kept: {error}")
         deleted = {key for key in mutated if key not in values}
-        component_ids = self.page.components_reading(mutated - deleted)
+        component_ids = self.page.components_reading(mutated)  # a deleted key reads None: shown as such
         if target in component_ids and self.page.component_kind(target) in INPUT_KINDS:
             component_ids.remove(target)  # never overwrite the input the user is typing in
         sizes = {key: size for key, size in self._value_bytes.items() if key not in deleted}
@@ -409,32 +407,31 @@ class AppSession:
     def error_frame(self, message: str, level: str = "error") -> str:
         return render_commands([toast_command(level, message)])
 
-    def _context(self, route: Route) -> dict[str, Any]:
+    async def _context(self, route: Route) -> dict[str, Any]:
         context: dict[str, Any] = {"event": route.event, "target": route.target}
         if route.repeat_key is not None and route.target:
             context["repeat_key"] = route.repeat_key
-            context["repeat_value"] = self._repeat_value(route)
+            context["repeat_value"] = await self._repeat_value(route)
         return context
 
-    def _repeat_value(self, route: Route) -> Any:
-        """The item a repeated component stands for; None for a key the repeater does not show.
-
-        The target is ``<component id>-<key>`` (the key may hold dashes: a dict's keys), and a
-        list's keys are the indices as the repeater wrote them: "-1", "01" or " 1" name no item.
-        """
-        key, target = route.repeat_key or "", route.target or ""
-        if not target.endswith("-" + key):
-            return None
-        repeat = self.page.nested.get(target[: -len(key) - 1])
-        if repeat is None:
-            return None
+    async def _repeat_value(self, route: Route) -> Any:
+        """The item a repeated component stands for (Page.repeat_value), read as a render is: on
+        the event loop when the state is small and it is quick, else on the app's handler threads
+        (a filter over a large list is one call nothing can stop midway)."""
+        read = functools.partial(
+            self.page.repeat_value, route.target or "", route.repeat_key or "", self.state.values()
+        )
         try:
-            collection = repeat.args[0].resolve(Context(self.state.values()))
-            if isinstance(collection, dict):
-                return collection.get(key)
-            if isinstance(collection, Sequence) and key.isascii() and key.isdigit() and str(int(key)) == key:
-                index = int(key)  # what enumerate() gave the repeater: no sign, no blanks, no zeros in front
-                return collection[index] if index < len(collection) else None
-        except Exception:  # the collection's filters failing on this state: the handler gets no value
-            logger.info("session %s: the repeater of %s could not be read", self.info.session_id, target)
-        return None
+            if sum(self._value_bytes.values()) + self.page.source_chars <= RENDER_ON_LOOP_INPUT_BYTES:
+                with render_deadline(RENDER_ON_LOOP_SECONDS):
+                    return read()
+            outcome = await self.executor.run_callable(self.app, read, (), self.timeout)
+            if outcome.ok:
+                return outcome.value
+            problem = "timed out" if outcome.timed_out else outcome.error
+        except Exception as error:  # the collection's filters failing on this state
+            problem = f"{type(error).__name__}: {error}"
+        logger.info(
+            "session %s: the repeater of %s not read: %s", self.info.session_id, route.target, problem
+        )
+        return None  # the handler gets no value

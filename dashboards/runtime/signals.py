@@ -1,17 +1,23 @@
-"""Close open sockets within a second when access is removed or the user signs out."""
+"""Close open sockets within a second when access is removed or the user signs out.
+
+Every change that can take access away asks the sockets of the users it may concern to check
+theirs again (one query each): memberships and roles, team members, an app's teams and access
+mode, an app or a team deleted, a user deactivated.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from dashboards.hosting.models import App
 from dashboards.runtime.broadcast import broadcast
-from dashboards.runtime.groups import login_group, user_group
+from dashboards.runtime.groups import app_group, login_group, user_group
 from dashboards.tenancy.models import Membership, Team
 
 
@@ -28,22 +34,62 @@ def membership_changed(sender: Any, instance: Membership, **kwargs: Any) -> None
     _recheck_users([instance.user_id])
 
 
+def _recheck_tenant(tenant_id: int) -> None:
+    _recheck_users(list(Membership.objects.for_tenant(tenant_id).values_list("user_id", flat=True)))
+
+
+REMOVALS = ("post_remove", "post_clear", "pre_clear")  # pre_clear: the rows are still there to read
+
+
 @receiver(m2m_changed, sender=Team.members.through)
 def team_members_changed(
     sender: Any, instance: Any, action: str, pk_set: set[int] | None, **kwargs: Any
 ) -> None:
-    if action not in ("post_remove", "post_clear", "pre_clear"):
+    if action not in REMOVALS:
         return
     if isinstance(instance, Team):
         memberships = instance.members.all() if pk_set is None else Membership.objects.filter(pk__in=pk_set)
         _recheck_users(list(memberships.values_list("user_id", flat=True)))
+    elif isinstance(instance, Membership):  # membership.teams.remove(team)
+        _recheck_users([instance.user_id])
+
+
+@receiver(m2m_changed, sender=App.teams.through)
+def app_teams_changed(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
+    """``app.teams.remove(team)`` or ``team.apps.remove(app)``: the team's members may lose the app."""
+    if action in REMOVALS and isinstance(instance, App | Team):
+        _recheck_tenant(instance.tenant_id)
+
+
+@receiver(pre_delete, sender=Team)
+def team_deleted(sender: Any, instance: Team, **kwargs: Any) -> None:
+    # Its links to members and apps go without m2m_changed: read who is concerned while they exist.
+    _recheck_users(list(instance.members.values_list("user_id", flat=True)))
+
+
+def _recheck_link(app_id: int) -> None:
+    """Sockets opened through the app's shared link (link visitors belong to no user group)."""
+    transaction.on_commit(lambda: broadcast(app_group(app_id), {"type": "link.changed"}))
 
 
 @receiver(post_save, sender=App)
 def app_changed(sender: Any, instance: App, created: bool, **kwargs: Any) -> None:
     if not created:
-        user_ids = list(Membership.objects.for_tenant(instance.tenant_id).values_list("user_id", flat=True))
-        _recheck_users(user_ids)
+        _recheck_tenant(instance.tenant_id)
+        _recheck_link(instance.pk)
+
+
+@receiver(post_delete, sender=App)
+def app_deleted(sender: Any, instance: App, **kwargs: Any) -> None:
+    _recheck_tenant(instance.tenant_id)  # their sockets find no app: closed as forbidden
+    _recheck_link(instance.pk)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def user_changed(sender: Any, instance: Any, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
+    """Deactivated, or no longer a superuser: checked again. A sign-in (``last_login``) is not."""
+    if not created and set(update_fields or ()) != {"last_login"}:
+        _recheck_users([instance.pk])
 
 
 @receiver(user_logged_out)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -192,19 +193,57 @@ async def snapshot_flush() -> None:
     await _writer().drain()
 
 
-async def snapshot_load(key: SnapshotKey) -> tuple[str | None, dict[str, Any], dict[str, int]] | None:
-    """The release, values and encoded size of each value of a saved session, or None."""
+class Snapshot(NamedTuple):
+    """A saved session as read back: its release, its values, the encoded size of each, and the
+    keys whose saved text could not be decoded (left out of the values, and logged)."""
+
+    release: str | None
+    values: dict[str, Any]
+    sizes: dict[str, int]
+    undecodable: frozenset[str]
+
+
+async def snapshot_load(key: SnapshotKey) -> Snapshot | None:
+    """The saved session, or None. Never raises for what it finds: a value that does not decode
+    (written by hand, damaged, or by a codec that has since changed) is left out and logged, so
+    the key starts again from the app's ``initial_state`` and the tab opens all the same."""
     await snapshot_flush()
-    raw = cast("dict[bytes, bytes]", await loop_client().hgetall(key.redis_key))
+    try:
+        raw = cast("dict[bytes, bytes]", await loop_client().hgetall(key.redis_key))
+    except redis.ResponseError as error:  # not a hash: nothing of it can be restored
+        if not str(error).startswith("WRONGTYPE"):
+            raise
+        logger.warning("session snapshot %s is not a hash; the session starts afresh", key.redis_key)
+        return None
     if not raw:
         return None
-    release = raw.pop(META_FIELD.encode(), b"").decode() or None
-    fields = {field.decode(): value for field, value in raw.items()}
-    return (
-        release,
-        {field: codecs.decode(value) for field, value in fields.items()},
-        {field: len(value) for field, value in fields.items()},
-    )
+    release = raw.pop(META_FIELD.encode(), b"").decode(errors="replace") or None
+    values: dict[str, Any] = {}
+    sizes: dict[str, int] = {}
+    undecodable: set[str] = set()
+    for field_bytes, text in raw.items():
+        try:
+            field = field_bytes.decode()
+        except UnicodeDecodeError:  # no state key is written so: nothing reads or writes it again
+            logger.warning(
+                "session snapshot %s: field %r is not a state key; ignored", key.redis_key, field_bytes
+            )
+            continue
+        try:
+            values[field] = codecs.decode(text)
+        except Exception as error:
+            undecodable.add(field)
+            logger.warning(
+                "session snapshot %s: state key %r cannot be restored (%s: %s); "
+                "it starts again from the app's initial state",
+                key.redis_key,
+                field,
+                type(error).__name__,
+                str(error)[:200],
+            )
+            continue
+        sizes[field] = len(text)
+    return Snapshot(release, values, sizes, frozenset(undecodable))
 
 
 async def snapshot_save(
@@ -212,7 +251,7 @@ async def snapshot_save(
     *,
     release: str,
     encoded: dict[str, str],
-    deleted: set[str] = frozenset(),  # type: ignore[assignment]
+    deleted: AbstractSet[str] = frozenset(),
     ttl: int = SNAPSHOT_IDLE_SECONDS,
 ) -> None:
     """Write the given (already encoded) keys, drop deleted ones, and push the expiry back, soon.
@@ -250,3 +289,13 @@ def snapshot_replace_sync(key: SnapshotKey, *, release: str, encoded: dict[str, 
 
 async def snapshot_touch(key: SnapshotKey, ttl: int = SNAPSHOT_IDLE_SECONDS) -> None:
     await loop_client().expire(key.redis_key, ttl)
+
+
+def snapshot_release_sync(key: SnapshotKey) -> str | None:
+    """The release a saved session was last shown with, or None; for synchronous callers (the
+    socket's authorisation, on a pool thread): a tab may keep only the release its state is on."""
+    global _sync_client  # noqa: PLW0603 - one pool per process
+    if _sync_client is None:
+        _sync_client = redis.Redis.from_url(settings.REDIS_URL)
+    raw = cast("bytes | None", _sync_client.hget(key.redis_key, META_FIELD))
+    return raw.decode(errors="replace") if raw else None

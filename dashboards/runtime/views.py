@@ -8,8 +8,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dashboards.hosting.selectors import app_for_link
 from dashboards.hosting.services import app_log_append
-from dashboards.runtime.access import app_and_access_for_user
+from dashboards.runtime.access import LINK_TOKEN, app_and_access_for_user, link_visitor
 from dashboards.runtime.render_deadline import render_deadline
 from dashboards.runtime.services import (
     AppUnavailable,
@@ -33,9 +34,25 @@ def app_page(request: HttpRequest, tenant_slug: str, app_slug: str) -> HttpRespo
     request.tenant_access = tenant_access  # type: ignore[attr-defined]
     if not allowed:
         return render(request, "runtime/app_forbidden.html", {"app": app}, status=403)
+    return _show_app(request, app, socket_path=f"/ws/t/{tenant_slug}/apps/{app_slug}/")
+
+
+def app_link_page(request: HttpRequest, token: str) -> HttpResponse:
+    """An app shared with "anyone with the link": no sign-in needed, nor membership of its tenant.
+
+    A visitor who is not signed in is told apart by an id kept in their browser's session, which
+    their socket presents too: their tabs' saved state is theirs alone.
+    """
+    app = app_for_link(token=token) if LINK_TOKEN.match(token) else None
+    if app is None:
+        raise Http404("No such page.")
+    return _show_app(request, app, socket_path=f"/ws/l/{token}/", visitor=link_visitor(request))
+
+
+def _show_app(request: HttpRequest, app: Any, *, socket_path: str, visitor: str = "") -> HttpResponse:
     try:
         runtime = release_runtime(app.active_release)
-        info, state = session_start_for_page(app=app, user=request.user, runtime=runtime)
+        info, state = session_start_for_page(app=app, user=request.user, runtime=runtime, visitor=visitor)
         page_html = _render_page(app, runtime, state.values())
     except AppUnavailable as error:
         return render(request, "runtime/app_unavailable.html", {"app": app, "reason": str(error)}, status=503)
@@ -45,7 +62,8 @@ def app_page(request: HttpRequest, tenant_slug: str, app_slug: str) -> HttpRespo
         "session_id": info.session_id,
         "page_html": page_html,
         "has_chart": runtime.page.has_chart,
-        "socket_path": f"/ws/t/{tenant_slug}/apps/{app_slug}/",
+        "socket_path": socket_path,
+        "via_link": bool(visitor),
     }
     return render(request, "runtime/app_page.html", context)
 

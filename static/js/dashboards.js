@@ -7,10 +7,12 @@
   var root = document.getElementById("app-root");
   var socket = null;
   var CLOSE_TEXT = {
+    1009: "The page sent more than the server accepts at once: the connection was closed. Reload the page.",
     4401: "You are signed out. Sign in again to go on.",
     4403: "You no longer have access to this app.",
     4404: "This app does not exist any more.",
     4429: "Too many events: the connection was closed. Reload the page.",
+    4430: "Too many tabs of this app platform are open: close some, then reload this one.",
     4500: "This app failed to start. Its developers have been told."
   };
 

@@ -182,3 +182,32 @@ def test_the_socket_opened_by_the_pages_head_is_the_one_htmx_uses(page: Page) ->
     page.get_by_role("button", name="Add one").click()
     expect(page.locator("#count .dc-metric-value")).to_have_text("3")
     assert page.evaluate("window.__socketsOpened") == 1
+
+
+def test_an_app_shared_by_link_opens_for_a_visitor_who_is_not_signed_in(people, browser, platform) -> None:
+    """A developer shares the counter in the admin; someone without an account uses it; switching
+    it back to members closes their tab with a message."""
+    from tests.browser.conftest import open_app_page
+
+    admin_page = people("adam").new_page()
+    admin_page.goto("/admin/hosting/app/")
+    admin_page.get_by_role("link", name="Counter and greeting").click()
+    admin_page.get_by_label("Access").select_option(label="Anyone with the link")
+    admin_page.get_by_role("button", name="Save and continue editing").click()
+    link = admin_page.get_by_test_id("shared-link").get_attribute("href")
+    assert link and link.startswith("/l/")
+
+    visitor_browser = browser.new_context(base_url=platform.url)
+    try:
+        visitor = open_app_page(visitor_browser, link)
+        expect(visitor.get_by_role("link", name="Sign in")).to_be_visible()  # not signed in
+        visitor.get_by_role("button", name="Add one").click()
+        visitor.get_by_role("button", name="Add one").click()
+        expect(visitor.locator("#count .dc-metric-value")).to_have_text("2")
+
+        admin_page.get_by_label("Access").select_option(label="All members of the tenant")
+        admin_page.get_by_role("button", name="Save and continue editing").click()
+        expect(visitor.locator("#connection-status")).to_contain_text("no longer have access")
+        assert visitor_browser.new_page().goto(link).status == 404
+    finally:
+        visitor_browser.close()

@@ -68,3 +68,59 @@ def test_daphne_parses_what_the_launcher_gives_it() -> None:
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert result.stdout.split() == ["65536", "65536", "a.b:app"]
+
+
+ECHO_APP = """
+async def application(scope, receive, send):
+    if scope["type"] != "websocket":
+        return
+    while True:
+        event = await receive()
+        if event["type"] == "websocket.connect":
+            await send({"type": "websocket.accept"})
+        elif event["type"] == "websocket.receive":
+            await send({"type": "websocket.send", "text": event.get("text") or ""})
+        else:
+            return
+"""
+
+
+def test_a_frame_over_the_limit_is_closed_with_1009_not_dropped(tmp_path) -> None:
+    """1006 (a dropped connection) makes htmx reconnect and send it again; 1009 does not."""
+    import os
+    import socket
+    import time
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    (tmp_path / "echo_app.py").write_text(ECHO_APP)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dashboards.config.daphne_server", "-b", "127.0.0.1", "-p", str(port),
+         "echo_app:application"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = connect(f"ws://127.0.0.1:{port}/", max_size=None, open_timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        with client:
+            client.send("small")
+            assert client.recv(timeout=5) == "small"
+            with pytest.raises(ConnectionClosed) as closed:
+                client.send("x" * (70 * 1024))
+                client.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from dashboards.config.asgi import application
-from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN, CLOSE_UNKNOWN_APP
+from dashboards.runtime.protocol import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_SIGNED_IN,
+    CLOSE_TOO_MANY_TABS,
+    CLOSE_UNKNOWN_APP,
+)
 from tests.runtime.conftest import app_socket, click, component_ids, open_page, open_socket, signed_in_cookie
 from tests.support import deploy_test_app
 
@@ -338,6 +344,17 @@ async def _closed_with(path: str, cookie: str | None) -> int:
     return output["code"]
 
 
+async def _opens(path: str, cookie: str) -> bool:
+    headers = [(b"origin", b"http://testserver"), (b"cookie", f"sessionid={cookie}".encode())]
+    socket = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await socket.connect()
+    closed = False
+    while connected and not await socket.receive_nothing(timeout=0.2):
+        closed = closed or (await socket.receive_output())["type"] == "websocket.close"
+    await socket.disconnect()
+    return connected and not closed
+
+
 async def test_refusals_have_documented_close_codes(live_world) -> None:
     cookie = await sync_to_async(signed_in_cookie)(live_world.avery)  # Acme only
     path = "/ws/t/{}/apps/{}/?sid=abcdefghijkl&fresh=1"
@@ -345,6 +362,27 @@ async def test_refusals_have_documented_close_codes(live_world) -> None:
     assert await _closed_with(path.format("globex", "counter"), cookie) == CLOSE_UNKNOWN_APP
     assert await _closed_with(path.format("acme", "nothing"), cookie) == CLOSE_UNKNOWN_APP
     assert await _closed_with(path.format("nowhere", "counter"), cookie) == CLOSE_UNKNOWN_APP
+
+
+async def test_a_user_past_the_open_tabs_limit_is_refused_until_one_closes(live_world, monkeypatch) -> None:
+    from dashboards.runtime import consumers
+
+    monkeypatch.setattr(consumers, "TABS_PER_USER", 2)
+    cookie = await sync_to_async(signed_in_cookie)(live_world.avery)
+    tabs = []
+    for sid in ("tab-number-1", "tab-number-2"):
+        tab = app_socket(cookie, "acme", "counter", session_id=sid, release_id="", fresh=True)
+        assert (await tab.connect())[0]
+        tabs.append(tab)
+    path = "/ws/t/acme/apps/counter/?sid=tab-number-3&fresh=1"
+    assert await _closed_with(path, cookie) == CLOSE_TOO_MANY_TABS
+    other = await sync_to_async(signed_in_cookie)(live_world.alice)  # another user is not counted with avery
+    assert await _opens(path, other)
+    await tabs.pop().disconnect()
+    assert await _opens(path, cookie)  # a closed tab frees its place
+    for tab in tabs:
+        await tab.disconnect()
+    assert consumers._open_tabs_per_user[live_world.avery.pk] == 0
 
 
 async def test_malformed_query_parameters_are_refused_or_ignored_never_an_error(live_world) -> None:
@@ -395,6 +433,80 @@ async def test_removing_access_closes_open_sockets_within_a_second(live_world) -
     assert output == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
 
 
+def _team_only_sales(live_world):
+    from dashboards.hosting.models import App, AppAccess
+    from dashboards.tenancy.models import Membership, Team
+
+    app = App.objects.get(tenant=live_world.acme, slug="sales")
+    app.access = AppAccess.TEAMS
+    app.save()
+    team = Team.objects.create(tenant=live_world.acme, name="Sales team")
+    team.members.set([Membership.objects.get(tenant=live_world.acme, user=live_world.avery)])
+    app.teams.set([team])
+    return app, team
+
+
+def _remove_app_from_team(app, team, live_world) -> None:
+    app.teams.remove(team)
+
+
+def _remove_team_from_app(app, team, live_world) -> None:
+    team.apps.remove(app)
+
+
+def _clear_app_teams(app, team, live_world) -> None:
+    app.teams.clear()
+
+
+def _delete_team(app, team, live_world) -> None:
+    team.delete()
+
+
+def _leave_team(app, team, live_world) -> None:
+    from dashboards.tenancy.models import Membership
+
+    Membership.objects.get(tenant=live_world.acme, user=live_world.avery).teams.remove(team)
+
+
+def _deactivate_user(app, team, live_world) -> None:
+    live_world.avery.is_active = False
+    live_world.avery.save()
+
+
+def _delete_app(app, team, live_world) -> None:
+    app.delete()
+
+
+@pytest.mark.parametrize(
+    "remove_access",
+    [
+        _remove_app_from_team,
+        _remove_team_from_app,
+        _clear_app_teams,
+        _delete_team,
+        _leave_team,
+        _deactivate_user,
+        _delete_app,
+    ],
+    ids=lambda function: function.__name__.strip("_"),
+)
+async def test_every_way_of_losing_a_team_app_closes_its_sockets_within_a_second(
+    live_world, remove_access
+) -> None:
+    app, team = await sync_to_async(_team_only_sales)(live_world)
+    tab = await open_socket(live_world.avery, app="sales")
+    await sync_to_async(remove_access)(app, team, live_world)
+    output = await tab.socket.receive_output(timeout=1)
+    assert output == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+
+async def test_a_sign_in_elsewhere_leaves_open_sockets_alone(live_world) -> None:
+    tab = await open_socket(live_world.avery)
+    await sync_to_async(signed_in_cookie)(live_world.avery)  # saves last_login
+    assert await tab.socket.receive_nothing(timeout=0.3)
+    assert ">1<" in await click(tab, "increment")
+
+
 async def test_signing_out_closes_that_browsers_sockets(live_world) -> None:
     from django.contrib.auth import logout
     from django.contrib.sessions.backends.db import SessionStore
@@ -431,6 +543,72 @@ async def test_a_new_release_is_announced_to_open_tabs(live_world) -> None:
     assert "Version 2 of this app is available" in frame
     assert ">1<" in await click(tab, "increment")  # the open tab keeps its release meanwhile
     await tab.socket.disconnect()
+
+
+async def test_only_a_tab_saved_on_an_older_release_keeps_it(live_world) -> None:
+    """A tab open across a deploy reconnects onto its own release; a new session naming a release
+    that was never activated (ids are sequential) gets the active one instead."""
+    from dashboards.hosting.models import App
+    from dashboards.hosting.services import release_activate, release_create
+    from dashboards.ops.demo import DEMO_APPS_DIR
+
+    cookie, session_id, old_release, _ = await sync_to_async(open_page)(live_world.avery, "acme", "counter")
+    tab = app_socket(cookie, "acme", "counter", session_id=session_id, release_id=old_release, fresh=True)
+    assert (await tab.connect())[0]
+    await tab.send_to(text_data=json.dumps({"event": "ui:click", "handler": "increment"}))
+    assert ">1<" in await tab.receive_from(timeout=2)
+
+    def deploy() -> tuple[str, str]:
+        app = App.objects.get(tenant=live_world.acme, slug="counter")
+        source = (DEMO_APPS_DIR / "counter.py").read_text()
+        active = release_create(app=app, files={"main.py": source + "\n# v2\n"}, author=None)
+        release_activate(release=active)
+        hidden = release_create(
+            app=app, files={"main.py": source.replace("state.count += 1", "state.count += 100")}, author=None
+        )
+        return str(active.pk), str(hidden.pk)  # the second one valid, never activated
+
+    _, hidden_release = await sync_to_async(deploy)()
+    await tab.disconnect()
+    again = app_socket(cookie, "acme", "counter", session_id=session_id, release_id=old_release, fresh=False)
+    assert (await again.connect())[0]
+    assert ">2<" in await _answer_to(again, "increment")  # its state, on its release
+    await again.disconnect()
+
+    _, new_session, _, _ = await sync_to_async(open_page)(live_world.avery, "acme", "counter")
+    for session in (new_session, "b" * 24):  # a session of the active release, and one never shown
+        probe = app_socket(
+            cookie, "acme", "counter", session_id=session, release_id=hidden_release, fresh=True
+        )
+        assert (await probe.connect())[0]
+        frame = await _answer_to(probe, "increment")
+        assert ">1<" in frame and ">100<" not in frame
+        await probe.disconnect()
+
+
+async def _answer_to(socket: WebsocketCommunicator, handler: str) -> str:
+    await socket.send_to(text_data=json.dumps({"event": "ui:click", "handler": handler}))
+    frames = [await socket.receive_from(timeout=2)]
+    while not await socket.receive_nothing(timeout=0.2):
+        frames.append(await socket.receive_from())
+    return "".join(frames)
+
+
+DELETING_SOURCE = """
+initial_state = {"count": 0, "note": "hello"}
+page = \"\"\"{% metric count label="Count" id="count" %}{% text note id="note" %}\"\"\"
+
+def drop(state):
+    del state["note"]
+    state.count += 1
+"""
+
+
+async def test_deleting_a_key_shows_what_read_it_empty_at_once(live_world) -> None:
+    await sync_to_async(deploy_test_app)(live_world.acme, "deleting", DELETING_SOURCE)
+    tab = await open_socket(live_world.avery, app="deleting")
+    frame = await click(tab, "drop")
+    assert sorted(component_ids(frame)) == ["count", "note"] and "hello" not in frame
 
 
 async def test_a_flood_of_events_is_cut_off_with_a_toast(live_world) -> None:

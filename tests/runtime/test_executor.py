@@ -111,3 +111,84 @@ async def test_an_app_raising_timeout_error_failed_it_did_not_time_out(executor_
     assert not outcome.ok and "SystemExit" in outcome.error
     slow = await executor.run_callable(app, lambda: time.sleep(1), (), 0.2)
     assert slow.timed_out
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [SystemExit(3), KeyboardInterrupt(), GeneratorExit(), asyncio.CancelledError(), TimeoutError("upstream")],
+    ids=lambda error: type(error).__name__,
+)
+async def test_whatever_an_async_handler_raises_is_its_failure_not_the_loops(
+    executor_and_app, raised
+) -> None:
+    """asyncio re-raises a task's SystemExit out of the loop: every tab of the process would end."""
+    executor, app = executor_and_app
+
+    async def handler() -> None:
+        await asyncio.sleep(0)
+        raise raised
+
+    outcome = await executor.run_callable(app, handler, (), 2.0)
+    assert not outcome.ok and not outcome.timed_out and type(raised).__name__ in outcome.error
+    assert (await executor.run_callable(app, asyncio.sleep, (0,), 1.0)).ok  # the loop goes on
+
+
+async def test_an_async_handler_that_ignores_cancellation_still_times_out(executor_and_app) -> None:
+    executor, app = executor_and_app
+    stop = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                pass
+
+    started = time.monotonic()
+    outcome = await executor.run_callable(app, stubborn, (), 0.2)
+    assert outcome.timed_out and time.monotonic() - started < 1.5
+    stop.set()
+
+
+async def test_a_plain_function_returning_a_coroutine_has_it_awaited(executor_and_app) -> None:
+    """A decorator that wraps an async handler in a plain function: its work still runs."""
+    executor, app = executor_and_app
+    seen = []
+
+    async def work() -> str:
+        seen.append("ran")
+        return "done"
+
+    def wrapper():  # what a decorator without async support leaves
+        return work()
+
+    outcome = await executor.run_callable(app, wrapper, (), 1.0)
+    assert outcome.ok and outcome.value == "done" and seen == ["ran"]
+
+
+async def test_a_generator_handler_fails_clearly_instead_of_doing_nothing(executor_and_app) -> None:
+    executor, app = executor_and_app
+
+    def generator():
+        yield 1
+
+    outcome = await executor.run_callable(app, generator, (), 1.0)
+    assert not outcome.ok and "generator" in outcome.error
+
+
+async def test_waiting_for_a_busy_release_thread_counts_against_the_time_limit(executor_and_app) -> None:
+    """A release whose threads are all stuck: its next event times out at its limit, with a toast,
+    instead of waiting silently for a thread."""
+    executor, app = executor_and_app
+    release = threading.Event()
+    stuck = [
+        asyncio.ensure_future(executor.run_callable(app, release.wait, (5,), 0.2))
+        for _ in range(executor_module.RELEASE_HANDLER_THREADS)
+    ]
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    outcome = await executor.run_callable(app, lambda: "late", (), 0.3)
+    assert outcome.timed_out and time.monotonic() - started < 1.0
+    release.set()
+    assert all(o.timed_out for o in await asyncio.gather(*stuck))
+    assert (await executor.run_callable(app, lambda: "again", (), 1.0)).value == "again"

@@ -373,3 +373,19 @@ def test_decimal_and_date_state_still_render(app) -> None:
     )
     app.click("store")
     assert "<td>2024-01-01</td><td>1.5</td>" in app.rendered("rows")
+
+
+REPEATER_SOURCE = """
+initial_state = {"rows": [{"name": "a"}, {"name": "b"}], "picked": ""}
+page = \"\"\"{% repeat rows as row %}{% button row.name on_click="pick" id="pick" %}{% endrepeat %}\"\"\"
+
+
+def pick(state, context):
+    state.picked = context["repeat_value"]["name"]
+"""
+
+
+def test_the_test_client_gives_a_repeated_click_its_item_as_the_page_does() -> None:
+    client = AppTestClient({"main.py": REPEATER_SOURCE})
+    assert client.click("pick", target="pick", repeat_key=1) == {"picked"}
+    assert client.state.picked == "b"

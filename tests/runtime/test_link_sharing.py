@@ -1,0 +1,115 @@
+"""Apps shared with "anyone with the link": no sign-in, no membership, and revocable."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from dashboards.config.asgi import application
+from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
+
+
+def share_counter(live_world, access: str = "link") -> str:
+    from dashboards.hosting.models import App
+
+    app = App.objects.get(tenant=live_world.acme, slug="counter")
+    app.access = access
+    app.save()
+    return app.link_token
+
+
+def visit(token: str, user=None) -> tuple[Client, str]:
+    """A browser opening the shared link: its session cookie and the tab's session id."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    response = client.get(f"/l/{token}/")
+    assert response.status_code == 200, response.status_code
+    session_id = re.search(r'data-session-id="([^"]+)"', response.text).group(1)
+    return client, session_id
+
+
+def link_socket(token: str, client: Client | None, session_id: str) -> WebsocketCommunicator:
+    headers = [(b"origin", b"http://testserver")]
+    if client is not None and "sessionid" in client.cookies:
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return WebsocketCommunicator(application, f"/ws/l/{token}/?sid={session_id}&fresh=1", headers=headers)
+
+
+async def click(socket: WebsocketCommunicator, handler: str = "increment") -> str:
+    await socket.send_to(text_data=json.dumps({"event": "ui:click", "handler": handler}))
+    return await socket.receive_from(timeout=3)
+
+
+def test_a_shared_app_opens_for_anyone_with_its_link_and_nothing_else_does(world) -> None:
+    token = share_counter(world)
+    anonymous = Client()
+    page = anonymous.get(f"/l/{token}/")
+    assert page.status_code == 200 and "Counter" in page.text
+    assert 'href="/t/acme/' not in page.text  # a visitor is not shown the tenant's pages
+    assert anonymous.get(f"/l/{token[:-1]}x/").status_code == 404
+    assert anonymous.get("/l/short/").status_code == 404
+    assert anonymous.get("/t/acme/apps/counter/").status_code == 302  # the tenant's own URL: sign in
+    outsider = Client()
+    outsider.force_login(world.users["gwen"])  # Globex only
+    assert outsider.get(f"/l/{token}/").status_code == 200
+    assert outsider.get("/t/acme/apps/counter/").status_code == 404
+
+
+def test_a_link_stops_working_when_the_app_is_no_longer_shared(world) -> None:
+    token = share_counter(world, access="members")
+    assert Client().get(f"/l/{token}/").status_code == 404
+
+
+async def test_a_visitor_who_is_not_signed_in_uses_the_app_with_a_state_of_their_own(live_world) -> None:
+    token = await sync_to_async(share_counter)(live_world)
+    browser, session_id = await sync_to_async(visit)(token)
+    tab = link_socket(token, browser, session_id)
+    assert (await tab.connect())[0]
+    assert ">1<" in await click(tab)
+    assert ">2<" in await click(tab)
+
+    other_browser, _ = await sync_to_async(visit)(token)  # the same session id from another browser
+    stranger = link_socket(token, other_browser, session_id)
+    assert (await stranger.connect())[0]
+    assert ">1<" in await _answer(stranger)  # a state of its own, not the first visitor's
+    await stranger.disconnect()
+
+    no_cookie = link_socket(token, None, session_id)  # no page was loaded: no visitor id
+    assert (await no_cookie.connect())[0]
+    assert (await no_cookie.receive_output(timeout=3))["code"] == CLOSE_NOT_SIGNED_IN
+    await tab.disconnect()
+
+
+async def _answer(socket: WebsocketCommunicator) -> str:
+    frames = []
+    await socket.send_to(text_data=json.dumps({"event": "ui:click", "handler": "increment"}))
+    while not await socket.receive_nothing(timeout=0.3):
+        frames.append(await socket.receive_from())
+    return "".join(frames)
+
+
+async def test_unsharing_or_resetting_the_link_closes_its_tabs_within_a_second(live_world) -> None:
+    from dashboards.hosting.models import App, new_link_token
+
+    token = await sync_to_async(share_counter)(live_world)
+    browser, session_id = await sync_to_async(visit)(token)
+    tab = link_socket(token, browser, session_id)
+    assert (await tab.connect())[0]
+    member = await sync_to_async(visit)(token, live_world.users["gwen"])  # signed in, not a member
+    signed_in = link_socket(token, member[0], member[1])
+    assert (await signed_in.connect())[0]
+
+    def reset_link() -> None:
+        app = App.objects.get(pk=App.objects.get(link_token=token).pk)
+        app.link_token = new_link_token()
+        app.save()
+
+    await sync_to_async(reset_link)()
+    for socket in (tab, signed_in):
+        output = await socket.receive_output(timeout=1)
+        assert output == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
