@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
-from django.core.validators import validate_slug
 from django.db import models
 
 if TYPE_CHECKING:
@@ -43,7 +42,7 @@ class TenantQuerySet(models.QuerySet["Tenant"]):
 
 
 class Tenant(models.Model):
-    slug = models.SlugField(max_length=50, unique=True, validators=[validate_slug])
+    slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
