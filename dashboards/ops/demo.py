@@ -8,7 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from dashboards.hosting.models import App, AppRelease
+from dashboards.hosting.models import App, AppAccess, AppRelease
 from dashboards.hosting.services import app_create_or_update, release_activate, release_create
 from dashboards.scenarios.models import Scenario
 from dashboards.scenarios.services import scenario_create
@@ -28,6 +28,7 @@ class DemoTenant:
     team_members: tuple[str, ...]
     apps: tuple[tuple[str, str, str], ...]  # (slug, name, description)
     team_apps: tuple[str, ...] = ()  # apps whose jobs the team hears about
+    link_apps: tuple[str, ...] = ()  # apps shared with anyone who has the link, when first seeded
 
 
 # Scenarios the demo starts with, per app slug: (name, parameters).
@@ -70,6 +71,7 @@ DEMO_TENANTS = (
         team="Operations",
         team_members=("greta", "gabe", "gwen"),
         apps=(("counter", "Counter and greeting", "Click a button, type your name: the smallest live app."),),
+        link_apps=("counter",),
     ),
 )
 
@@ -99,7 +101,11 @@ def seed_demo() -> None:
             actor=tenancy.SYSTEM,
         )
         for slug, name, description in spec.apps:
+            seeded_before = App.objects.for_tenant(tenant).filter(slug=slug).exists()
             app = app_create_or_update(tenant=tenant, slug=slug, name=name, description=description)
+            if slug in spec.link_apps and not seeded_before:  # a later change of its access is kept
+                app.access = AppAccess.LINK
+                app.save(update_fields=["access"])
             _seed_release(app, memberships)
             if slug in spec.team_apps and not app.teams.filter(pk=team.pk).exists():
                 app.teams.add(team)
@@ -123,6 +129,17 @@ def _seed_release(app: App, memberships: dict[str, Membership]) -> None:
     release = release_create(app=app, files=files, author=developer)
     if release.is_valid:
         release_activate(release=release)
+
+
+def demo_links() -> list[tuple[str, str]]:
+    """(app, path) of the demo apps shared by link, for the start-up banner, while they still are."""
+    slugs = {(spec.slug, slug) for spec in DEMO_TENANTS for slug in spec.link_apps}
+    shared = App.objects.filter(access=AppAccess.LINK).select_related("tenant")
+    return [
+        (f"{app.name} of {app.tenant.name}", f"/l/{app.link_token}/")
+        for app in shared
+        if (app.tenant.slug, app.slug) in slugs
+    ]
 
 
 def demo_logins() -> list[str]:

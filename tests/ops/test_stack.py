@@ -56,6 +56,7 @@ def test_make_run_starts_answers_and_stops_leaving_nothing(tmp_path: Path, setti
     text = output.decode()
     assert f"http://127.0.0.1:{port}/" in text, text
     assert "alice" in text  # the logins are printed
+    assert f"Counter and greeting of Globex Inc: http://127.0.0.1:{port}/l/" in text  # and the shared link
     assert "Stopped." in text
     time.sleep(0.5)
     leftovers = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

@@ -12,11 +12,19 @@ def membership(user, tenant) -> Membership:
 
 
 def test_seeding_is_idempotent(world) -> None:
-    from dashboards.ops.demo import seed_demo
+    from dashboards.hosting.models import App
+    from dashboards.ops.demo import demo_links, seed_demo
 
     counts = (Membership.objects.count(), Team.objects.count())
+    shared = App.objects.for_tenant(world.globex).get(slug="counter")
+    assert shared.access == "link" and demo_links() == [
+        ("Counter and greeting of Globex Inc", f"/l/{shared.link_token}/")
+    ]
+    shared.access = "members"  # a developer stops sharing it: seeding again keeps that
+    shared.save()
     seed_demo()
     assert (Membership.objects.count(), Team.objects.count()) == counts
+    assert App.objects.get(pk=shared.pk).access == "members" and demo_links() == []
 
 
 def test_owner_adds_a_member_and_developers_become_staff(world, django_user_model) -> None:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboards.config.environment import BASE_DIR
-from dashboards.ops.demo import demo_logins
+from dashboards.ops.demo import demo_links, demo_logins
 from dashboards.ops.embedded_redis import EmbeddedRedis
 from dashboards.ops.ports import port_is_free
 from dashboards.ops.supervisor import Supervisor
@@ -94,6 +94,11 @@ class Command(BaseCommand):
         if logins:
             lines.append("Demo logins (development only):")
             lines += [f"  {login}" for login in logins]
+            lines.append("")
+        links = demo_links()
+        if links:
+            lines.append("Shared by link (no sign-in needed):")
+            lines += [f"  {name}: {url.rstrip('/')}{path}" for name, path in links]
             lines.append("")
         lines.append("Press Ctrl-C to stop everything.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
