@@ -172,6 +172,7 @@ class AppSession:
         self.app = app
         self.page = page
         self.state = state
+        state.close_between_runs()  # app code changes it only in run_code
         self.executor = executor
         self.timeout = timeout
         self.log_sink = log_sink
@@ -224,13 +225,16 @@ class AppSession:
         state = self.state
         context = self.app_context()
         token = current_app_context.set(context)
+        state.open_for_run()
         try:
             outcome = await call()
         finally:
             current_app_context.reset(token)
+            state.close_between_runs()  # closed before the commit: the commit and the undo need no writes
         lines = list(outcome.output)
         if outcome.timed_out:
             self.state = state.detach()
+            self.state.close_between_runs()
             lines.append(("error", f"{name}: timed out after {self.timeout:g} s; its changes were undone"))
             frame = self.error_frame(f"{name} timed out.", level="warning")
         elif not outcome.ok:
@@ -286,7 +290,11 @@ class AppSession:
             rows = await db_call(scenario_summaries)(tenant_id=self.key.tenant_id, app_id=self.key.app_id)
         if rows == self.state.get(SCENARIOS_KEY):
             return ""
-        self.state[SCENARIOS_KEY] = rows
+        self.state.open_for_run()  # the platform's own write, between the app's runs
+        try:
+            self.state[SCENARIOS_KEY] = rows
+        finally:
+            self.state.close_between_runs()
         self.state.commit()
         values = self.state.values()
         encoded = encode_values(values, {SCENARIOS_KEY})

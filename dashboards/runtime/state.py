@@ -346,8 +346,9 @@ class SessionState:
     as ``state.name = ...``: ``state.name`` would still read the method; ``state["name"]`` works.
     """
 
-    __slots__ = ("_closed", "_commands", "_hooks", "_originals", "_uncopied", "_values")
+    __slots__ = ("_between_runs", "_closed", "_commands", "_hooks", "_originals", "_uncopied", "_values")
     _closed: bool
+    _between_runs: bool  # set by the session between its runs of app code (see close_between_runs)
     _values: dict[str, Any]
     _originals: dict[str, Any]
     _uncopied: set[str]  # keys whose original is the replaced object itself, not yet copied
@@ -356,6 +357,7 @@ class SessionState:
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
         object.__setattr__(self, "_closed", False)
+        object.__setattr__(self, "_between_runs", False)
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_originals", {})
         object.__setattr__(self, "_uncopied", set())
@@ -416,8 +418,8 @@ class SessionState:
 
     def _remember(self, key: str) -> None:
         """Before an assignment or deletion: keep the key's value from before this handler, once."""
-        if self._closed:
-            raise RuntimeError("this handler ran out of time: its state is no longer the session's")
+        if self._closed or self._between_runs:
+            self._refuse_write()
         current = self._values.get(key, _MISSING)
         self._originals[key] = current
         if isinstance(current, TrackedList | TrackedDict):
@@ -425,8 +427,8 @@ class SessionState:
 
     def _before_change(self, key: str) -> None:
         """Before an in-place change of (what was, or is) a key's value: keep a copy to undo it."""
-        if self._closed:
-            raise RuntimeError("this handler ran out of time: its state is no longer the session's")
+        if self._closed or self._between_runs:
+            self._refuse_write()
         if key in self._originals:
             if key in self._uncopied:  # the replaced object, about to change: copy it first
                 self._uncopied.discard(key)
@@ -434,6 +436,27 @@ class SessionState:
             return
         current = self._values.get(key, _MISSING)
         self._originals[key] = current if current is _MISSING else _plain_copy(current)
+
+    def _refuse_write(self) -> None:
+        if self._closed:
+            raise RuntimeError("this handler ran out of time: its state is no longer the session's")
+        raise RuntimeError(
+            "a tab's state changes only while one of its handlers runs: not from a thread the "
+            "handler left running, nor from another tab's code holding on to it"
+        )
+
+    def close_between_runs(self) -> None:
+        """No write until the session runs app code for this tab again (``open_for_run``).
+
+        A write between runs would otherwise land unseen, and be sent, kept or undone with the
+        tab's next, unrelated event. Code running *while* this tab's handler runs (another tab's
+        handler, on another thread) cannot be told apart, so one tab's state must never be
+        kept where other tabs' code can reach it (a module global).
+        """
+        object.__setattr__(self, "_between_runs", True)
+
+    def open_for_run(self) -> None:
+        object.__setattr__(self, "_between_runs", False)
 
     def mutated_keys(self) -> set[str]:
         return set(self._originals)
@@ -471,6 +494,8 @@ class SessionState:
         return fresh
 
     def queue_command(self, command: dict[str, Any]) -> None:
+        if self._closed or self._between_runs:  # a toast from a leftover thread: refused as writes are
+            self._refuse_write()
         self._commands.append(command)
 
     def take_commands(self) -> list[dict[str, Any]]:

@@ -611,6 +611,62 @@ async def test_deleting_a_key_shows_what_read_it_empty_at_once(live_world) -> No
     assert sorted(component_ids(frame)) == ["count", "note"] and "hello" not in frame
 
 
+LEAKY_SOURCE = """
+import threading
+
+initial_state = {"count": 0, "note": ""}
+page = \"\"\"{% metric count label="Count" id="count" %}{% text note id="note" %}\"\"\"
+HELD = []
+OUTCOMES = []
+
+
+def later(state):
+    def write():
+        try:
+            state.count = 99
+            OUTCOMES.append("written")
+        except RuntimeError as error:
+            OUTCOMES.append(str(error))
+    threading.Timer(0.2, write).start()
+
+
+def hold(state):
+    HELD.append(state)
+
+
+def reach(state):
+    try:
+        HELD[0]["note"] = "from another tab"
+    except RuntimeError as error:
+        state.note = str(error)[:40]
+
+
+def increment(state):
+    state.count += 1
+"""
+
+
+async def _send_quietly(socket: WebsocketCommunicator, handler: str) -> None:
+    """A click whose handler changes nothing on the page: no frame comes back."""
+    await socket.send_to(text_data=json.dumps({"event": "ui:click", "handler": handler}))
+    assert await socket.receive_nothing(timeout=0.3)
+
+
+async def test_a_tabs_state_changes_only_while_its_own_code_runs(live_world) -> None:
+    """A thread a handler left running, or another tab's code holding the state, cannot change it
+    between runs (the write would land unseen, then be sent or undone with an unrelated event)."""
+    await sync_to_async(deploy_test_app)(live_world.acme, "leaky", LEAKY_SOURCE)
+    first = await open_socket(live_world.avery, app="leaky")
+    await _send_quietly(first.socket, "later")
+    await asyncio.sleep(0.5)  # the thread tried meanwhile
+    assert ">1<" in await click(first, "increment")  # not 100: the 99 never landed
+    await _send_quietly(first.socket, "hold")
+    second = await open_socket(live_world.alice, app="leaky")
+    frame = await click(second, "reach")
+    assert "changes only while" in frame  # refused: the first tab is between its runs
+    assert ">2<" in await click(first, "increment")
+
+
 async def test_a_flood_of_events_is_cut_off_with_a_toast(live_world) -> None:
     tab = await open_socket(live_world.avery)
     message = json.dumps({"event": "ui:click", "handler": "increment"})
