@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from types import SimpleNamespace
 
 from asgiref.sync import sync_to_async
 
@@ -149,3 +150,30 @@ async def test_job_functions_are_not_reachable_from_the_browser(jobs_lab, live_w
     frame = await click(tab, "crunch", payload=5)
     assert "Unknown handler" in frame
     await tab.socket.disconnect()
+
+
+async def test_a_visitor_of_a_shared_link_runs_a_job_and_sees_its_end(
+    jobs_lab, job_worker, live_world
+) -> None:
+    """A visitor who is not signed in (an app shared with anyone who has the link): the job has no
+    user, reports to their tab, and its end reaches them; the team hears of it as for anyone."""
+    from tests.runtime.test_link_sharing import link_socket, visit
+
+    def share() -> str:
+        jobs_lab.access = "link"
+        jobs_lab.save()
+        return jobs_lab.link_token
+
+    token = await sync_to_async(share)()
+    browser, session_id = await sync_to_async(visit)(token)
+    socket = link_socket(token, browser, session_id)
+    assert (await socket.connect())[0]
+
+    tab = SimpleNamespace(socket=socket)  # what click and frames_until read
+    frame = await click(tab, "start", payload={"fn": "crunch", "args": [3, 0.05]})
+    assert "submitted" in frame
+    frames = await frames_until(tab, "done")
+    assert "job done" in frames[-1]
+    job = await sync_to_async(Job.objects.get)()
+    assert job.user_id is None and job.status == JobStatus.FINISHED
+    await socket.disconnect()
