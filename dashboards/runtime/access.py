@@ -8,7 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.signing import BadSignature, TimestampSigner
 
 from dashboards.hosting.models import App, AppAccess, AppRelease, ReleaseStatus
 from dashboards.hosting.selectors import app_for_link, app_get, can_open_app
@@ -103,16 +105,35 @@ def _on_release(
 
 # A shared link's token, as ``hosting.models.new_link_token`` makes them (URL-safe base64).
 LINK_TOKEN = re.compile(r"\A[A-Za-z0-9_-]{16,64}\Z")
-LINK_VISITOR_KEY = "dashboards_link_visitor"  # in the browser's Django session
+# A link visitor who is not signed in: an id in a signed cookie of their browser, which their
+# socket's handshake carries too (no Django session row per visit: a crawler's visits cost none).
+LINK_VISITOR_COOKIE = "dashboards_visitor"
+LINK_VISITOR_SALT = "dashboards.link-visitor"
+LINK_VISITOR_COOKIE_SECONDS = 30 * 24 * 3600
 
 
-def link_visitor(request: Any) -> str:
-    """The id of this browser among an app's link visitors, kept in its Django session (which
-    the socket's handshake carries too); made on the first visit."""
-    visitor = request.session.get(LINK_VISITOR_KEY)
-    if not isinstance(visitor, str) or not visitor:
-        visitor = request.session[LINK_VISITOR_KEY] = secrets.token_urlsafe(18)
-    return visitor
+def link_visitor_of(cookies: dict[str, str]) -> str:
+    """The visitor id a request's or a socket's cookies carry, or "" (absent, expired, or not
+    signed with this platform's key: a visitor cannot choose another's id)."""
+    value = cookies.get(LINK_VISITOR_COOKIE, "")
+    try:
+        return TimestampSigner(salt=LINK_VISITOR_SALT).unsign(value, max_age=LINK_VISITOR_COOKIE_SECONDS)
+    except BadSignature:
+        return ""
+
+
+def link_visitor(request: Any) -> tuple[str, bool]:
+    """(id, new): this browser's id among link visitors, from its cookie, or a new one to set."""
+    visitor = link_visitor_of(request.COOKIES)
+    return (visitor, False) if visitor else (secrets.token_urlsafe(18), True)
+
+
+def remember_link_visitor(response: Any, visitor: str) -> None:
+    response.set_cookie(
+        LINK_VISITOR_COOKIE, TimestampSigner(salt=LINK_VISITOR_SALT).sign(visitor),
+        max_age=LINK_VISITOR_COOKIE_SECONDS, secure=settings.SESSION_COOKIE_SECURE, httponly=True,
+        samesite="Lax",
+    )  # fmt: skip
 
 
 def authorise_link_socket(

@@ -165,7 +165,9 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
 
     async def _open(self, app: App, user: Any, session_id: str, rerender: bool) -> None:
         assert self.session is not None
-        groups = [app_group(app.pk), tab_group(app.pk, self.user_id, session_id)]
+        # Its jobs report to the tab's group, named by its id as the session knows it (a link
+        # visitor's is bound to their browser: services.visitor_tab_id).
+        groups = [app_group(app.pk), tab_group(app.pk, self.user_id, self.session.info.session_id)]
         if self.user_id is not None:  # a link visitor who is not signed in has no user, no inbox
             groups += [user_group(self.user_id), inbox_group(self.user_id)]
         session_key = self.scope.get("session") and self.scope["session"].session_key
@@ -338,12 +340,8 @@ class LinkSessionConsumer(AppSessionConsumer):
     async def _visitor(self, user: Any) -> str | None:
         if user is not None and user.is_authenticated:
             return ""
-        session = self.scope.get("session")
-        if session is None:
-            return None
-        # The id the link's page put in this browser's session: without it no saved state is theirs.
-        visitor = await db_call(session.get)(access.LINK_VISITOR_KEY)
-        return visitor if isinstance(visitor, str) and visitor else None
+        # The id the link's page gave this browser: without it no saved state is theirs.
+        return access.link_visitor_of(self.scope.get("cookies") or {}) or None
 
     def _authorise(
         self, *, user: Any, visitor: str, release_id: str | None, session_id: str

@@ -23,7 +23,7 @@ from dashboards.runtime.db import db_call
 from dashboards.runtime.snapshots import SnapshotKey, loop_client
 
 if TYPE_CHECKING:
-    from dashboards.runtime.session import AppSession
+    from dashboards.runtime.session import AppSession, SessionInfo
 
 logger = logging.getLogger(__name__)
 Post = Callable[[Callable[[], Awaitable[str]]], None]
@@ -67,7 +67,7 @@ class TabJobs:
 
     async def resume(self) -> None:
         """A tab that (re)connects: watch its running jobs, deliver the ends it missed."""
-        jobs = await db_call(_undelivered_jobs)(self.session.key, self.session.info.user_id)
+        jobs = await db_call(_undelivered_jobs)(self.session.key, self.session.info)
         for job in jobs:
             self._watch(job)
             if not job.is_active and self.post is not None:
@@ -126,7 +126,7 @@ class TabJobs:
             )
             self.session.write_later(_mark_delivered(job_id))
             return frame
-        job = await db_call(_take_ended_job)(self.session.key, self.session.info.user_id, job_id)
+        job = await db_call(_take_ended_job)(self.session.key, self.session.info, job_id)
         if job is None:
             return ""
         succeeded = job.status == JobStatus.FINISHED
@@ -170,14 +170,18 @@ async def _mark_delivered(job_id: int) -> None:
         logger.exception("job %s: its delivery was not marked on the row (Redis holds the claim)", job_id)
 
 
-def _undelivered_jobs(key: SnapshotKey, user_id: int | None) -> list[Job]:
-    jobs = jobs_of_tab(tenant_id=key.tenant_id, app_id=key.app_id, user_id=user_id, session_id=key.session_id)
+def _undelivered_jobs(key: SnapshotKey, info: SessionInfo) -> list[Job]:
+    jobs = jobs_of_tab(
+        tenant_id=key.tenant_id, app_id=key.app_id, user_id=info.user_id, session_id=info.session_id
+    )
     return list(jobs.filter(status_delivered=False).exclude(status_function="").order_by("created_at"))
 
 
-def _take_ended_job(key: SnapshotKey, user_id: int | None, job_id: int) -> Job | None:
+def _take_ended_job(key: SnapshotKey, info: SessionInfo, job_id: int) -> Job | None:
     """The tab's ended job whose status function is still to run, marked delivered: at most once."""
-    jobs = jobs_of_tab(tenant_id=key.tenant_id, app_id=key.app_id, user_id=user_id, session_id=key.session_id)
+    jobs = jobs_of_tab(
+        tenant_id=key.tenant_id, app_id=key.app_id, user_id=info.user_id, session_id=info.session_id
+    )
     job = jobs.filter(pk=job_id, status_delivered=False).exclude(status_function="").first()
     if job is None or job.is_active or not job_mark_status_delivered(job_id=job.pk):
         return None

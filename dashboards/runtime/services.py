@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any, cast
@@ -87,12 +88,21 @@ def snapshot_owner(user: Any, visitor: str = "") -> str:
     return f"link:{visitor}"
 
 
-def session_info(*, session_id: str, user: Any, app: App) -> SessionInfo:
-    """What the app's code learns of the session; a link visitor who is not signed in has no user."""
+def visitor_tab_id(visitor: str, session_id: str) -> str:
+    """A link visitor's tab as its jobs and its channel group know it. A member's tab is told
+    apart by its user too (``tab_group``, ``jobs_of_tab``); visitors have none, so their
+    browser's id is part of it: another browser naming the same tab id reaches none of its jobs."""
+    if not visitor:
+        raise ValueError("a visitor who is not signed in needs the id their browser session holds")
+    return "v" + hashlib.sha256(f"{visitor}:{session_id}".encode()).hexdigest()[:40]
+
+
+def session_info(*, session_id: str, user: Any, app: App, visitor: str = "") -> SessionInfo:
+    """What the app's code learns of the session; a link visitor who is not signed in has no user,
+    and their tab's id (``session.session_id``, what its jobs carry) is bound to their browser."""
     if user is None or not user.is_authenticated:
-        return SessionInfo(
-            session_id=session_id, user_id=None, username="", tenant=app.tenant.slug, app=app.slug
-        )
+        return SessionInfo(session_id=visitor_tab_id(visitor, session_id), user_id=None, username="",
+                           tenant=app.tenant.slug, app=app.slug)  # fmt: skip
     return SessionInfo(session_id=session_id, user_id=user.pk, username=user.get_username(),
                        tenant=app.tenant.slug, app=app.slug)  # fmt: skip
 
@@ -127,20 +137,22 @@ async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) 
 
 def session_start_for_page(
     *, app: App, user: Any, runtime: ReleaseRuntime, visitor: str = ""
-) -> tuple[SessionInfo, SessionState]:
+) -> tuple[str, SessionState]:
     """A new tab: fresh state, saved so the socket finds it; the page is rendered from it.
 
-    Raises AppUnavailable when the app's ``initial_state`` fails or times out.
+    Returns the tab's session id (the page hands it to its socket) and its state. Raises
+    AppUnavailable when the app's ``initial_state`` fails or times out.
     """
-    info = session_info(session_id=new_session_id(), user=user, app=app)
+    session_id = new_session_id()
+    info = session_info(session_id=session_id, user=user, app=app, visitor=visitor)
     values = run_from_thread(fresh_values(app=app, runtime=runtime, info=info))
     if page_uses_scenarios(runtime.page):
         values[SCENARIOS_KEY] = scenario_summaries(tenant_id=app.tenant_id, app_id=app.pk)
-    key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user, visitor), info.session_id)
+    key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user, visitor), session_id)
     snapshot_replace_sync(
         key, release=runtime.key, encoded=encode_values(values), ttl=SNAPSHOT_UNCONNECTED_SECONDS
     )
-    return info, SessionState(values)
+    return session_id, SessionState(values)
 
 
 async def _add_missing_keys(
@@ -169,7 +181,7 @@ async def session_resume(
     page, or carried over to a newer release after a reload). Raises AppUnavailable when a fresh
     state is needed and the app's ``initial_state`` fails.
     """
-    info = session_info(session_id=session_id, user=user, app=app)
+    info = session_info(session_id=session_id, user=user, app=app, visitor=visitor)
     key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user, visitor), session_id)
     saved = await snapshot_load(key)
     # The page the tab shows was rendered from exactly this snapshot: nothing to send again.

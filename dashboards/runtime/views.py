@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from dashboards.hosting.selectors import app_for_link
 from dashboards.hosting.services import app_log_append
-from dashboards.runtime.access import LINK_TOKEN, app_and_access_for_user, link_visitor
+from dashboards.runtime.access import LINK_TOKEN, app_and_access_for_user, link_visitor, remember_link_visitor
 from dashboards.runtime.render_deadline import render_deadline
 from dashboards.runtime.services import (
     AppUnavailable,
@@ -40,30 +40,42 @@ def app_page(request: HttpRequest, tenant_slug: str, app_slug: str) -> HttpRespo
 def app_link_page(request: HttpRequest, token: str) -> HttpResponse:
     """An app shared with "anyone with the link": no sign-in needed, nor membership of its tenant.
 
-    A visitor who is not signed in is told apart by an id kept in their browser's session, which
-    their socket presents too: their tabs' saved state is theirs alone.
+    A visitor who is not signed in is told apart by an id in a signed cookie of their browser,
+    which their socket presents too: their tabs' saved state is theirs alone.
     """
     app = app_for_link(token=token) if LINK_TOKEN.match(token) else None
     if app is None:
         raise Http404("No such page.")
-    return _show_app(request, app, socket_path=f"/ws/l/{token}/", visitor=link_visitor(request))
+    socket_path = f"/ws/l/{token}/"
+    if request.user.is_authenticated:
+        return _show_app(request, app, socket_path=socket_path, via_link=True)
+    visitor, new = link_visitor(request)
+    response = _show_app(request, app, socket_path=socket_path, via_link=True, visitor=visitor)
+    if new:
+        remember_link_visitor(response, visitor)
+    return response
 
 
-def _show_app(request: HttpRequest, app: Any, *, socket_path: str, visitor: str = "") -> HttpResponse:
+def _show_app(
+    request: HttpRequest, app: Any, *, socket_path: str, via_link: bool = False, visitor: str = ""
+) -> HttpResponse:
     try:
         runtime = release_runtime(app.active_release)
-        info, state = session_start_for_page(app=app, user=request.user, runtime=runtime, visitor=visitor)
+        session_id, state = session_start_for_page(
+            app=app, user=request.user, runtime=runtime, visitor=visitor
+        )
         page_html = _render_page(app, runtime, state.values())
     except AppUnavailable as error:
-        return render(request, "runtime/app_unavailable.html", {"app": app, "reason": str(error)}, status=503)
+        context = {"app": app, "reason": str(error), "via_link": via_link}
+        return render(request, "runtime/app_unavailable.html", context, status=503)
     context = {
         "app": app,
         "release": runtime.release,
-        "session_id": info.session_id,
+        "session_id": session_id,
         "page_html": page_html,
         "has_chart": runtime.page.has_chart,
         "socket_path": socket_path,
-        "via_link": bool(visitor),
+        "via_link": via_link,
     }
     return render(request, "runtime/app_page.html", context)
 

@@ -177,3 +177,40 @@ async def test_a_visitor_of_a_shared_link_runs_a_job_and_sees_its_end(
     job = await sync_to_async(Job.objects.get)()
     assert job.user_id is None and job.status == JobStatus.FINISHED
     await socket.disconnect()
+
+
+async def test_another_visitor_naming_the_tabs_id_gets_none_of_its_jobs(
+    jobs_lab, job_worker, live_world
+) -> None:
+    """Link visitors have no user to tell their tabs apart: their browser's id is part of the tab's
+    id as its jobs know it, so a second browser that names the same tab id hears nothing of them."""
+    from tests.runtime.test_link_sharing import link_socket, visit
+
+    def share() -> str:
+        jobs_lab.access = "link"
+        jobs_lab.save()
+        return jobs_lab.link_token
+
+    token = await sync_to_async(share)()
+    owner, session_id = await sync_to_async(visit)(token)
+    tab = link_socket(token, owner, session_id)
+    assert (await tab.connect())[0]
+    assert "submitted" in await click(
+        SimpleNamespace(socket=tab), "start", payload={"fn": "sleepy", "args": [0.5]}
+    )
+    await tab.disconnect()
+
+    stranger, _ = await sync_to_async(visit)(token)  # another browser, its own visitor id
+    other = link_socket(token, stranger, session_id)
+    assert (await other.connect())[0]
+    heard = []
+    while not await other.receive_nothing(timeout=1.5):  # the job ends meanwhile
+        heard.append(await other.receive_from())
+    await other.disconnect()
+    assert not [frame for frame in heard if "woke" in frame or "job done" in frame], heard
+
+    back = link_socket(token, owner, session_id)  # the owner comes back: the result is theirs
+    assert (await back.connect())[0]
+    frames = await frames_until(SimpleNamespace(socket=back), "job done")
+    assert any("woke" in frame for frame in frames)
+    await back.disconnect()

@@ -35,8 +35,9 @@ def visit(token: str, user=None) -> tuple[Client, str]:
 
 def link_socket(token: str, client: Client | None, session_id: str) -> WebsocketCommunicator:
     headers = [(b"origin", b"http://testserver")]
-    if client is not None and "sessionid" in client.cookies:
-        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    if client is not None and client.cookies:  # the browser's cookies: its sign-in, or its visitor id
+        cookies = "; ".join(f"{name}={morsel.coded_value}" for name, morsel in client.cookies.items())
+        headers.append((b"cookie", cookies.encode()))
     return WebsocketCommunicator(application, f"/ws/l/{token}/?sid={session_id}&fresh=1", headers=headers)
 
 
@@ -113,3 +114,34 @@ async def test_unsharing_or_resetting_the_link_closes_its_tabs_within_a_second(l
     for socket in (tab, signed_in):
         output = await socket.receive_output(timeout=1)
         assert output == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+
+def test_a_shared_app_that_cannot_start_says_so_without_pointing_at_the_tenant(world) -> None:
+    from dashboards.hosting.models import App
+
+    app = App.objects.get(tenant=world.acme, slug="counter")
+    app.access, app.active_release = "link", None
+    app.save()
+    page = Client().get(f"/l/{app.link_token}/")
+    assert page.status_code == 503 and "no release yet" in page.text
+    assert 'href="/t/acme/' not in page.text
+
+
+def test_visits_of_a_shared_link_leave_no_session_rows(world) -> None:
+    """A visitor's id lives in a signed cookie: crawlers and link previews cost no database row."""
+    from django.contrib.sessions.models import Session
+
+    token = share_counter(world)
+    before = Session.objects.count()
+    for _ in range(5):
+        response = Client().get(f"/l/{token}/")
+        assert response.status_code == 200 and response.cookies["dashboards_visitor"]["httponly"]
+    assert Session.objects.count() == before
+
+
+async def test_a_forged_visitor_cookie_opens_nothing(live_world) -> None:
+    token = await sync_to_async(share_counter)(live_world)
+    headers = [(b"origin", b"http://testserver"), (b"cookie", b"dashboards_visitor=someone-else")]
+    socket = WebsocketCommunicator(application, f"/ws/l/{token}/?sid=abcdefghijkl&fresh=1", headers=headers)
+    assert (await socket.connect())[0]
+    assert (await socket.receive_output(timeout=3))["code"] == CLOSE_NOT_SIGNED_IN
