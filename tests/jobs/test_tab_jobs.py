@@ -159,12 +159,7 @@ async def test_a_visitor_of_a_shared_link_runs_a_job_and_sees_its_end(
     user, reports to their tab, and its end reaches them; the team hears of it as for anyone."""
     from tests.runtime.test_link_sharing import link_socket, visit
 
-    def share() -> str:
-        jobs_lab.access = "link"
-        jobs_lab.save()
-        return jobs_lab.link_token
-
-    token = await sync_to_async(share)()
+    token = await sync_to_async(_share_by_link)(jobs_lab)
     browser, session_id = await sync_to_async(visit)(token)
     socket = link_socket(token, browser, session_id)
     assert (await socket.connect())[0]
@@ -186,12 +181,7 @@ async def test_another_visitor_naming_the_tabs_id_gets_none_of_its_jobs(
     id as its jobs know it, so a second browser that names the same tab id hears nothing of them."""
     from tests.runtime.test_link_sharing import link_socket, visit
 
-    def share() -> str:
-        jobs_lab.access = "link"
-        jobs_lab.save()
-        return jobs_lab.link_token
-
-    token = await sync_to_async(share)()
+    token = await sync_to_async(_share_by_link)(jobs_lab)
     owner, session_id = await sync_to_async(visit)(token)
     tab = link_socket(token, owner, session_id)
     assert (await tab.connect())[0]
@@ -214,3 +204,9 @@ async def test_another_visitor_naming_the_tabs_id_gets_none_of_its_jobs(
     frames = await frames_until(SimpleNamespace(socket=back), "job done")
     assert any("woke" in frame for frame in frames)
     await back.disconnect()
+
+
+def _share_by_link(app) -> str:
+    app.access = "link"
+    app.save()
+    return app.link_token
