@@ -31,6 +31,11 @@ class AppReleaseQuerySet(TenantScopedQuerySet):
         return self.defer(*RELEASE_BODY_FIELDS)
 
 
+# What a shared link's token can look like (URL-safe base64, as new_link_token makes them): the
+# routes of the link's page and socket take nothing else.
+LINK_TOKEN_PATTERN = r"[A-Za-z0-9_-]{16,64}"  # noqa: S105 - a pattern, not a secret
+
+
 def new_link_token() -> str:
     return secrets.token_urlsafe(24)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,52 +58,35 @@ def release_pk(text: str | None) -> int | None:
     return int(text)
 
 
-def authorise_socket(
-    *,
-    user: Any,
-    tenant_slug: str,
-    app_slug: str,
-    release_id: str | None,
-    session_release: Callable[[App], str | None],
-) -> SocketDecision:
-    """Whether the user may open the app's socket, and on which release.
-
-    The active release, except for a tab that was loaded before a newer one: it keeps its own
-    until it reloads, but only when its saved session (``session_release``: the release its
-    snapshot was last shown with) is on it. Asking for a release is no way to run one that was
-    never activated, or was rolled back.
-    """
+def authorise_socket(*, user: Any, tenant_slug: str, app_slug: str) -> SocketDecision:
+    """Whether the user may open the app's socket (its release: ``release_for_tab``)."""
     app, allowed = app_for_user(user=user, tenant_slug=tenant_slug, app_slug=app_slug)
     if app is None:
         return SocketDecision(CLOSE_UNKNOWN_APP)
     if not allowed:
         return SocketDecision(CLOSE_FORBIDDEN)
-    return _on_release(app, release_id, session_release)
+    return SocketDecision(None, app=app)
 
 
-def _on_release(
-    app: App, release_id: str | None, session_release: Callable[[App], str | None]
-) -> SocketDecision:
+def release_for_tab(
+    app: App, release_id: str | None, saved_release: Callable[[], str | None]
+) -> AppRelease | None:
+    """The release a tab's socket runs: the active one, except for a tab that was loaded before a
+    newer one: it keeps its own until it reloads, but only when its saved session is on it
+    (``saved_release``, read only then). Asking for a release is no way to run one that was
+    never activated, or was rolled back."""
     release = app.active_release
     wanted = release_pk(release_id)
-    if (
-        wanted is not None
-        and (release is None or release.pk != wanted)
-        and session_release(app) == str(wanted)
-    ):
+    if wanted is not None and (release is None or release.pk != wanted) and saved_release() == str(wanted):
         release = (
             AppRelease.objects.for_tenant(app.tenant)
             .without_body()
             .filter(app=app, pk=wanted, status=ReleaseStatus.VALID)
             .first()
         ) or release
-    if release is None:
-        return SocketDecision(CLOSE_UNKNOWN_APP)
-    return SocketDecision(None, app=app, release=release)
+    return release
 
 
-# A shared link's token, as ``hosting.models.new_link_token`` makes them (URL-safe base64).
-LINK_TOKEN = re.compile(r"\A[A-Za-z0-9_-]{16,64}\Z")
 # A link visitor who is not signed in: an id in a signed cookie of their browser, which their
 # socket's handshake carries too (no Django session row per visit: a crawler's visits cost none).
 LINK_VISITOR_COOKIE = "dashboards_visitor"
@@ -136,14 +118,12 @@ def remember_link_visitor(response: Any, visitor: str) -> None:
     )  # fmt: skip
 
 
-def authorise_link_socket(
-    *, token: str, release_id: str | None, session_release: Callable[[App], str | None]
-) -> SocketDecision:
+def authorise_link_socket(*, token: str) -> SocketDecision:
     """A socket opened through a shared link: the app must still be shared that way."""
-    app = app_for_link(token=token) if LINK_TOKEN.match(token) else None
+    app = app_for_link(token=token)
     if app is None:
         return SocketDecision(CLOSE_FORBIDDEN)  # the link was reset, or the app is no longer shared
-    return _on_release(app, release_id, session_release)
+    return SocketDecision(None, app=app)
 
 
 def still_shared(*, app_id: int, token: str) -> bool:

@@ -111,7 +111,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             return
         # One call on a pool thread (not Channels' one shared sync thread, which page views and
         # static files queue on): the right to open the app, then its release's loaded code.
-        decision, runtime = await db_call(self._authorise)(
+        decision, runtime = await db_call(self._authorise_and_load)(
             user=user, visitor=visitor, release_id=query.get("release"), session_id=session_id
         )
         app = decision.app
@@ -150,18 +150,30 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         """Who opens the socket: "" for a signed-in user, None (refused) for anyone else."""
         return "" if user is not None and user.is_authenticated else None
 
-    def _authorise(
+    def _authorise(self, user: Any) -> access.SocketDecision:
+        """On a pool thread: may this socket open its app."""
+        kwargs = self.scope["url_route"]["kwargs"]
+        return access.authorise_socket(
+            user=user, tenant_slug=kwargs["tenant_slug"], app_slug=kwargs["app_slug"]
+        )
+
+    def _authorise_and_load(
         self, *, user: Any, visitor: str, release_id: str | None, session_id: str
     ) -> tuple[access.SocketDecision, ReleaseRuntime | None]:
         """On a pool thread: may this socket open its app, and on which release (loaded)."""
-        kwargs = self.scope["url_route"]["kwargs"]
-
-        def decide(session_release: Callable[[App], str | None]) -> access.SocketDecision:
-            return access.authorise_socket(user=user, tenant_slug=kwargs["tenant_slug"],
-                                           app_slug=kwargs["app_slug"], release_id=release_id,
-                                           session_release=session_release)  # fmt: skip
-
-        return _decide_and_load(decide, user=user, visitor=visitor, session_id=session_id)
+        decision = self._authorise(user)
+        app = decision.app
+        if decision.close_code or app is None:
+            return decision, None
+        key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user, visitor), session_id)
+        release = access.release_for_tab(app, release_id, lambda: snapshot_release_sync(key))
+        if release is None:
+            return access.SocketDecision(CLOSE_UNKNOWN_APP), None
+        decision = access.SocketDecision(None, app=app, release=release)
+        try:
+            return decision, release_runtime(release)
+        except AppUnavailable:
+            return decision, None
 
     async def _open(self, app: App, user: Any, session_id: str, rerender: bool) -> None:
         assert self.session is not None
@@ -343,17 +355,8 @@ class LinkSessionConsumer(AppSessionConsumer):
         # The id the link's page gave this browser: without it no saved state is theirs.
         return access.link_visitor_of(self.scope.get("cookies") or {}) or None
 
-    def _authorise(
-        self, *, user: Any, visitor: str, release_id: str | None, session_id: str
-    ) -> tuple[access.SocketDecision, ReleaseRuntime | None]:
-        token = self.scope["url_route"]["kwargs"]["token"]
-
-        def decide(session_release: Callable[[App], str | None]) -> access.SocketDecision:
-            return access.authorise_link_socket(
-                token=token, release_id=release_id, session_release=session_release
-            )
-
-        return _decide_and_load(decide, user=user, visitor=visitor, session_id=session_id)
+    def _authorise(self, user: Any) -> access.SocketDecision:
+        return access.authorise_link_socket(token=self.scope["url_route"]["kwargs"]["token"])
 
     async def access_changed(self, event: dict[str, Any]) -> None:
         await self.link_changed(event)  # a signed-in visitor's membership does not matter here
@@ -362,23 +365,3 @@ class LinkSessionConsumer(AppSessionConsumer):
         token = self.scope["url_route"]["kwargs"]["token"]
         if not await db_call(access.still_shared)(app_id=self.app_id, token=token):
             await self.close(CLOSE_FORBIDDEN)
-
-
-def _decide_and_load(
-    decide: Callable[[Callable[[App], str | None]], access.SocketDecision],
-    *,
-    user: Any,
-    visitor: str,
-    session_id: str,
-) -> tuple[access.SocketDecision, ReleaseRuntime | None]:
-    def session_release(app: App) -> str | None:
-        owner = snapshot_owner(user, visitor)
-        return snapshot_release_sync(SnapshotKey(app.tenant_id, app.pk, owner, session_id))
-
-    decision = decide(session_release)
-    if decision.close_code:
-        return decision, None
-    try:
-        return decision, release_runtime(decision.release)
-    except AppUnavailable:
-        return decision, None

@@ -84,7 +84,7 @@ def snapshot_owner(user: Any, visitor: str = "") -> str:
     if user is not None and user.is_authenticated:
         return f"u{user.pk}"
     if not visitor:
-        raise ValueError("a visitor who is not signed in needs the id their browser session holds")
+        raise ValueError("a visitor who is not signed in needs the id their browser's cookie holds")
     return f"link:{visitor}"
 
 
@@ -93,7 +93,7 @@ def visitor_tab_id(visitor: str, session_id: str) -> str:
     apart by its user too (``tab_group``, ``jobs_of_tab``); visitors have none, so their
     browser's id is part of it: another browser naming the same tab id reaches none of its jobs."""
     if not visitor:
-        raise ValueError("a visitor who is not signed in needs the id their browser session holds")
+        raise ValueError("a visitor who is not signed in needs the id their browser's cookie holds")
     return "v" + hashlib.sha256(f"{visitor}:{session_id}".encode()).hexdigest()[:40]
 
 

@@ -142,13 +142,13 @@ def encode_values(values: dict[str, Any], keys: set[str] | None = None) -> dict[
     return {key: codecs.encode(values[key]) for key in (values if keys is None else keys) if key in values}
 
 
-def _render_within(render: Callable[[], str], seconds: float) -> tuple[str, Exception | None]:
-    """A render on a handler thread: its refusal comes back as a value, as it would raise on the loop."""
+def _render_within(work: Callable[[], Any], seconds: float) -> tuple[Any, Exception | None]:
+    """Page work on a handler thread: its refusal comes back as a value, as it would raise on the loop."""
     with render_deadline(seconds):
         try:
-            return render(), None
+            return work(), None
         except (RenderError, RenderTooSlow) as error:
-            return "", error
+            return None, error
 
 
 class AppSession:
@@ -324,26 +324,32 @@ class AppSession:
         render = functools.partial(
             self.page.render_components, component_ids, values, encoded, lenient=lenient
         )
+        return cast(str, await self._page_work(render, state_bytes))
+
+    async def _page_work(self, work: Callable[[], Any], state_bytes: int | None = None) -> Any:
+        """The page's code (a render, a repeater's lookup) on the event loop when the input is
+        small and it is quick, else on the app's own handler threads: a page that is slow uses up
+        its app's share. Raises what ``work`` raises (off the loop, a RenderError unless it is one
+        already), or RenderTooSlow past the app's time limit."""
         if state_bytes is None:
             state_bytes = sum(self._value_bytes.values())
         if state_bytes + self.page.source_chars <= RENDER_ON_LOOP_INPUT_BYTES:
             try:
                 with render_deadline(RENDER_ON_LOOP_SECONDS):
-                    return render()
+                    return work()
             except RenderTooSlow:
-                logger.info("session %s: a render outgrew the event loop", self.info.session_id)
-        # On the app's own handler threads: a page that renders slowly uses up its app's share.
+                logger.info("session %s: page work outgrew the event loop", self.info.session_id)
         outcome = await self.executor.run_callable(
-            self.app, _render_within, (render, self.timeout), self.timeout + RENDER_LIMIT_SLACK_SECONDS
+            self.app, _render_within, (work, self.timeout), self.timeout + RENDER_LIMIT_SLACK_SECONDS
         )
         if outcome.timed_out:  # a single call that ran on past the limit
             raise RenderTooSlow(self.timeout)
         if not outcome.ok:
             raise RenderError("page", RuntimeError(outcome.error))
-        html, error = outcome.value
+        value, error = outcome.value
         if error is not None:
             raise error
-        return cast(str, html)
+        return value
 
     def app_context(self) -> AppContext:
         return AppContext(
@@ -423,23 +429,13 @@ class AppSession:
         return context
 
     async def _repeat_value(self, route: Route) -> Any:
-        """The item a repeated component stands for (Page.repeat_value), read as a render is: on
-        the event loop when the state is small and it is quick, else on the app's handler threads
-        (a filter over a large list is one call nothing can stop midway)."""
+        """The item a repeated component stands for (Page.repeat_value), read as a render is
+        (``_page_work``: a filter over a large list is one call nothing can stop midway)."""
         read = functools.partial(
             self.page.repeat_value, route.target or "", route.repeat_key or "", self.state.values()
         )
         try:
-            if sum(self._value_bytes.values()) + self.page.source_chars <= RENDER_ON_LOOP_INPUT_BYTES:
-                with render_deadline(RENDER_ON_LOOP_SECONDS):
-                    return read()
-            outcome = await self.executor.run_callable(self.app, read, (), self.timeout)
-            if outcome.ok:
-                return outcome.value
-            problem = "timed out" if outcome.timed_out else outcome.error
-        except Exception as error:  # the collection's filters failing on this state
-            problem = f"{type(error).__name__}: {error}"
-        logger.info(
-            "session %s: the repeater of %s not read: %s", self.info.session_id, route.target, problem
-        )
-        return None  # the handler gets no value
+            return await self._page_work(read)
+        except Exception as error:  # the collection's filters failing on this state, or too slow
+            logger.info("session %s: repeater of %s not read: %s", self.info.session_id, route.target, error)
+            return None  # the handler gets no value

@@ -274,13 +274,19 @@ async def snapshot_replace(key: SnapshotKey, *, release: str, encoded: dict[str,
 _sync_client: redis.Redis | None = None
 
 
-def snapshot_replace_sync(key: SnapshotKey, *, release: str, encoded: dict[str, str], ttl: int) -> None:
-    """For synchronous callers (the page view). One client per process: its pool is thread-safe,
-    and a page view no longer opens and closes a Redis connection of its own."""
+def _sync() -> redis.Redis:
+    """For synchronous callers (page views, sockets' authorisation on pool threads): one client
+    per process, whose pool is thread-safe."""
     global _sync_client  # noqa: PLW0603 - one pool per process
     if _sync_client is None:
         _sync_client = redis.Redis.from_url(settings.REDIS_URL)
-    pipe = _sync_client.pipeline(transaction=True)
+    return _sync_client
+
+
+def snapshot_replace_sync(key: SnapshotKey, *, release: str, encoded: dict[str, str], ttl: int) -> None:
+    """For synchronous callers (the page view). One client per process: its pool is thread-safe,
+    and a page view no longer opens and closes a Redis connection of its own."""
+    pipe = _sync().pipeline(transaction=True)
     pipe.delete(key.redis_key)
     pipe.hset(key.redis_key, mapping={META_FIELD: release, **encoded})  # type: ignore[dict-item]
     pipe.expire(key.redis_key, ttl)
@@ -294,8 +300,5 @@ async def snapshot_touch(key: SnapshotKey, ttl: int = SNAPSHOT_IDLE_SECONDS) -> 
 def snapshot_release_sync(key: SnapshotKey) -> str | None:
     """The release a saved session was last shown with, or None; for synchronous callers (the
     socket's authorisation, on a pool thread): a tab may keep only the release its state is on."""
-    global _sync_client  # noqa: PLW0603 - one pool per process
-    if _sync_client is None:
-        _sync_client = redis.Redis.from_url(settings.REDIS_URL)
-    raw = cast("bytes | None", _sync_client.hget(key.redis_key, META_FIELD))
+    raw = cast("bytes | None", _sync().hget(key.redis_key, META_FIELD))
     return raw.decode(errors="replace") if raw else None

@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from dashboards.hosting.selectors import app_for_link
 from dashboards.hosting.services import app_log_append
-from dashboards.runtime.access import LINK_TOKEN, app_and_access_for_user, link_visitor, remember_link_visitor
+from dashboards.runtime.access import app_and_access_for_user, link_visitor, remember_link_visitor
 from dashboards.runtime.render_deadline import render_deadline
 from dashboards.runtime.services import (
     AppUnavailable,
@@ -43,14 +43,11 @@ def app_link_page(request: HttpRequest, token: str) -> HttpResponse:
     A visitor who is not signed in is told apart by an id in a signed cookie of their browser,
     which their socket presents too: their tabs' saved state is theirs alone.
     """
-    app = app_for_link(token=token) if LINK_TOKEN.match(token) else None
+    app = app_for_link(token=token)
     if app is None:
         raise Http404("No such page.")
-    socket_path = f"/ws/l/{token}/"
-    if request.user.is_authenticated:
-        return _show_app(request, app, socket_path=socket_path, via_link=True)
-    visitor, new = link_visitor(request)
-    response = _show_app(request, app, socket_path=socket_path, via_link=True, visitor=visitor)
+    visitor, new = ("", False) if request.user.is_authenticated else link_visitor(request)
+    response = _show_app(request, app, socket_path=f"/ws/l/{token}/", via_link=True, visitor=visitor)
     if new:
         remember_link_visitor(response, visitor)
     return response
