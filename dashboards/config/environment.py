@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from dashboards.runtime.limits import TABS_PER_USER
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -31,6 +33,8 @@ RQ_SERIALIZER = "rq.serializers.JSONSerializer"
 # connection attempt (redis-py would copy the missing read timeout into it), as redis-py 8 does.
 CHANNEL_LAYER_CONNECT_TIMEOUT_SECONDS = 5
 DEFAULT_JOBS_PER_TENANT = 4  # running or queued in RQ at once; the rest wait (dashboards/jobs/limits.py)
+# One user's open app tabs per web process (dashboards/runtime/limits.py says what it guards).
+DEFAULT_TABS_PER_USER = TABS_PER_USER
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -59,6 +63,7 @@ class PlatformConfig:
     hsts_seconds: int
     log_level: str
     jobs_per_tenant: int
+    tabs_per_user: int
 
 
 def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
@@ -103,6 +108,9 @@ def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
     jobs_per_tenant = _read_int(environ_, "JOBS_PER_TENANT", default=DEFAULT_JOBS_PER_TENANT)
     if jobs_per_tenant < 1:
         raise ConfigurationError("JOBS_PER_TENANT", "must be at least 1")
+    tabs_per_user = _read_int(environ_, "TABS_PER_USER", default=DEFAULT_TABS_PER_USER)
+    if tabs_per_user < 1:
+        raise ConfigurationError("TABS_PER_USER", "must be at least 1")
 
     return PlatformConfig(
         debug=debug,
@@ -119,6 +127,7 @@ def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
         hsts_seconds=hsts_seconds,
         log_level=log_level,
         jobs_per_tenant=jobs_per_tenant,
+        tabs_per_user=tabs_per_user,
     )
 
 

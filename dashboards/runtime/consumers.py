@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from dashboards.events.event import Event
 from dashboards.events.hub import get_hub
@@ -99,8 +100,9 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             return
         user_id: int | None = user.pk if user is not None and user.is_authenticated else None
         counted = user_id if user_id is not None else f"link:{visitor}"
-        if _open_tabs_per_user[counted] >= TABS_PER_USER:
-            logger.warning("%s: a tab refused, %d already open in this process", counted, TABS_PER_USER)
+        tabs_allowed = getattr(settings, "TABS_PER_USER", TABS_PER_USER)
+        if _open_tabs_per_user[counted] >= tabs_allowed:
+            logger.warning("%s: a tab refused, %d already open in this process", counted, tabs_allowed)
             await self._refuse(CLOSE_TOO_MANY_TABS)
             return
         _open_tabs_per_user[counted] += 1  # counted from here, so that tabs opening at once are too

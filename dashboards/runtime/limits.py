@@ -35,7 +35,8 @@ EVENT_QUEUE_LIMIT = 500
 # Open app tabs of one user in one web process: each holds its state, a task and a snapshot.
 # A person keeps a handful open; past this a new one is refused (CLOSE_TOO_MANY_TABS), so one
 # account (or a script with its cookie) cannot fill a process's memory. Per process: behind a
-# load balancer, a user may hold this many on each.
+# load balancer, a user may hold this many on each. The TABS_PER_USER environment variable
+# (settings.TABS_PER_USER) overrides it: a kiosk account, or a load test signed in as one user.
 TABS_PER_USER = 50
 
 # Session snapshots in Redis: kept this long after the last event (a reload or reconnect within

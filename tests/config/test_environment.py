@@ -35,6 +35,8 @@ def test_production_values_are_read(tmp_path: Path) -> None:
     assert config.database["NAME"] == "dashboards"
     assert config.database["CONN_MAX_AGE"] == 0  # closed after each request; db_call keeps its own
     assert config.redis_is_embedded is False
+    assert config.tabs_per_user == 50
+    assert read_environment({**PRODUCTION, "VAR_DIR": str(tmp_path), "TABS_PER_USER": "500"}).tabs_per_user == 500
 
 
 def test_development_defaults_are_embedded_and_generate_a_secret(tmp_path: Path) -> None:
@@ -70,6 +72,9 @@ def test_development_defaults_are_embedded_and_generate_a_secret(tmp_path: Path)
         ({"HTTPS": "sometimes"}, "HTTPS"),
         ({"HSTS_SECONDS": "a year"}, "HSTS_SECONDS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"JOBS_PER_TENANT": "0"}, "JOBS_PER_TENANT"),
+        ({"TABS_PER_USER": "0"}, "TABS_PER_USER"),
+        ({"TABS_PER_USER": "many"}, "TABS_PER_USER"),
     ],
 )
 def test_a_bad_value_names_its_variable(changes: dict[str, str], variable: str, tmp_path: Path) -> None:

@@ -364,10 +364,10 @@ async def test_refusals_have_documented_close_codes(live_world) -> None:
     assert await _closed_with(path.format("nowhere", "counter"), cookie) == CLOSE_UNKNOWN_APP
 
 
-async def test_a_user_past_the_open_tabs_limit_is_refused_until_one_closes(live_world, monkeypatch) -> None:
+async def test_a_user_past_the_open_tabs_limit_is_refused_until_one_closes(live_world, settings) -> None:
     from dashboards.runtime import consumers
 
-    monkeypatch.setattr(consumers, "TABS_PER_USER", 2)
+    settings.TABS_PER_USER = 2  # the TABS_PER_USER environment variable
     cookie = await sync_to_async(signed_in_cookie)(live_world.avery)
     tabs = []
     for sid in ("tab-number-1", "tab-number-2"):
