@@ -36,7 +36,8 @@ def test_production_values_are_read(tmp_path: Path) -> None:
     assert config.database["CONN_MAX_AGE"] == 0  # closed after each request; db_call keeps its own
     assert config.redis_is_embedded is False
     assert config.tabs_per_user == 50
-    assert read_environment({**PRODUCTION, "VAR_DIR": str(tmp_path), "TABS_PER_USER": "500"}).tabs_per_user == 500
+    raised = read_environment({**PRODUCTION, "VAR_DIR": str(tmp_path), "TABS_PER_USER": "500"})
+    assert raised.tabs_per_user == 500
 
 
 def test_development_defaults_are_embedded_and_generate_a_secret(tmp_path: Path) -> None:
