@@ -41,3 +41,33 @@ def test_the_scoping_path_filters_every_model(world) -> None:
         rows = model._default_manager.for_tenant(world.acme)
         assert rows.exists(), f"the demo world has no {model.__name__} rows to check"
         assert set(rows.values_list("tenant_id", flat=True)) == {world.acme.pk}
+
+
+def test_links_between_tenant_rows_never_cross_tenants_even_from_code(world) -> None:
+    """``app.teams.add`` and ``team.members.add`` in code (a shell, a migration) skip the services'
+    checks; the relation itself refuses rows of another tenant, in both directions."""
+    import pytest
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from dashboards.hosting.models import App
+    from dashboards.tenancy.models import Membership, Team
+
+    acme_app = App.objects.for_tenant(world.acme).first()
+    acme_team = Team.objects.for_tenant(world.acme).first()
+    globex_team = Team.objects.for_tenant(world.globex).first()
+    globex_member = Membership.objects.for_tenant(world.globex).first()
+    before = set(acme_app.teams.values_list("pk", flat=True))
+    with pytest.raises(ValidationError, match="same tenant"), transaction.atomic():
+        acme_app.teams.add(globex_team)
+    with pytest.raises(ValidationError, match="same tenant"), transaction.atomic():
+        globex_team.apps.add(acme_app)
+    with pytest.raises(ValidationError, match="same tenant"), transaction.atomic():
+        acme_app.teams.set([acme_team, globex_team])
+    with pytest.raises(ValidationError, match="same tenant"), transaction.atomic():
+        acme_team.members.add(globex_member)
+    with pytest.raises(ValidationError, match="same tenant"), transaction.atomic():
+        globex_member.teams.add(acme_team)
+    assert set(acme_app.teams.values_list("pk", flat=True)) == before
+    acme_app.teams.add(acme_team)  # within the tenant, as before
+    assert acme_app.teams.filter(pk=acme_team.pk).exists()
