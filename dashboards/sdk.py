@@ -151,8 +151,9 @@ def set_content(state: State, selector: str, text: str | int | float) -> None:
     """Set the text of an element of the page (found by CSS selector), outside any component.
 
     The text is set as text, never as HTML; a number is shown as ``str()`` shows it. The element
-    is looked for in the app's part of the page, and one that holds components is left alone
-    (their ids are what later updates replace): the browser skips such a command, with a warning
+    is looked for in the app's part of the page, and one that is, holds or sits inside a
+    component is left alone (components are replaced when their state changes): the browser skips
+    such a command, with a warning
     in its console, and runs the frame's other commands.
     """
     _require_state(state, "set_content")

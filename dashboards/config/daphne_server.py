@@ -11,6 +11,8 @@ It also gives Daphne the platform's WebSocket size limits (``dashboards/runtime/
 unless the command line sets them: every way of starting a web process (``make run``, the
 Dockerfile, the Procfile) gets them from that one module; and a frame past them is answered with
 a close frame (1009, which htmx does not retry) instead of a dropped connection (1006, retried).
+The limits are on what browsers send: what the server sends is bounded by the session runtime
+(``FRAME_MAX_BYTES``), which can undo a handler whose answer is too large and say so.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ def with_platform_limits(arguments: list[str]) -> list[str]:
     limits = {
         "--websocket-max-message-size": WEBSOCKET_MAX_MESSAGE_BYTES,
         "--websocket-max-frame-size": WEBSOCKET_MAX_FRAME_BYTES,
+        # Daphne closes every socket after a day (1000, which htmx does not retry): a dashboard on
+        # a wall would go dead. Sockets end when the tab, the user's access or the process does.
+        "--websocket_timeout": -1,
     }
     given = {argument.split("=", 1)[0] for argument in arguments}
     added = [item for option, value in limits.items() if option not in given for item in (option, str(value))]
@@ -73,10 +78,34 @@ def close_instead_of_dropping() -> None:
     WebSocketFactory._closes_cleanly = True
 
 
+def limit_only_what_browsers_send() -> None:
+    """Autobahn applies the message size limit to what the server sends as well: an answer over
+    64 KiB (a table, a download) raised inside Daphne, and the tab went silent. The limit guards
+    the server's memory from browsers; the server's own frames are bounded by the session runtime,
+    which undoes a handler whose frame would pass ``FRAME_MAX_BYTES``."""
+    from daphne.ws_protocol import WebSocketProtocol  # noqa: PLC0415 - after the loop's policy
+
+    if getattr(WebSocketProtocol, "_limits_only_incoming", False):
+        return
+    send_message = WebSocketProtocol.sendMessage
+
+    def send_without_limit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        limit = self.maxMessagePayloadSize
+        self.maxMessagePayloadSize = 0  # Twisted's one thread: nothing reads it meanwhile
+        try:
+            return send_message(self, *args, **kwargs)
+        finally:
+            self.maxMessagePayloadSize = limit
+
+    WebSocketProtocol.sendMessage = send_without_limit
+    WebSocketProtocol._limits_only_incoming = True
+
+
 def main() -> None:
     choose_event_loop(configured_event_loop())
     sys.argv[1:] = with_platform_limits(sys.argv[1:])
     close_instead_of_dropping()
+    limit_only_what_browsers_send()
     from daphne.cli import CommandLineInterface  # noqa: PLC0415 - after the policy: Daphne makes its loop on import
 
     CommandLineInterface.entrypoint()

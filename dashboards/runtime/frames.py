@@ -10,7 +10,12 @@ from typing import Any
 
 from django.utils.html import format_html
 
-from dashboards.runtime.limits import TOAST_MAX_DURATION_MS, TOAST_MESSAGE_MAX_CHARS, URL_MAX_CHARS
+from dashboards.runtime.limits import (
+    FRAME_MAX_BYTES,
+    TOAST_MAX_DURATION_MS,
+    TOAST_MESSAGE_MAX_CHARS,
+    URL_MAX_CHARS,
+)
 from dashboards.runtime.protocol import CMD_TOAST, TOAST_LEVELS, TOAST_POSITIONS
 
 logger = logging.getLogger(__name__)
@@ -19,6 +24,23 @@ DEFAULT_TOAST_MS = {"info": 4000, "success": 4000, "warning": 6000, "error": 800
 # /<tab>/evil.example both lead off the site. Such paths are never local.
 _NOT_IN_A_PATH = re.compile(r"[\x00-\x1f\x7f\\]|[\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def frame_limit() -> int:
+    """FRAME_MAX_BYTES as it is now (tests lower it)."""
+    return FRAME_MAX_BYTES
+
+
+def frame_bytes_over_limit(frame: str, limit: int | None = None) -> int | None:
+    """The frame's size in UTF-8 bytes when it is over the limit (FRAME_MAX_BYTES), else None.
+
+    Most frames are far below it: their length in characters settles it without encoding them.
+    """
+    limit = FRAME_MAX_BYTES if limit is None else limit
+    if len(frame) * 4 <= limit:
+        return None
+    size = len(frame.encode("utf-8", "surrogatepass"))
+    return size if size > limit else None
 
 
 def toast_command(level: str, message: str, *, duration: int | None = None, position: str = "top-right",

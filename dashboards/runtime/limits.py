@@ -91,6 +91,12 @@ APP_LOG_KEEP_LINES = 2000
 
 # Largest serialised session state accepted after a handler (guards Redis memory).
 STATE_MAX_BYTES = 2 * 1024 * 1024
+
+# Largest frame the server sends a tab (UTF-8 bytes): a 5 MiB download (6.7 MiB once in base64)
+# fits. A handler whose answer would be larger is undone with an error toast, and a reconnecting
+# tab whose whole page would be gets a toast instead: a browser spends seconds on such a frame,
+# and the server's memory holds it per tab. (WEBSOCKET_MAX_MESSAGE_BYTES bounds what browsers send.)
+FRAME_MAX_BYTES = 8 * 1024 * 1024
 # Longest state key. Keys are a snapshot hash's field names and are sent with every change.
 STATE_KEY_MAX_CHARS = 200
 

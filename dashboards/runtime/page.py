@@ -134,7 +134,10 @@ class Page:
             return None
         collection = repeat.args[0].resolve(Context(values))
         if isinstance(collection, dict):
-            return collection.get(key)
+            if key in collection:
+                return collection[key]
+            # Keys that are not strings ({1: "one"}) were written as str(key): the first such entry.
+            return next((value for name, value in collection.items() if str(name) == key), None)
         if isinstance(collection, Sequence) and key.isascii() and key.isdigit() and str(int(key)) == key:
             index = int(key)  # what enumerate() gave the repeater: no sign, no blanks, no zeros in front
             return collection[index] if index < len(collection) else None

@@ -20,7 +20,7 @@ from dashboards.runtime.context import AppContext, current_app_context, run_defe
 from dashboards.runtime.db import db_call
 from dashboards.runtime.dispatch import DispatchError, Route, route_event
 from dashboards.runtime.executor import Executor, HandlerOutcome
-from dashboards.runtime.frames import render_commands, toast_command
+from dashboards.runtime.frames import frame_bytes_over_limit, frame_limit, render_commands, toast_command
 from dashboards.runtime.limits import (
     RENDER_LIMIT_SLACK_SECONDS,
     RENDER_ON_LOOP_INPUT_BYTES,
@@ -149,6 +149,15 @@ def _render_within(work: Callable[[], Any], seconds: float) -> tuple[Any, Except
             return work(), None
         except (RenderError, RenderTooSlow) as error:
             return None, error
+
+
+def _too_large(size: int) -> str:
+    limit = frame_limit()
+    return f"the page's update would be {_amount(size)}, more than the {_amount(limit)} a tab is sent at once"
+
+
+def _amount(size: int) -> str:
+    return f"{size / 1048576:.1f} MiB" if size >= 1048576 else f"{size / 1024:.0f} KiB"
 
 
 class AppSession:
@@ -388,6 +397,12 @@ class AppSession:
             state.rollback()
             lines.append(("error", f"{name}: its changes were undone: {error}"))
             return self.error_frame(f"{name} left state the page cannot show ({error}); it was undone.")
+        frame = fragments + render_commands(state.pending_commands())
+        oversized = frame_bytes_over_limit(frame)
+        if oversized is not None:  # the browser would get nothing: undone, and said so
+            state.rollback()
+            lines.append(("error", f"{name}: its changes were undone: {_too_large(oversized)}"))
+            return self.error_frame(f"{name} was undone: {_too_large(oversized)}.")
         if context.deferred:  # jobs and team notifications the code asked for: all or nothing
             try:
                 results = await db_call(run_deferred)(context.deferred)
@@ -399,9 +414,9 @@ class AppSession:
             self.jobs.watch_submitted(results)
         state.commit()
         self._value_bytes = sizes
-        commands = state.take_commands()
+        state.take_commands()  # they are in the frame
         await snapshot_save(self.key, release=self.release_key, encoded=encoded, deleted=deleted)
-        return fragments + render_commands(commands)
+        return frame
 
     async def full_frame(self) -> str:
         """Every component, for a tab that reconnects to a restored session.
@@ -410,13 +425,17 @@ class AppSession:
         shows why, and the tab opens all the same; so it does when the whole render is too slow.
         """
         try:
-            return await self.render(list(self.page.components), self.state.values(), lenient=True)
+            frame = await self.render(list(self.page.components), self.state.values(), lenient=True)
         except RenderTooSlow as error:
-            logger.warning("session %s: restored state not shown: %s", self.info.session_id, error)
-            self.write_later(
-                self._write_log([("error", f"a reconnecting tab's page was not shown: {error}")])
-            )
-            return self.error_frame(f"This page could not show your saved state: {error}.")
+            problem = str(error)
+        else:
+            oversized = frame_bytes_over_limit(frame)
+            if oversized is None:
+                return frame
+            problem = _too_large(oversized)
+        logger.warning("session %s: restored state not shown: %s", self.info.session_id, problem)
+        self.write_later(self._write_log([("error", f"a reconnecting tab's page was not shown: {problem}")]))
+        return self.error_frame(f"This page could not show your saved state: {problem}.")
 
     def error_frame(self, message: str, level: str = "error") -> str:
         return render_commands([toast_command(level, message)])

@@ -498,6 +498,10 @@ class SessionState:
             self._refuse_write()
         self._commands.append(command)
 
+    def pending_commands(self) -> list[dict[str, Any]]:
+        """The commands queued since the last take (the frame is built before the run is kept)."""
+        return list(self._commands)
+
     def take_commands(self) -> list[dict[str, Any]]:
         commands = list(self._commands)
         self._commands.clear()

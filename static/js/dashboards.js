@@ -44,15 +44,20 @@
     return socket;
   }
 
-  // The server's "restarting, reconnect elsewhere" is 4012 (Daphne cannot send the standard 1012):
-  // show it to htmx's WebSocket extension as 1012, which it answers by reconnecting with jitter.
+  // htmx's WebSocket extension reconnects (with jitter) only after 1006, 1011, 1012 and 1013. The
+  // server's "restarting, reconnect elsewhere" is 4012 (Daphne cannot send the standard 1012); and
+  // the platform never closes a tab with 1000, 1001 or 1005 itself: those come from something in
+  // between (a proxy's idle timeout or restart), and the tab should come back, not go dead.
+  var RECONNECT_AFTER = { 4012: true, 1000: true, 1001: true, 1005: true };
   htmx.createWebSocket = function (url) {
-    var socket = adoptEarlySocket(url) || new WebSocket(url, []);
+    // A socket after the first one answers a page that may have missed frames (sent while the
+    // connection was going down, or lost with the server): fresh=0 asks for every component again.
+    var socket = adoptEarlySocket(url) || new WebSocket(url.replace(/([?&]fresh=)1(?=&|$)/, "$10"), []);
     socket.binaryType = htmx.config.wsBinaryType;
     Object.defineProperty(socket, "onclose", {
       set: function (listener) {
         socket.addEventListener("close", function (event) {
-          if (event.code !== 4012) return listener(event);
+          if (!RECONNECT_AFTER[event.code]) return listener(event);
           listener(new CloseEvent("close", { code: 1012, reason: event.reason, wasClean: event.wasClean }));
         });
       }
@@ -109,7 +114,9 @@
       // (their ids are what later frames swap into).
       var target = root && root.querySelector(data.selector);
       if (!target) throw new Error("no element of the app matches " + data.selector);
-      if (target.querySelector(".dc")) throw new Error(data.selector + " holds components: set the state they read instead");
+      if (target.closest(".dc") || target.querySelector(".dc")) {
+        throw new Error(data.selector + " is or holds a component: set the state it reads instead");
+      }
       target.textContent = data.text;
     },
     "dashboards:download": function (data) {
@@ -151,9 +158,18 @@
   function drawCharts(scope) {
     if (!window.Plotly) return;
     (scope || document).querySelectorAll(".dc-plot[data-figure]").forEach(function (plot) {
-      var figure = JSON.parse(plot.dataset.figure);
-      window.Plotly.react(plot, figure.data || [], figure.layout || {}, { displaylogo: false, responsive: true });
-      plot.removeAttribute("data-figure");
+      var source = plot.dataset.figure;
+      plot.removeAttribute("data-figure");  // drawn once, or given up on: never again on every frame
+      try {
+        var figure = JSON.parse(source);
+        window.Plotly.react(plot, figure.data || [], figure.layout || {}, { displaylogo: false, responsive: true });
+        plot.classList.remove("dc-plot-broken");
+      } catch (e) {  // one figure Plotly cannot draw leaves the page's other charts drawn
+        console.warn("chart " + (plot.dataset.target || "") + " not drawn:", e.message);
+        plot.classList.add("dc-plot-broken");
+        plot.textContent = "This chart cannot be drawn.";
+        return;
+      }
       if (plot.dataset.bound) return;
       plot.dataset.bound = "1";
       ["click", "selected"].forEach(function (kind) {

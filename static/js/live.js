@@ -5,14 +5,17 @@
   "use strict";
 
   // The server's "restarting, reconnect elsewhere" is 4012 (Daphne cannot send the standard 1012):
-  // htmx's extension reconnects, with jitter, only after 1006, 1011, 1012 and 1013.
+  // htmx's extension reconnects, with jitter, only after 1006, 1011, 1012 and 1013. The platform
+  // never closes this socket with 1000, 1001 or 1005 itself: something in between did (a proxy's
+  // idle timeout or restart), and the page should come back to life, not stay dead.
+  var RECONNECT_AFTER = { 4012: true, 1000: true, 1001: true, 1005: true };
   htmx.createWebSocket = function (url) {
     var socket = new WebSocket(url, []);
     socket.binaryType = htmx.config.wsBinaryType;
     Object.defineProperty(socket, "onclose", {
       set: function (listener) {
         socket.addEventListener("close", function (event) {
-          if (event.code !== 4012) return listener(event);
+          if (!RECONNECT_AFTER[event.code]) return listener(event);
           listener(new CloseEvent("close", { code: 1012, reason: event.reason, wasClean: event.wasClean }));
         });
       }

@@ -112,7 +112,7 @@ def test_commands_the_page_cannot_run_are_skipped_and_the_rest_run(page: Page) -
     expect(page.get_by_role("status").filter(has_text="Odd commands sent")).to_be_visible()
     page.get_by_role("button", name="Add one").click()  # the buttons and the components are still there
     expect(page.locator("#count .dc-metric-value")).to_have_text("1")
-    assert len([text for text in warnings if "dashboards:set-content not run" in text]) == 3, warnings
+    assert len([text for text in warnings if "dashboards:set-content not run" in text]) == 5, warnings
 
 
 def test_toasts_from_handlers_stack_until_dismissed(page: Page) -> None:

@@ -152,6 +152,52 @@ async def test_state_the_page_cannot_show_is_undone_and_the_session_goes_on(live
     await again.socket.disconnect()
 
 
+LARGE_SOURCE = '''
+from dashboards.sdk import download
+
+initial_state = {"text": "", "clicks": 0}
+page = """
+{% text text id="text" %}
+{% metric clicks id="clicks" %}
+"""
+
+
+def fill(state, payload):
+    state.text = "x" * payload
+    state.clicks += 1
+
+
+def save(state, payload):
+    download(state, b"y" * payload, "data.bin")
+'''
+
+
+async def test_an_answer_too_large_to_send_is_undone_with_a_toast(live_world, monkeypatch) -> None:
+    """Past FRAME_MAX_BYTES the browser would be sent a frame it chokes on: the handler is undone."""
+    from dashboards.runtime import frames
+
+    monkeypatch.setattr(frames, "FRAME_MAX_BYTES", 200_000)
+    await sync_to_async(deploy_test_app)(live_world.acme, "large", LARGE_SOURCE)
+    tab = await open_socket(live_world.avery, app="large")
+    frame = await click(tab, "fill", payload=150_000)  # over the 64 KiB browsers may send: still fine
+    assert sorted(component_ids(frame)) == ["clicks", "text"] and "x" * 150_000 in frame
+    frame = await click(tab, "fill", payload=250_000)
+    assert "toast-error" in frame and "fill was undone" in frame and "more than the 195 KiB" in frame
+    assert len(frame) < 2000
+    frame = await click(tab, "save", payload=300_000)  # a command counts too
+    assert "save was undone" in frame and "dashboards:download" not in frame
+    frame = await click(tab, "fill", payload=10)
+    assert ">2<" in frame and "x" * 10 + "<" in frame  # the undone run left no trace
+    await tab.socket.disconnect()
+    monkeypatch.setattr(frames, "FRAME_MAX_BYTES", 100)  # a tab reconnecting to a page over the limit
+    again = await open_socket(live_world.avery, app="large", session_id=tab.session_id, fresh=False)
+    frame = await again.socket.receive_from(timeout=5)
+    assert "This page could not show your saved state" in frame and "more than the 0 KiB" in frame
+    monkeypatch.setattr(frames, "FRAME_MAX_BYTES", 200_000)
+    assert ">3<" in await click(again, "fill", payload=1)  # and it goes on
+    await again.socket.disconnect()
+
+
 async def test_a_restored_state_the_page_cannot_show_still_opens_the_tab(live_world, redis_client) -> None:
     from dashboards.hosting.models import App
     from dashboards.runtime.snapshots import SnapshotKey

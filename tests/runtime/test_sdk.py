@@ -389,3 +389,24 @@ def test_the_test_client_gives_a_repeated_click_its_item_as_the_page_does() -> N
     client = AppTestClient({"main.py": REPEATER_SOURCE})
     assert client.click("pick", target="pick", repeat_key=1) == {"picked"}
     assert client.state.picked == "b"
+
+
+KEYED_REPEATER_SOURCE = """
+initial_state = {"names": {1: "one", 2: "two", "x": "ex"}, "picked": ""}
+page = \"\"\"{% repeat names as name %}{% button name on_click="pick" id="pick" %}{% endrepeat %}\"\"\"
+
+
+def pick(state, context):
+    state.picked = f"{context['repeat_key']}={context['repeat_value']}"
+"""
+
+
+def test_a_repeater_over_a_dict_with_int_keys_gives_the_item_clicked() -> None:
+    """The page writes each key as str(key): the browser's "2" finds the entry whose key is 2."""
+    client = AppTestClient({"main.py": KEYED_REPEATER_SOURCE})
+    client.click("pick", target="pick", repeat_key="2")
+    assert client.state.picked == "2=two"
+    client.click("pick", target="pick", repeat_key="x")
+    assert client.state.picked == "x=ex"
+    client.click("pick", target="pick", repeat_key="3")  # no such item: the page would not show it
+    assert client.state.picked == "3=None"

@@ -50,5 +50,7 @@ def odd_commands(state):
     set_content(state, "#a[", "not a selector")  # the browser cannot parse it
     set_content(state, "body", "wipe the page")  # not an element of the app
     set_content(state, ".row", "wipe the buttons")  # holds components
+    set_content(state, "#count", "n/a")  # is a component
+    set_content(state, "#count .dc-metric-value", "n/a")  # inside one
     set_content(state, "#note", "Noted")
     notify(state, "success", "Odd commands sent")

@@ -1,0 +1,32 @@
+"""A test app at the edges of what a page is sent: large answers, a chart Plotly cannot draw, long toasts."""
+
+from dashboards.sdk import download, notify
+
+initial_state = {
+    "broken": {"data": [None]},  # Plotly throws on it
+    "fine": {"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {"title": {"text": "Fine"}}},
+    "rows": [],
+}
+
+page = """
+{% chart broken id="broken" %}
+{% chart fine id="fine" %}
+<div class="row">
+  {% button "Many rows" on_click="many_rows" id="many" %}
+  {% button "Big download" on_click="big_download" id="big" %}
+  {% button "Long toast" on_click="long_toast" id="long" %}
+</div>
+{% table rows id="rows" %}
+"""
+
+
+def many_rows(state):
+    state.rows = [{"n": n, "text": "row " + "x" * 80} for n in range(900)]  # a frame of about 100 KB
+
+
+def big_download(state):
+    download(state, b"z" * (2 * 1024 * 1024), "big.bin")
+
+
+def long_toast(state):
+    notify(state, "error", "Cannot read /srv/" + "very-long-folder-name/" * 15 + "file.csv", duration=0)

@@ -1,0 +1,79 @@
+"""What a person sees at the edges: answers larger than what a browser may send, a broken chart,
+a long toast, and a connection that drops while an answer is on its way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, WebSocketRoute, expect
+
+from tests.browser.conftest import sign_in
+from tests.browser.test_apps import open_app
+
+EDGES = Path(__file__).parent / "apps" / "edges.py"
+
+
+def test_large_answers_a_broken_chart_and_a_long_toast(page: Page, platform) -> None:
+    platform.manage("deploy_app", str(EDGES), "--tenant", "acme", "--app", "edges", "--create", "--name", "E")
+    open_app(page, app="edges")
+    # One figure Plotly cannot draw leaves the other drawn, and says so where the chart would be.
+    expect(page.locator("#fine .main-svg").first).to_be_attached()
+    expect(page.locator("#broken")).to_contain_text("This chart cannot be drawn.")
+
+    # An answer over the 64 KiB a browser may send (Daphne's limit is on incoming frames only).
+    page.get_by_role("button", name="Many rows").click()
+    expect(page.locator("#rows tbody tr")).to_have_count(900)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Big download").click()
+    assert Path(download.value.path()).stat().st_size == 2 * 1024 * 1024
+
+    # A long word wraps inside the toast: its dismiss button stays in the window and works.
+    page.get_by_role("button", name="Long toast").click()
+    toast = page.get_by_role("alert").filter(has_text="very-long-folder-name")
+    expect(toast).to_be_visible()
+    close = toast.get_by_role("button")
+    box = close.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= page.viewport_size["width"]
+    close.click()
+    expect(toast).to_have_count(0)
+
+    page.reload()  # the restored page, over 64 KiB too, comes back whole
+    expect(page.locator("#rows tbody tr")).to_have_count(900)
+    expect(page.locator("#connection-status")).to_be_hidden()
+
+
+def test_an_answer_lost_with_the_connection_is_made_good_by_the_reconnect(page: Page) -> None:
+    """The connection drops after the server answered a click and before the page got it: the
+    reconnect (fresh=0) gets every component again, so the page shows what the server holds."""
+    queries: list[str] = []
+    drop_next_answer = {"on": False}
+
+    def relay(socket: WebSocketRoute) -> None:
+        queries.append(socket.url.split("?", 1)[1])
+        server = socket.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            if drop_next_answer["on"]:
+                drop_next_answer["on"] = False
+                socket.close(code=1001, reason="a proxy went away")  # the answer is lost with it
+                return
+            socket.send(message)
+
+        server.on_message(from_server)
+        socket.on_message(server.send)
+
+    page.route_web_socket("**/ws/t/acme/apps/counter/**", relay)
+    sign_in(page, "avery")
+    page.goto("/t/acme/apps/counter/")
+    page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
+    add = page.get_by_role("button", name="Add one")
+    add.click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("1")
+    drop_next_answer["on"] = True
+    add.click()  # the server counts 2; the page never hears of it
+    # 1001 is not a code the platform closes with: the page reconnects instead of going dead.
+    expect(page.locator("#count .dc-metric-value")).to_have_text("2", timeout=20_000)
+    expect(page.locator("#connection-status")).to_be_hidden()
+    assert [query.split("fresh=")[1][:1] for query in queries] == ["1", "0"]
+    add.click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("3")
