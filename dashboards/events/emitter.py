@@ -42,7 +42,7 @@ from types import EllipsisType
 from typing import Any
 
 from dashboards.events.limits import SUBSCRIBER_TIME_LIMIT_SECONDS
-from dashboards.runtime.applog import current_output
+from dashboards.runtime.applog import RunOutput, current_output
 from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 from dashboards.runtime.context import AppContext, current_app_context
 
@@ -507,7 +507,7 @@ async def _call(
     app_context: AppContext | None,
 ) -> Any:  # fmt: skip
     """One call of app code under the time limit, with its own output, app context and depth."""
-    output: list[tuple[str, str]] = []
+    output: list[tuple[str, str]] = RunOutput()
     context = delivery.caller.copy()
     context.run(current_output.set, output)
     context.run(current_app_context.set, app_context)

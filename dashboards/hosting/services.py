@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -15,6 +14,7 @@ from dashboards.events.services import event_emit
 from dashboards.hosting.models import App, AppLogEntry, AppRelease, ReleaseStatus, new_link_token
 from dashboards.hosting.validation import validate_release_files
 from dashboards.runtime.broadcast import broadcast
+from dashboards.runtime.codecs import storable_text
 from dashboards.runtime.groups import app_group
 from dashboards.runtime.limits import APP_LOG_KEEP_LINES, APP_LOG_LINE_CHARS
 from dashboards.tenancy.models import Team, Tenant
@@ -142,11 +142,10 @@ def _announce_release(app_id: int, version: int) -> None:
 
 # What a text column of every database holds: PostgreSQL refuses NUL, and UTF-8 has no lone
 # surrogates (app code prints what it likes: bytes decoded with surrogateescape, say).
-_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _storable(text: str) -> str:
-    return _NOT_STORABLE.sub("\ufffd", text)
+    return storable_text(text)
 
 
 def app_log_append(

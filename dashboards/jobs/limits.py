@@ -28,6 +28,9 @@ PROGRESS_DB_INTERVAL = 1.0
 # with "worker died" by the reconciler, which runs this often in every worker and web process.
 ALIVE_TTL_SECONDS = 10
 ALIVE_REFRESH_SECONDS = 2
+# A job function that returns later than its time limit plus this caught the timeout (RQ raises
+# it as an Exception, which ``except Exception`` in app code swallows): it is failed as timed out.
+LATE_GRACE_SECONDS = 1.0
 RECONCILE_EVERY_SECONDS = 5
 
 # Opt-in retries: at most this many, waiting RETRY_BASE_SECONDS * 2**attempt (capped) in between.

@@ -20,10 +20,11 @@ from rq.timeouts import JobTimeoutException
 from dashboards.events.delivery import current_sender
 from dashboards.hosting.services import app_log_append
 from dashboards.jobs import queues, services
-from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES
+from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES, LATE_GRACE_SECONDS
 from dashboards.jobs.models import Job
 from dashboards.jobs.progress import JobTarget, ProgressReporter, prepare_reporter_link
-from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
+from dashboards.runtime.applog import kept_lines
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy, unstorable_text
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.executor import get_executor, load_release
 from dashboards.runtime.loader import AppLoadError
@@ -154,9 +155,11 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
         current_app_context.reset(context_token)
         reporter.flush()
     start_announcement.wait()
-    log_lines += outcome.output
+    log_lines += kept_lines(outcome.output)
     result, failure = None, ""
-    if isinstance(outcome.exception, JobTimeoutException):
+    if isinstance(outcome.exception, JobTimeoutException) or (
+        job.timeout_seconds and outcome.duration > job.timeout_seconds + LATE_GRACE_SECONDS
+    ):  # the second: code that caught the timeout (``except Exception``) and went on
         failure = f"timed out after {job.timeout_seconds} s"
     elif not outcome.ok:
         failure = outcome.error
@@ -166,7 +169,11 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
     if failure and job.attempt <= job.max_retries:
         log_lines.append(("warning", f"job {job.function_name} #{job.pk}: {failure}; it will be retried"))
     if log_lines:  # before the end is announced: whoever reads the log then finds these lines
-        app_log_append(app_id=job.app_id, tenant_id=job.tenant_id, release_id=job.release_id, lines=log_lines)
+        try:
+            app_log_append(app_id=job.app_id, tenant_id=job.tenant_id, release_id=job.release_id,
+                           lines=log_lines)  # fmt: skip
+        except Exception:  # the end must be recorded all the same (and the timeout may strike here)
+            logger.exception("job %s: its %d log lines were not kept", job.pk, len(log_lines))
     if not failure:
         services.job_finish(job_id=job.pk, result=result, announcer=reporter.announce_end, claimed=job)
         return {"status": "finished"}
@@ -177,6 +184,10 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
 
 def _bounded_result(value: Any) -> tuple[Any, str]:
     try:
-        return bounded_json_copy(value, limit=JOB_RESULT_MAX_BYTES, what="it"), ""
+        result = bounded_json_copy(value, limit=JOB_RESULT_MAX_BYTES, what="it")
     except JsonRefused as error:
         return None, f"its result cannot be kept: {error}"
+    problem = unstorable_text(result)
+    if problem:  # PostgreSQL's JSON refuses it: the end would not be recorded at all
+        return None, f"its result cannot be kept: a string in it holds {problem}"
+    return result, ""

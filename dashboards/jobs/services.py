@@ -35,6 +35,7 @@ from dashboards.jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from dashboards.jobs.specs import JobRefused, JobSpec
 from dashboards.notifications.services import notification_send_to_teams, notification_send_to_users
 from dashboards.runtime.broadcast import broadcast
+from dashboards.runtime.codecs import storable_text
 from dashboards.runtime.groups import tab_group
 from dashboards.scenarios.submissions import scenario_job_ended, scenario_job_started, scenario_job_submitted
 from dashboards.tenancy.models import Tenant
@@ -258,7 +259,7 @@ def _end(
     end of the tenant's jobs, or the reconciler, admits the waiting jobs.
     """
     if "error" in fields:
-        fields["error"] = str(fields["error"])[:ERROR_SUMMARY_CHARS]
+        fields["error"] = storable_text(str(fields["error"]))[:ERROR_SUMMARY_CHARS]  # NUL: PostgreSQL
     ended_at = timezone.now()
     with transaction.atomic():
         ended = Job.objects.filter(pk=job_id, status__in=from_statuses).update(
@@ -302,7 +303,7 @@ def job_retry_later(*, job_id: int, error: str) -> float | None:
         return None
     delay = min(RETRY_BASE_SECONDS * 2 ** (job.attempt - 1), RETRY_MAX_DELAY_SECONDS)
     rq_id = queues.new_rq_id()
-    message = f"attempt {job.attempt} failed ({error[:120]}); retrying in {delay:g} s"
+    message = f"attempt {job.attempt} failed ({storable_text(error[:120])}); retrying in {delay:g} s"
     updated = Job.objects.filter(pk=job_id, status=JobStatus.STARTED).update(
         status=JobStatus.QUEUED, attempt=job.attempt + 1, rq_id=rq_id, message=message[:MESSAGE_CHARS],
         progress=None,

@@ -9,7 +9,55 @@ import logging
 import sys
 from typing import Any
 
+from dashboards.runtime.limits import APP_LOG_KEEP_LINES
 from dashboards.runtime.loader_names import APPS_PACKAGE
+
+
+class RunOutput(list[tuple[str, str]]):
+    """The lines one run of app code printed or logged: at most the newest APP_LOG_KEEP_LINES
+    (the app's log keeps no more), after a line saying how many earlier ones were left out.
+
+    A job printing in a loop once held every line in memory, and writing them all before its end
+    outlasted its time limit: its result was lost and it was reported as a dead worker.
+    """
+
+    left_out = 0
+
+    def append(self, line: tuple[str, str]) -> None:
+        super().append(line)
+        if len(self) > 2 * APP_LOG_KEEP_LINES:  # trimmed now and then: appends stay O(1)
+            self._trim()
+
+    def extend(self, lines: Any) -> None:
+        super().extend(lines)
+        if len(self) > 2 * APP_LOG_KEEP_LINES:
+            self._trim()
+
+    def _trim(self) -> None:
+        noted = 1 if self.left_out else 0  # the note from the last trim goes with the lines it heads
+        excess = len(self) - APP_LOG_KEEP_LINES + 1
+        self.left_out += excess - noted
+        del self[:excess]
+        super().insert(0, _left_out_note(self.left_out))
+
+    def newest(self) -> list[tuple[str, str]]:
+        """What goes to the app's log: at most APP_LOG_KEEP_LINES lines, the note first if any."""
+        real = self[1:] if self.left_out else self[:]
+        if not self.left_out and len(real) <= APP_LOG_KEEP_LINES:
+            return real
+        kept = real[-(APP_LOG_KEEP_LINES - 1) :]
+        return [_left_out_note(self.left_out + len(real) - len(kept)), *kept]
+
+
+def _left_out_note(count: int) -> tuple[str, str]:
+    return ("warning", f"{count} earlier lines of this run were left out "
+                       f"(the app's log keeps the newest {APP_LOG_KEEP_LINES})")  # fmt: skip
+
+
+def kept_lines(output: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A run's output as the app's log should get it (see RunOutput)."""
+    return output.newest() if isinstance(output, RunOutput) else list(output)
+
 
 # The lines of the handler run in progress (set per run, so concurrent runs never mix).
 current_output: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar(

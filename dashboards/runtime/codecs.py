@@ -17,6 +17,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -219,6 +220,37 @@ def json_size(value: Any, *, default: Callable[[Any], Any] | None = None) -> int
         return len(json.dumps(value, allow_nan=False, default=default))
     except (TypeError, ValueError, RecursionError):
         return None
+
+
+_UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """The text with what no store can hold (NUL, unpaired surrogates) shown as U+FFFD."""
+    return _UNSTORABLE_CHARACTER.sub("\ufffd", text)
+
+
+def unstorable_text(value: Any) -> str | None:
+    """What no store (PostgreSQL's text and JSON, a UTF-8 frame) can hold in the strings (keys
+    too) of a JSON value, if anything: a NUL character or an unpaired surrogate.
+
+    A loop with a stack, not recursion: the value may be nested as deep as the decoder went.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and (found := _UNSTORABLE_CHARACTER.search(item)):
+            return (
+                "a NUL character"
+                if found.group() == "\x00"
+                else "an unpaired surrogate, which is not Unicode"
+            )
+    return None
 
 
 def bounded_json_copy(

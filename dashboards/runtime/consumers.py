@@ -90,6 +90,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         self.groups_joined: list[str] = []
         # Browser messages (text) and the platform's own work for this tab (status functions), in order.
         self.queue: asyncio.Queue[str | Callable[[], Awaitable[str]]] = asyncio.Queue(EVENT_QUEUE_LIMIT)
+        self.waiting_puts: set[asyncio.Task[None]] = set()  # kept work waiting for room in the queue
         self.bucket = TokenBucket(EVENTS_PER_SECOND, EVENT_BURST)
         self.flood_warned_at = -FLOOD_WARNING_EVERY_SECONDS
         query = _query(self.scope.get("query_string", b""))
@@ -258,11 +259,20 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 await self.close(CLOSE_INTERNAL_ERROR)
                 return
 
-    def _post(self, work: Callable[[], Awaitable[str]]) -> None:
-        """Queue the platform's own work for this tab behind the events already waiting."""
+    def _post(self, work: Callable[[], Awaitable[str]], keep: bool = False) -> None:
+        """Queue the platform's own work for this tab behind the events already waiting.
+
+        With the queue full, work that must not be lost (a job's end: its status function runs
+        once) waits for room; other work (an event's reaction, a progress report) is dropped.
+        """
         try:
             self.queue.put_nowait(work)
         except asyncio.QueueFull:
+            if keep:
+                waiting = asyncio.get_running_loop().create_task(self.queue.put(work))
+                self.waiting_puts.add(waiting)
+                waiting.add_done_callback(self.waiting_puts.discard)
+                return
             logger.warning(
                 "session %s: queue full, job update dropped", self.session and self.session.info.session_id
             )
@@ -296,6 +306,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         worker = getattr(self, "worker", None)
         if worker is not None:
             worker.cancel()
+        for waiting in list(getattr(self, "waiting_puts", ())):
+            waiting.cancel()  # the ends stay on their rows: the tab that comes back delivers them
         if self.session is not None:
             await self.session.finish_writes()
         await channel_leave(self.channel_layer, self.channel_name, getattr(self, "groups_joined", []))
@@ -325,17 +337,14 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
 
     async def job_progress(self, event: dict[str, Any]) -> None:
         if self.session is not None:
-            jobs = self.session.jobs
-            self._post(
-                lambda: jobs.progress(
-                    int(event["job_id"]), event.get("progress"), str(event.get("message", ""))
-                )
+            self.session.jobs.note_progress(
+                int(event["job_id"]), event.get("progress"), str(event.get("message", ""))
             )
 
     async def job_ended(self, event: dict[str, Any]) -> None:
         if self.session is not None:
             jobs = self.session.jobs
-            self._post(lambda: jobs.ended(int(event["job_id"]), event))
+            self._post(lambda: jobs.ended(int(event["job_id"]), event), True)
 
     async def notify_toast(self, event: dict[str, Any]) -> None:
         """A team notification (already rendered: toast and inbox badge as out-of-band swaps)."""

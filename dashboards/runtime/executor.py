@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from dashboards.runtime import limits
-from dashboards.runtime.applog import current_output, install_log_handler
+from dashboards.runtime.applog import RunOutput, current_output, install_log_handler
 from dashboards.runtime.limits import HANDLER_POOL_THREADS, RELEASE_HANDLER_THREADS
 from dashboards.runtime.loader import AppLoadError, LoadedApp, Problem, load_app, unload
 
@@ -111,7 +111,7 @@ class _BatchItem:
         self.function = function
         self.context = context
         self.future = future
-        self.output: list[tuple[str, str]] = []
+        self.output: list[tuple[str, str]] = RunOutput()
         self.outcome: HandlerOutcome | None = None
 
 
@@ -290,7 +290,7 @@ class InProcessExecutor:
 
     async def _run(self, app: LoadedApp, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                    timeout: float, *, is_async: bool) -> HandlerOutcome:  # fmt: skip
-        output: list[tuple[str, str]] = []
+        output: list[tuple[str, str]] = RunOutput()
         started = time.perf_counter()
         context = contextvars.copy_context()
         context.run(current_output.set, output)
@@ -452,14 +452,16 @@ class InProcessExecutor:
         Its time limit is the caller's (RQ's job timeout raises inside it); the exception is
         returned, not raised, with the output the function printed or logged.
         """
-        output: list[tuple[str, str]] = []
+        output: list[tuple[str, str]] = RunOutput()
         started = time.perf_counter()
         token = current_output.set(output)
         try:
             value = app.function(reference)(*arguments)
             if asyncio.iscoroutine(value):
                 value = asyncio.run(value)
-        except Exception as error:
+        except (Exception, SystemExit, GeneratorExit, asyncio.CancelledError) as error:
+            # sys.exit() in a job is its failure, with its traceback, not a dead work horse.
+            # KeyboardInterrupt is the worker being stopped: it goes on to RQ.
             return _failed(error, output, started)
         finally:
             current_output.reset(token)

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from dashboards.runtime.session import AppSession, SessionInfo
 
 logger = logging.getLogger(__name__)
-Post = Callable[[Callable[[], Awaitable[str]]], None]
+# The consumer's queue; the flag says the work must not be dropped when the queue is full (an end).
+Post = Callable[[Callable[[], Awaitable[str]], bool], None]
 DELIVERED_KEY = "dashboards:job-delivered:{}"
 DELIVERED_TTL_SECONDS = 24 * 3600
 
@@ -41,6 +42,10 @@ class JobWatch:
     fraction: float | None = None
     message: str = ""
     ticker: asyncio.Task[None] | None = field(default=None, repr=False)
+    # A "still running" run is waiting in the tab's queue: ticks and progress reports that come
+    # meanwhile update what it will show instead of queueing more (a status function slower than
+    # the reports once filled the queue, and the job's end was dropped with the rest).
+    queued: bool = False
 
 
 class TabJobs:
@@ -71,7 +76,7 @@ class TabJobs:
         for job in jobs:
             self._watch(job)
             if not job.is_active and self.post is not None:
-                self.post(functools.partial(self.ended, job.pk))
+                self.post(functools.partial(self.ended, job.pk), True)
 
     def close(self) -> None:
         for watch in self.watches.values():
@@ -85,7 +90,21 @@ class TabJobs:
             if self.post is None or self.watches.get(watch.job_id) is not watch:
                 return
             watch.count += 1
-            self.post(lambda: self._run_running(watch))
+            self._post_running(watch)
+
+    def note_progress(self, job_id: int, fraction: float | None, message: str) -> None:
+        """A progress report from the worker: the next "still running" run shows the latest one."""
+        watch = self.watches.get(job_id)
+        if watch is None:
+            return
+        watch.fraction, watch.message = fraction, message
+        self._post_running(watch)
+
+    def _post_running(self, watch: JobWatch) -> None:
+        if watch.queued or self.post is None:
+            return
+        watch.queued = True
+        self.post(lambda: self._run_running(watch), False)
 
     async def progress(self, job_id: int, fraction: float | None, message: str) -> str:
         watch = self.watches.get(job_id)
@@ -95,6 +114,7 @@ class TabJobs:
         return await self._run_running(watch)
 
     async def _run_running(self, watch: JobWatch) -> str:
+        watch.queued = False  # from here, a new report queues the next run
         if self.watches.get(watch.job_id) is not watch:
             return ""  # ended meanwhile
         status = JobProgress(watch.count, watch.fraction, watch.message, watch.job_id)

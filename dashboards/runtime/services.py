@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from dashboards.hosting.models import App, AppRelease
 from dashboards.hosting.services import app_log_append
+from dashboards.runtime.applog import kept_lines
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.db import db_call
 from dashboards.runtime.executor import AppLoadError, get_executor, load_release
@@ -126,7 +127,7 @@ async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) 
     if outcome.ok:
         return cast("dict[str, Any]", outcome.value)
     problem = "timed out" if outcome.timed_out else f"raised {outcome.error}"
-    lines = [*outcome.output, ("error", f"initial_state {problem}: no session could start")]
+    lines = [*kept_lines(outcome.output), ("error", f"initial_state {problem}: no session could start")]
     if outcome.traceback:
         lines.append(("error", outcome.traceback.rstrip()))
     await db_call(app_log_append)(

@@ -15,7 +15,9 @@ from typing import Any, cast
 
 from dashboards.events.event import Event
 from dashboards.runtime import codecs
+from dashboards.runtime.applog import kept_lines
 from dashboards.runtime.broadcast_callbacks import callback_call, wanted_subscriptions
+from dashboards.runtime.codecs import unstorable_text
 from dashboards.runtime.context import AppContext, current_app_context, run_deferred
 from dashboards.runtime.db import db_call
 from dashboards.runtime.dispatch import DispatchError, Route, route_event
@@ -44,7 +46,6 @@ MESSAGE_NUMBER_DIGITS = 1000
 # message that has one is checked further (a browser never types these, and a lone surrogate
 # cannot be encoded in a UTF-8 frame: echoed back, it would fail the socket's send).
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
-_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 
 
 class UnreadableMessage(ValueError):
@@ -68,28 +69,6 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-def _bad_text(message: Any) -> str | None:
-    """What is wrong with the strings (keys too) of a parsed message, if anything.
-
-    A loop with a stack, not recursion: the message may be nested as deep as the decoder went.
-    """
-    stack = [message]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str) and (found := _BAD_CHARACTER.search(value)):
-            return (
-                "a NUL character"
-                if found.group() == "\x00"
-                else "an unpaired surrogate, which is not Unicode"
-            )
-    return None
-
-
 def read_message(text: str) -> Any:
     """Parse one browser message as strict JSON, or raise UnreadableMessage saying why.
 
@@ -106,7 +85,7 @@ def read_message(text: str) -> Any:
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
         raise UnreadableMessage("malformed JSON") from None
     if _SUSPECT_ESCAPE.search(text):
-        problem = _bad_text(message)
+        problem = unstorable_text(message)
         if problem:
             raise UnreadableMessage(problem)
     return message
@@ -240,7 +219,7 @@ class AppSession:
         finally:
             current_app_context.reset(token)
             state.close_between_runs()  # closed before the commit: the commit and the undo need no writes
-        lines = list(outcome.output)
+        lines = kept_lines(outcome.output)
         if outcome.timed_out:
             self.state = state.detach()
             self.state.close_between_runs()

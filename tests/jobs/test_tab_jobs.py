@@ -59,6 +59,21 @@ async def test_period_ticks_count_while_the_job_runs(jobs_lab, job_worker, live_
     await tab.socket.disconnect()
 
 
+async def test_reports_faster_than_the_status_function_never_pile_up_or_lose_the_end(
+    jobs_lab, job_worker, live_world
+) -> None:
+    """200 progress reports and a 100 ms period against a status function of 200 ms: while one
+    run waits in the tab's queue, newer reports update it instead of queueing more, and the end
+    comes through (it once was dropped with the rest when the queue filled)."""
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "crunch", "args": [200, 0.01], "period": 100, "slow": True})
+    frames = await frames_until(tab, "job done", timeout=30)
+    running = [f for f in frames if "running" in f]
+    assert 1 <= len(running) <= 20, len(running)  # about one per status run, not one per report
+    assert "step 200 of 200" in "".join(frames) or "done" in frames[-1]
+    await tab.socket.disconnect()
+
+
 async def test_a_tab_that_comes_back_gets_the_result_it_missed(jobs_lab, job_worker, live_world) -> None:
     tab = await open_socket(live_world.adam, app="jobs-lab")
     await click(tab, "start", payload={"fn": "sleepy", "args": [0.5]})

@@ -68,6 +68,44 @@ def test_a_job_past_its_timeout_fails_as_timed_out(jobs_lab, job_worker, live_wo
     assert job.error == "timed out after 1 s"
 
 
+def test_a_job_that_prints_without_end_keeps_its_result_and_its_newest_lines(
+    jobs_lab, job_worker, live_world
+) -> None:
+    """Lines past what the app's log keeps are not held in memory, nor written before the end."""
+    from dashboards.runtime.limits import APP_LOG_KEEP_LINES
+
+    job = submit(jobs_lab, live_world.adam, "chatty", [100_000], timeout_seconds=30)
+    wait_for(lambda: ended(job), timeout=60)
+    assert job.status == JobStatus.FINISHED, job.error
+    assert job.result == "said it all"
+    lines = AppLogEntry.objects.filter(app=jobs_lab).order_by("-id").values_list("message", flat=True)
+    assert lines[0] == "line 99999"
+    assert len(lines) <= APP_LOG_KEEP_LINES
+    assert any("earlier lines of this run were left out" in line for line in lines)
+
+
+def test_sys_exit_in_a_job_is_its_failure_not_a_dead_worker(jobs_lab, job_worker, live_world) -> None:
+    job = submit(jobs_lab, live_world.adam, "leaves", [])
+    wait_for(lambda: ended(job))
+    assert job.status == JobStatus.FAILED
+    assert job.error == "SystemExit: 3"
+
+
+def test_a_job_that_catches_its_timeout_still_fails_as_timed_out(jobs_lab, job_worker, live_world) -> None:
+    job = submit(jobs_lab, live_world.adam, "stubborn", [4], timeout_seconds=1)
+    wait_for(lambda: ended(job), timeout=30)
+    assert job.status == JobStatus.FAILED
+    assert job.error == "timed out after 1 s" and job.result is None
+
+
+def test_a_result_no_database_can_hold_fails_with_a_clear_message(jobs_lab, job_worker, live_world) -> None:
+    """A NUL in a string: PostgreSQL refuses it, and the end would not be recorded at all."""
+    job = submit(jobs_lab, live_world.adam, "nul_result", [])
+    wait_for(lambda: ended(job))
+    assert job.status == JobStatus.FAILED
+    assert job.error == "its result cannot be kept: a string in it holds a NUL character"
+
+
 def test_retries_run_the_job_again_after_a_backoff(jobs_lab, job_worker, live_world, tmp_path) -> None:
     job = submit(jobs_lab, live_world.adam, "flaky", [str(tmp_path / "marker")], max_retries=2)
     wait_for(lambda: ended(job), timeout=30)

@@ -58,6 +58,33 @@ def huge():
     return "x" * 300_000
 
 
+def chatty(lines):
+    for n in range(lines):
+        print("line", n)
+    return "said it all"
+
+
+def leaves():
+    import sys
+
+    sys.exit(3)
+
+
+def stubborn(seconds):
+    """Catches the timeout, as ``except Exception`` in app code does, and carries on."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            time.sleep(0.05)
+        except Exception:  # noqa: S110 - the point: what careless app code does
+            pass
+    return "survived"
+
+
+def nul_result():
+    return {"text": "a\x00b"}
+
+
 def tell_team(team):
     notify_team(team, "info", "a message from a job")
     return "told"
@@ -79,12 +106,20 @@ def on_status(state, status, result):
         state.status = "running"
 
 
+def slow_status(state, status, result):
+    """A status function slower than the job's reports: they must not pile up in the tab."""
+    time.sleep(0.2)
+    on_status(state, status, result)
+    if not isinstance(status, bool):
+        state.runs = (state.runs or 0) + 1
+
+
 def start(state, payload):
     invoke_long_callback(
         state,
         FUNCTIONS[payload["fn"]],
         payload.get("args", []),
-        on_status,
+        slow_status if payload.get("slow") else on_status,
         period=payload.get("period", 0),
         timeout=payload.get("timeout"),
         retries=payload.get("retries", 0),
