@@ -37,6 +37,7 @@ from dashboards.jobs.specs import (
     check_timeout,
     encode_arguments,
 )
+from dashboards.notifications.limits import TEAM_NOTICES_PER_RUN
 from dashboards.runtime.applog import current_output
 from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 from dashboards.runtime.context import require_app_context
@@ -374,7 +375,8 @@ def progress(fraction: float | None = None, message: str = "") -> None:
 def notify_team(team: str, level: str, message: str, link: str | None = None) -> None:
     """Tell every member of a team of this tenant: a toast on their open pages and an inbox entry.
 
-    From a handler it is sent once the handler has succeeded; from a job, at once.
+    From a handler it is sent once the handler has succeeded; from a job, at once. At most 10 per
+    run of a handler or job: the rest of that run's are not sent (a warning in the app's log says so).
     """
     context = require_app_context("notify_team")
     team = _require_str("notify_team", "team", team)
@@ -382,6 +384,12 @@ def notify_team(team: str, level: str, message: str, link: str | None = None) ->
     message = _require_str("notify_team", "message", message)
     _check_link("notify_team", link)
     tenant_id = context.tenant_id
+    context.team_notices += 1
+    if context.team_notices > TEAM_NOTICES_PER_RUN:
+        if context.team_notices == TEAM_NOTICES_PER_RUN + 1:
+            _app_log("warning", f"notify_team: at most {TEAM_NOTICES_PER_RUN} notifications per run of a "
+                                "handler or job; the rest of this run's were not sent")  # fmt: skip
+        return
     if context.team_sink is not None:
         context.team_sink({"team": team, "level": level, "message": message, "link": link})
         return

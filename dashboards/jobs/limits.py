@@ -10,6 +10,13 @@ MAX_JOB_TIMEOUT_SECONDS = 24 * 3600
 # order, so one tenant's thousand jobs cannot starve the others. Knob: the JOBS_PER_TENANT variable
 # (default 4, read in dashboards/config/environment.py).
 
+# Jobs one tab may have queued or running at once, and jobs a tenant may have waiting for a slot:
+# past them a submission is refused (the handler is undone with the reason). One viewer clicking
+# a button that starts a job once queued 300 jobs a second, hours of the tenant's slots, and one
+# handler asking for 2,000 jobs ran 2,000 timers in the web process.
+JOBS_PER_TAB = 20
+JOBS_WAITING_PER_TENANT = 1000
+
 # Arguments and results travel as JSON; these bound what one job keeps in Redis and the database.
 JOB_ARGUMENTS_MAX_BYTES = 64 * 1024
 JOB_RESULT_MAX_BYTES = 256 * 1024

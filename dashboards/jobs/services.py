@@ -25,6 +25,8 @@ from dashboards.jobs.limits import (
     ARGUMENT_SUMMARY_CHARS,
     DEFAULT_JOB_TIMEOUT_SECONDS,
     ERROR_SUMMARY_CHARS,
+    JOBS_PER_TAB,
+    JOBS_WAITING_PER_TENANT,
     MAX_JOB_TIMEOUT_SECONDS,
     MAX_RETRIES,
     MESSAGE_CHARS,
@@ -77,6 +79,16 @@ def job_submit(
         raise JobRefused(f"retries must be between 0 and {MAX_RETRIES}")
     with transaction.atomic():
         admitted, waiting = _lock_and_count(tenant_id)
+        if waiting >= JOBS_WAITING_PER_TENANT:
+            raise JobRefused(
+                f"{waiting} jobs of this tenant are already waiting for a free slot: "
+                "try again when some have run"
+            )
+        if session_id and _active_jobs_of_tab(tenant_id, app_id, session_id) >= JOBS_PER_TAB:
+            raise JobRefused(
+                f"this tab already has {JOBS_PER_TAB} jobs queued or running: "
+                "wait for one to end (or cancel one on the Jobs page)"
+            )
         # The common case: a free slot and nobody waiting before this job, which is admitted as
         # it is written (no second look at the queue).
         admit_now = waiting == 0 and admitted < settings.JOBS_PER_TENANT
@@ -96,6 +108,12 @@ def job_submit(
             job.rq_id = _admit_waiting(tenant_id, locked=True).get(job.pk, "")
         job_event(job, created=True)
     return job
+
+
+def _active_jobs_of_tab(tenant_id: int, app_id: int, session_id: str) -> int:
+    return Job.objects.filter(
+        tenant_id=tenant_id, status__in=ACTIVE_STATUSES, app_id=app_id, session_id=session_id
+    ).count()
 
 
 def _lock_and_count(tenant_id: int) -> tuple[int, int]:
@@ -347,7 +365,25 @@ def job_submit_spec(*, spec: JobSpec, tenant_id: int, app_id: int, release_id: i
 
 
 def job_resubmit(*, job: Job, user_id: int | None) -> Job:
-    """The Retry button: the same call again, as a new job (the failed one stays as it was)."""
+    """The Retry button: the same call again, as a new job (the failed one stays as it was).
+
+    A scenario's job goes through its scenario, as a new submission would: with the scenario's
+    parameters as they are now, and refused (ScenarioBusy) while the scenario is submitted or
+    running. Copying the old job ran old parameters beside the scenario's current job, and a
+    double click ran two. Raises JobRefused or a ScenarioError, whose text is for the user.
+    """
+    if job.scenario_id is not None:
+        from dashboards.scenarios.models import Scenario  # noqa: PLC0415 - scenarios build on jobs
+        from dashboards.scenarios.services import scenario_submit  # noqa: PLC0415
+        from dashboards.scenarios.values import ScenarioNotFound  # noqa: PLC0415
+
+        scenario = Scenario.objects.for_tenant(job.tenant_id).filter(pk=job.scenario_id).first()
+        if scenario is None:
+            raise ScenarioNotFound("this job's scenario was deleted")
+        return scenario_submit(
+            scenario=scenario, function=job.function, release_id=job.release_id, user_id=user_id,
+            session_id=job.session_id, timeout_seconds=job.timeout_seconds,
+        )  # fmt: skip
     return job_submit(
         tenant_id=job.tenant_id, app_id=job.app_id, release_id=job.release_id, user_id=user_id,
         session_id=job.session_id, function=job.function, arguments=job.arguments,

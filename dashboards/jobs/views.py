@@ -13,6 +13,8 @@ from dashboards.jobs.models import Job, JobStatus
 from dashboards.jobs.pages import job_rows, may_control_job, may_see_job, row_context
 from dashboards.jobs.selectors import job_get
 from dashboards.jobs.services import job_cancel, job_resubmit
+from dashboards.jobs.specs import JobRefused
+from dashboards.scenarios.values import ScenarioError
 from dashboards.tenancy.views import tenant_member_required
 
 
@@ -58,8 +60,12 @@ def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
     if job.is_active:
         messages.info(request, f"Job #{job.pk} is still {job.get_status_display().lower()}.")
     else:
-        again = job_resubmit(job=job, user_id=request.user.pk)
-        messages.success(request, f"Job #{job.pk} submitted again as #{again.pk}.")
+        try:
+            again = job_resubmit(job=job, user_id=request.user.pk)
+        except (JobRefused, ScenarioError) as error:  # a busy scenario, a quota: said, not a 500
+            messages.error(request, f"Job #{job.pk} was not submitted again: {error}")
+        else:
+            messages.success(request, f"Job #{job.pk} submitted again as #{again.pk}.")
     return _back(request)
 
 

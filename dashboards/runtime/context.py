@@ -38,6 +38,8 @@ class AppContext:
     team_sink: Callable[[dict[str, Any]], None] | None = None
     # Where emit_event's events go instead of the database and Redis (the test client delivers them).
     event_sink: Callable[[Any], None] | None = None
+    # notify_team calls of this run so far (bounded by TEAM_NOTICES_PER_RUN).
+    team_notices: int = 0
 
     @property
     def in_job(self) -> bool:

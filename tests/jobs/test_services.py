@@ -39,6 +39,31 @@ def test_a_tenant_gets_at_most_its_quota_of_jobs_in_the_queue(jobs_lab, settings
     assert jobs[2].rq_id and RQJob.exists(jobs[2].rq_id, connection=redis_client)
 
 
+def test_a_tab_and_a_tenant_may_queue_only_so_many_jobs(jobs_lab, settings, monkeypatch, redis_client):
+    """One viewer clicking a job button fast, or one handler asking for thousands, is refused."""
+    settings.JOBS_PER_TENANT = 1
+    monkeypatch.setattr(services, "JOBS_PER_TAB", 3)
+    monkeypatch.setattr(services, "JOBS_WAITING_PER_TENANT", 5)
+
+    def from_tab(session_id: str) -> Job:
+        return services.job_submit(
+            tenant_id=jobs_lab.tenant_id, app_id=jobs_lab.pk, release_id=jobs_lab.active_release_id,
+            user_id=None, session_id=session_id, function="main:crunch", arguments=[1],
+        )  # fmt: skip
+
+    for _ in range(3):
+        from_tab("tab-one-abcdef")
+    with pytest.raises(JobRefused, match="this tab already has 3 jobs queued or running"):
+        from_tab("tab-one-abcdef")
+    job = from_tab("tab-two-abcdef")  # another tab is counted apart
+    services.job_cancel(job=job)  # an ended job frees its place
+    for _ in range(3):
+        from_tab("tab-two-abcdef")
+    with pytest.raises(JobRefused, match="5 jobs of this tenant are already waiting"):
+        from_tab("tab-three-abcd")
+    assert Job.objects.filter(tenant_id=jobs_lab.tenant_id, status=JobStatus.QUEUED).count() == 6
+
+
 def test_waiting_jobs_are_admitted_oldest_first(jobs_lab, settings, redis_client) -> None:
     settings.JOBS_PER_TENANT = 1
     running, first, second = (submit(jobs_lab) for _ in range(3))

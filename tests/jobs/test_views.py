@@ -93,6 +93,23 @@ def test_retry_submits_the_same_call_again(world, counter_job) -> None:
     assert again.arguments == [3] and again.status == JobStatus.QUEUED
 
 
+def test_retry_of_a_busy_scenarios_job_says_why_it_was_not_submitted(world) -> None:
+    from dashboards.hosting.models import App
+    from dashboards.scenarios.services import scenario_create, scenario_submit
+
+    app = App.objects.get(tenant=world.acme, slug="planner")
+    scenario = scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name="Busy", owner_id=world.adam.pk)
+    release_id = app.active_release_id
+    first = scenario_submit(scenario=scenario, function="main:f", release_id=release_id, user_id=None)
+    Job.objects.filter(pk=first.pk).update(status=JobStatus.STARTED)
+    assert services.job_fail(job_id=first.pk, error="boom")
+    scenario_submit(scenario=scenario, function="main:f", release_id=app.active_release_id, user_id=None)
+    response = client_for(world.adam).post(f"/t/acme/jobs/{first.pk}/retry/", follow=True)
+    assert response.status_code == 200
+    assert f"Job #{first.pk} was not submitted again: scenario &#x27;Busy&#x27; is submitted" in response.text
+    assert Job.objects.filter(scenario=scenario).count() == 2
+
+
 def job_event(job, operation: str, attribute: str = "status", value=None) -> dict:
     from dashboards.events.event import Event
 

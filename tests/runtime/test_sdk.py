@@ -410,3 +410,27 @@ def test_a_repeater_over_a_dict_with_int_keys_gives_the_item_clicked() -> None:
     assert client.state.picked == "x=ex"
     client.click("pick", target="pick", repeat_key="3")  # no such item: the page would not show it
     assert client.state.picked == "3=None"
+
+
+CHATTY_TEAM_SOURCE = """
+from dashboards.sdk import notify_team
+
+initial_state = {"n": 0}
+page = "{% text n %}"
+
+
+def shout(state):
+    for n in range(25):
+        notify_team("Analysts", "info", f"message {n}")
+    state.n += 1
+"""
+
+
+def test_a_run_sends_at_most_ten_team_notifications() -> None:
+    """Each is an inbox row per member and a toast: one run in a loop is cut at ten."""
+    client = AppTestClient({"main.py": CHATTY_TEAM_SOURCE})
+    client.click("shout")
+    assert [n["message"] for n in client.team_notifications] == [f"message {n}" for n in range(10)]
+    client.click("shout")  # the limit is per run
+    assert len(client.team_notifications) == 20
+    assert client.state.n == 2

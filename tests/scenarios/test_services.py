@@ -169,6 +169,22 @@ def test_a_failed_or_canceled_job_fails_its_scenario_with_why(world) -> None:
     assert (scenario.status, scenario.error) == (ScenarioStatus.FAILED, "ValueError: no")
 
 
+def test_retry_of_a_scenarios_job_runs_its_parameters_of_now_and_never_beside_another(world) -> None:
+    """Retry goes through the scenario: refused while it is busy, and with its current parameters."""
+    scenario = make(world, parameters={"x": 1})
+    release_id = scenario.app.active_release_id
+    first = services.scenario_submit(scenario=scenario, function="main:f", release_id=release_id,
+                                     user_id=None)  # fmt: skip
+    Job.objects.filter(pk=first.pk).update(status=JobStatus.STARTED)
+    assert job_fail(job_id=first.pk, error="ValueError: no")
+    services.scenario_write_parameters(scenario=scenario, values={"x": 100})
+    again = job_resubmit(job=Job.objects.get(pk=first.pk), user_id=None)
+    assert again.arguments == [{"x": 100}]
+    with pytest.raises(ScenarioBusy, match="submitted"):  # a second click, or another member's
+        job_resubmit(job=Job.objects.get(pk=first.pk), user_id=None)
+    assert Job.objects.filter(scenario=scenario).count() == 2
+
+
 def test_an_older_job_ending_late_does_not_overwrite_the_latest(world) -> None:
     scenario = make(world)
     release_id = scenario.app.active_release_id
