@@ -26,7 +26,7 @@ RUN DEBUG=false SECRET_KEY=build-only-not-secret-0123456789abcdefghijklmnopqrstu
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
-  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
+  CMD ["python", "-m", "dashboards.ops.healthcheck"]
 # The launcher adds the WebSocket size limits of dashboards/runtime/limits.py.
 CMD ["python", "-m", "dashboards.config.daphne_server", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", \
      "dashboards.config.asgi:application"]

@@ -141,5 +141,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "filters": {"routine_maintenance": {"()": "dashboards.jobs.log_filters.WithoutRoutineMaintenance"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "rq.worker": {"filters": ["routine_maintenance"]},
+    },
 }

@@ -47,6 +47,8 @@ _REPORTS_KEPT = 64
 _EXIT_GRACE_SECONDS = 1.0
 # At the time limit, how long the supervisor has to end the validator and what it started.
 _SUPERVISOR_GRACE_SECONDS = 3.0
+# The supervisor's own alarm, past the time limit: it ends itself even if this process is gone.
+SUPERVISOR_SLACK_SECONDS = 10.0
 _REPORT_MAX_BYTES = 16 * 1024**2
 
 
@@ -116,8 +118,11 @@ class _Outcome:
 def _run(request: Path, workdir: str, timeout: float) -> _Outcome:
     deadline = time.monotonic() + timeout
     report_read, report_write = os.pipe()
+    # Past the limit the supervisor ends itself too (with its validator and whatever it started),
+    # should this process die without ending it.
+    own_limit = timeout + SUPERVISOR_SLACK_SECONDS
     command = [sys.executable, "-s", "-m", "dashboards.hosting.validator", "--supervise", str(request),
-               str(report_write)]  # fmt: skip
+               str(report_write), str(os.getpid()), f"{own_limit:.0f}"]  # fmt: skip
     try:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -8,11 +8,14 @@ tenant's code, so it runs with a scrubbed environment (no platform secrets), in 
 folder, with a memory limit it sets itself and a time limit enforced by the parent (see
 ``validation.py``).
 
-``python -m dashboards.hosting.validator --supervise REQUEST FD`` is the process the parent starts:
-it runs no app code. On Linux it makes itself a child subreaper, starts the validator, and once
-the validator has ended (or the parent sends SIGTERM at the time limit) kills every process left
-below it, including one the app started in a session of its own (``os.setsid()``): orphans are
-reparented to it, not to init. It then ends the way the validator ended.
+``python -m dashboards.hosting.validator --supervise REQUEST FD PARENT SECONDS`` is the process the
+parent starts: it runs no app code. On Linux it makes itself a child subreaper, starts the
+validator, and once the validator has ended (or the parent sends SIGTERM at the time limit) kills
+every process left below it, including one the app started in a session of its own
+(``os.setsid()``): orphans are reparented to it, not to init. It then ends the way the validator
+ended. If the parent (pid PARENT) dies first, which a killed ``deploy_app`` or web process does
+without sending anything, the kernel's parent-death signal ends it the same way, and so does its
+own alarm SECONDS (a little past the parent's limit) after it starts.
 
 None of this is a security boundary: app code runs in the validator's process and can reach what
 it can (the pipe, the supervisor's pid). The parent checks the report's shape strictly.
@@ -174,7 +177,7 @@ def _write_report(fd: int, report: dict[str, Any]) -> None:
 
 def main() -> NoReturn:
     if sys.argv[1] == "--supervise":
-        supervise(sys.argv[2:4])
+        supervise(sys.argv[2:6])
     request_path, report_fd = sys.argv[1], int(sys.argv[2])
     os.set_inheritable(report_fd, False)  # not handed to a program the app runs
     request = json.loads(Path(request_path).read_text("utf-8"))
@@ -203,7 +206,7 @@ def supervise(arguments: list[str]) -> NoReturn:
     import signal
     import subprocess
 
-    request_path, report_fd = arguments
+    request_path, report_fd, parent, seconds = arguments
     _limit_resources(None)  # no core dump of this process either, when it mirrors a crash
     running = 0  # the validator's pid while it can be signalled (not reaped yet)
     stopped = False
@@ -215,6 +218,9 @@ def supervise(arguments: list[str]) -> NoReturn:
             os.kill(running, signal.SIGKILL)  # then waitid() below returns, and the rest is ended
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGALRM, stop)
+    _die_with_parent(int(parent), signal.SIGTERM)
+    signal.alarm(max(1, int(float(seconds))))
     _become_subreaper()
     fd = int(report_fd)
     child = subprocess.Popen(
@@ -228,11 +234,24 @@ def supervise(arguments: list[str]) -> NoReturn:
     running = 0
     _, status = os.waitpid(child.pid, 0)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
     _end_descendants()
     if os.WIFSIGNALED(status):
         signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _die_with_parent(parent: int, signum: int) -> None:
+    """Linux: the kernel sends ``signum`` when the parent's thread that started this one ends.
+    A parent already gone (before the call) is checked for: this one was reparented meanwhile."""
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signum, 0, 0, 0)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signum)
 
 
 def _become_subreaper() -> None:

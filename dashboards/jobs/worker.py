@@ -47,6 +47,7 @@ from dashboards.jobs.limits import RECONCILE_EVERY_SECONDS
 from dashboards.jobs.queues import get_events_queue, get_queue
 from dashboards.jobs.runner import warm_up
 from dashboards.jobs.services import jobs_reconcile
+from dashboards.ops.supervisor import die_with_parent
 from dashboards.runtime.executor import AppLoadError, get_executor
 from dashboards.runtime.residency import ReleaseResidency
 
@@ -266,6 +267,12 @@ class JobWorker(Worker):
             spare.end()
         super().fork_work_horse(job, queue)
 
+    def setup_work_horse_signals(self) -> None:
+        super().setup_work_horse_signals()
+        # A horse leads a process group of its own (RQ kills the group): a worker killed before it
+        # (SIGKILL after its stop grace, a crash) would leave it running its job unsupervised.
+        die_with_parent()
+
     def teardown(self) -> None:
         if not self.is_horse:
             self._end_spare()
@@ -326,6 +333,7 @@ class JobWorker(Worker):
         """The spare's life: wait for a job, then be its horse (RQ's horse ends the process)."""
         try:
             os.setsid()  # a process group of its own, as RQ gives a horse: RQ kills the group
+            die_with_parent()  # and so it ends with the worker whatever happens to it
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             self.procline("spare work horse, waiting for a job")

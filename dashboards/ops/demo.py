@@ -101,8 +101,11 @@ def seed_demo() -> None:
             actor=tenancy.SYSTEM,
         )
         for slug, name, description in spec.apps:
-            seeded_before = App.objects.for_tenant(tenant).filter(slug=slug).exists()
-            app = app_create_or_update(tenant=tenant, slug=slug, name=name, description=description)
+            # An app seeded before keeps what its developers made of it since (name, description).
+            app = App.objects.for_tenant(tenant).filter(slug=slug).first()
+            seeded_before = app is not None
+            if app is None:
+                app = app_create_or_update(tenant=tenant, slug=slug, name=name, description=description)
             if slug in spec.link_apps and not seeded_before:  # a later change of its access is kept
                 app.access = AppAccess.LINK
                 app.save(update_fields=["access"])
@@ -117,13 +120,17 @@ def seed_demo() -> None:
 
 
 def _seed_release(app: App, memberships: dict[str, Membership]) -> None:
-    """Deploy the demo's code once; later edits to it become new releases, as deploys would."""
+    """Deploy the demo's code once; later edits to it become new releases, as deploys would.
+
+    Code some release already holds is not deployed again: a developer who deployed their own
+    release of a demo app keeps it active across `make run`s, until the demo's code changes.
+    """
     source_path = DEMO_APPS_DIR / f"{app.slug}.py"
     if not source_path.exists():
         return
     files = {"main.py": source_path.read_text()}
-    latest = AppRelease.objects.for_tenant(app.tenant).filter(app=app).order_by("-version").first()
-    if latest is not None and latest.files == files:
+    held = AppRelease.objects.for_tenant(app.tenant).filter(app=app).values_list("files", flat=True)
+    if any(release_files == files for release_files in held):
         return
     developer = next((m.user for m in memberships.values() if m.role == Role.DEVELOPER), None)
     release = release_create(app=app, files=files, author=developer)

@@ -3,6 +3,9 @@
 Each child gets a session of its own (so a terminal's Ctrl-C reaches only this supervisor, which
 then stops them in order) and a parent-death signal (so even a SIGKILL of the supervisor leaves
 nothing behind). If any child dies, the whole platform stops: a half-running stack helps no one.
+The supervisor is also a child subreaper: a process its children leave behind (RQ's work horse,
+which leads a process group of its own; a release's validator whose web process died) becomes
+its child instead of init's, and is ended after the rest.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ from typing import Any, Protocol
 logger = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 10.0
+ORPHAN_GRACE_SECONDS = 3.0
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:  # runs in the child between fork and exec
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
@@ -54,7 +59,7 @@ class Supervisor:
             env=env,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only calls prctl
         )
         self.processes.append(ManagedProcess(name=name, popen=popen))
         logger.info("started %s (pid %s)", name, popen.pid)
@@ -63,6 +68,35 @@ class Supervisor:
     def adopt(self, name: str, popen: subprocess.Popen[bytes]) -> None:
         """Supervise a process started elsewhere (the embedded Redis waits for readiness itself)."""
         self.processes.append(ManagedProcess(name=name, popen=popen))
+
+    @staticmethod
+    def become_subreaper() -> None:
+        """Orphans below this process become its children (Linux), so end_orphans finds them."""
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1)
+        except OSError:
+            pass
+
+    def end_orphans(self, grace_seconds: float = ORPHAN_GRACE_SECONDS) -> list[str]:
+        """After stop_all: SIGTERM every process still below this one, then SIGKILL; their names."""
+        import psutil  # type: ignore[import-untyped]  # noqa: PLC0415 - only the supervisor needs it
+
+        left = psutil.Process().children(recursive=True)
+        names = []
+        for process in left:
+            try:
+                names.append(" ".join(process.cmdline()[:3]) or process.name())
+                process.terminate()
+            except psutil.Error:
+                pass
+        _, alive = psutil.wait_procs(left, timeout=grace_seconds)
+        for process in alive:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(alive, timeout=grace_seconds)
+        return names
 
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

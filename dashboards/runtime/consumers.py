@@ -306,8 +306,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         worker = getattr(self, "worker", None)
         if worker is not None:
             worker.cancel()
+        ending = [worker] if worker is not None else []
         for waiting in list(getattr(self, "waiting_puts", ())):
             waiting.cancel()  # the ends stay on their rows: the tab that comes back delivers them
+            ending.append(waiting)
+        if ending:  # seen to their end (briefly): a shutdown then finds no task of this tab pending
+            await asyncio.wait(ending, timeout=TAB_TASKS_END_SECONDS)
         if self.session is not None:
             await self.session.finish_writes()
         await channel_leave(self.channel_layer, self.channel_name, getattr(self, "groups_joined", []))
@@ -349,6 +353,11 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def notify_toast(self, event: dict[str, Any]) -> None:
         """A team notification (already rendered: toast and inbox badge as out-of-band swaps)."""
         await self.send(text_data=event["html"])
+
+
+# How long a closing tab waits for its cancelled tasks to end (an async handler that ignores
+# cancellation is left to its own time limit, as it is while the tab is open).
+TAB_TASKS_END_SECONDS = 1.0
 
 
 def _query(raw: bytes) -> dict[str, str]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +19,14 @@ import pytest
 
 from tests.conftest import redis_is_embedded
 from tests.support import REPO_ROOT, free_port, stack_environment, wait_for_http
+
+SUBMIT_A_LONG_JOB = """
+from dashboards.hosting.models import App
+from dashboards.jobs.services import job_submit
+app = App.objects.get(tenant__slug="acme", slug="reports")
+job_submit(tenant_id=app.tenant_id, app_id=app.pk, release_id=app.active_release_id, user_id=None,
+           session_id="", function="main:build_report", arguments=[600])
+"""
 
 
 @pytest.mark.stack
@@ -47,6 +57,18 @@ def test_make_run_starts_answers_and_stops_leaving_nothing(tmp_path: Path, setti
         assert ("redis-server" in names) is redis_is_embedded()
         if redis_is_embedded():
             assert (tmp_path / "var" / "redis" / "appendonly.aof").exists()
+        # A job in flight: its work horse leads a process group of its own, which the worker's
+        # stop does not reach; Ctrl-C must end it too.
+        subprocess.run([sys.executable, "manage.py", "shell", "-c", SUBMIT_A_LONG_JOB], cwd=REPO_ROOT,
+                       env=env, check=True, capture_output=True, timeout=60)  # fmt: skip
+        database = sqlite3.connect(tmp_path / "var" / "db.sqlite3")
+        deadline = time.monotonic() + 30
+        while database.execute("SELECT status FROM jobs_job").fetchone()[0] != "started":
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.2)
+        database.close()
+        time.sleep(0.5)
+        family = psutil.Process(make.pid).children(recursive=True)  # the horse included
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C
         rest, _ = make.communicate(timeout=60)
         output += rest
@@ -81,3 +103,30 @@ def test_a_port_in_use_is_a_clear_message(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.stack
+@pytest.mark.timeout(120)
+def test_a_killed_supervisor_leaves_no_process_behind(tmp_path: Path, settings) -> None:
+    """kill -9 of `make run`'s supervisor: Daphne, the worker and the embedded Redis end with it
+    (parent-death signals), so the next `make run` finds its Redis socket free."""
+    port = free_port()
+    env = stack_environment(tmp_path / "var", port, None if redis_is_embedded() else settings.REDIS_URL)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO_ROOT, env=env, check=True,
+                   timeout=120)  # fmt: skip
+    for _ in range(2):  # the second start finds everything of the first gone
+        supervisor = subprocess.Popen(
+            [sys.executable, "manage.py", "run_platform", "--port", str(port)], cwd=REPO_ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=90)
+            family = psutil.Process(supervisor.pid).children(recursive=True)
+            assert len(family) >= 2
+            supervisor.kill()
+            supervisor.wait(timeout=10)
+            _, alive = psutil.wait_procs(family, timeout=20)
+            assert alive == [], [p.cmdline() for p in alive]
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(supervisor.pid, signal.SIGKILL)

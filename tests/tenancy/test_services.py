@@ -27,6 +27,32 @@ def test_seeding_is_idempotent(world) -> None:
     assert App.objects.get(pk=shared.pk).access == "members" and demo_links() == []
 
 
+def test_seeding_again_keeps_what_developers_made_of_the_demo_apps(world) -> None:
+    """`make run` seeds on every start: a renamed demo app and a release deployed over it stay."""
+    from dashboards.events.models import LoggedEvent
+    from dashboards.hosting.models import App
+    from dashboards.hosting.services import release_activate, release_create
+    from dashboards.ops.demo import seed_demo
+
+    counter = App.objects.for_tenant(world.acme).get(slug="counter")
+    counter.name, counter.description = "Our counter", "Renamed by a developer"
+    counter.save()
+    mine = release_create(
+        app=counter, files={"main.py": "initial_state = {}\npage = 'mine'\n"}, author=world.adam
+    )
+    assert mine.is_valid, mine.report
+    release_activate(release=mine)
+    events = LoggedEvent.objects.count()
+    seed_demo()
+    counter.refresh_from_db()
+    assert (counter.name, counter.description, counter.active_release_id) == (
+        "Our counter",
+        "Renamed by a developer",
+        mine.pk,
+    )
+    assert LoggedEvent.objects.count() == events  # nothing changed, so nothing to tell anyone
+
+
 def test_owner_adds_a_member_and_developers_become_staff(world, django_user_model) -> None:
     newcomer = django_user_model.objects.create_user("nina", password="x")
     services.membership_add(tenant=world.acme, user=newcomer, role=Role.DEVELOPER, actor=world.alice)

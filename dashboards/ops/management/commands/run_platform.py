@@ -15,7 +15,7 @@ from dashboards.config.environment import BASE_DIR
 from dashboards.ops.demo import demo_links, demo_logins
 from dashboards.ops.embedded_redis import EmbeddedRedis
 from dashboards.ops.ports import port_is_free
-from dashboards.ops.supervisor import Supervisor
+from dashboards.ops.supervisor import Supervisor, die_with_parent
 
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -48,17 +48,20 @@ class Command(BaseCommand):
             )
         supervisor = Supervisor(out=self.stdout)
         supervisor.install_signal_handlers()
+        supervisor.become_subreaper()
         try:
             if settings.REDIS_IS_EMBEDDED:
                 embedded = EmbeddedRedis(settings.VAR_DIR / "redis")
                 try:
-                    popen = embedded.start(start_new_session=True)
+                    # Its own session (Ctrl-C reaches the supervisor only), and it ends with
+                    # the supervisor even when that is killed (kill -9 of `make run`).
+                    popen = embedded.start(start_new_session=True, preexec_fn=die_with_parent)
                 except RuntimeError as error:
                     raise CommandError(str(error)) from None
                 supervisor.adopt("redis", popen)
             supervisor.start("daphne", daphne_command(host, port))
             supervisor.start("rq-worker", worker_command())
-            url = f"http://{host}:{port}/"
+            url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"  # an IPv6 address in brackets
             if self._wait_until_healthy(url + "healthz", supervisor):
                 self._print_banner(url)
                 exit_code = supervisor.wait()
@@ -67,6 +70,8 @@ class Command(BaseCommand):
         finally:
             self.stdout.write("Stopping the platform...")
             supervisor.stop_all()
+            for name in supervisor.end_orphans():  # a job's work horse, a validator, left behind
+                self.stdout.write(f"Stopped a process left behind: {name}")
             self.stdout.write("Stopped.")
         if exit_code:
             sys.exit(exit_code)
