@@ -43,8 +43,8 @@ import dashboards.jobs.tasks  # noqa: F401 - what RQ runs
 from dashboards.events.delivery import load_event_filters
 from dashboards.events.services import event_log_prune
 from dashboards.hosting.models import AppRelease
-from dashboards.jobs.limits import RECONCILE_EVERY_SECONDS
-from dashboards.jobs.queues import get_events_queue, get_queue
+from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, RECONCILE_EVERY_SECONDS
+from dashboards.jobs.queues import TASK, get_events_queue, get_queue, mark_alive
 from dashboards.jobs.runner import warm_up
 from dashboards.jobs.services import jobs_reconcile
 from dashboards.ops.supervisor import die_with_parent
@@ -267,6 +267,19 @@ class JobWorker(Worker):
             spare.end()
         super().fork_work_horse(job, queue)
 
+    def maintain_heartbeats(self, job: Any, *args: Any) -> None:
+        """Every ALIVE_REFRESH_SECONDS while a horse runs (job_monitoring_interval): RQ's
+        heartbeats, and the platform job's liveness key. Refreshed from here, the worker, as well
+        as from a thread in the horse: a job whose function holds the interpreter's lock for long
+        (one regular expression, a big-number calculation) starves that thread, and the job was
+        failed as "worker died" while it ran."""
+        super().maintain_heartbeats(job, *args)
+        if job.func_name == TASK and job.args:
+            try:
+                mark_alive(self.connection, int(job.args[0]))
+            except Exception as error:  # Redis restarting: the horse's own thread tries too
+                logger.info("job %s: liveness not refreshed by the worker (%s)", job.args[0], error)
+
     def setup_work_horse_signals(self) -> None:
         super().setup_work_horse_signals()
         # A horse leads a process group of its own (RQ kills the group): a worker killed before it
@@ -386,4 +399,5 @@ def build_worker(*, name: str | None = None) -> JobWorker:
         name=name,
         worker_ttl=WORKER_TTL_SECONDS,
         maintenance_interval=RECONCILE_EVERY_SECONDS,
+        job_monitoring_interval=ALIVE_REFRESH_SECONDS,  # see maintain_heartbeats
     )
