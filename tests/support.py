@@ -99,8 +99,10 @@ class RunningPlatform:
         self.manage("collectstatic", "--noinput", "-v0")
         self.manage("migrate", "--noinput", "-v0")
         self.manage("seed_demo", "--allow-without-debug")
-        lab = Path(__file__).parent / "browser" / "apps" / "lab.py"
-        self.manage("deploy_app", str(lab), "--tenant", "acme", "--app", "lab", "--create", "--name", "Lab")
+        apps = Path(__file__).parent / "browser" / "apps"
+        for slug, name in (("lab", "Lab"), ("edges", "Edges")):  # the browser tests' own apps
+            self.manage("deploy_app", str(apps / f"{slug}.py"), "--tenant", "acme", "--app", slug, "--create",
+                        "--name", name)  # fmt: skip
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "run_platform", "--port", str(self.port)],

@@ -10,12 +10,9 @@ from playwright.sync_api import Page, WebSocketRoute, expect
 from tests.browser.conftest import sign_in
 from tests.browser.test_apps import open_app
 
-EDGES = Path(__file__).parent / "apps" / "edges.py"
 
-
-def test_large_answers_a_broken_chart_and_a_long_toast(page: Page, platform) -> None:
-    platform.manage("deploy_app", str(EDGES), "--tenant", "acme", "--app", "edges", "--create", "--name", "E")
-    open_app(page, app="edges")
+def test_large_answers_a_broken_chart_and_a_long_toast(page: Page) -> None:
+    open_app(page, app="edges")  # tests/browser/apps/edges.py, deployed with the platform
     # One figure Plotly cannot draw leaves the other drawn, and says so where the chart would be.
     expect(page.locator("#fine .main-svg").first).to_be_attached()
     expect(page.locator("#broken")).to_contain_text("This chart cannot be drawn.")
