@@ -106,13 +106,6 @@ class TabJobs:
         watch.queued = True
         self.post(lambda: self._run_running(watch), False)
 
-    async def progress(self, job_id: int, fraction: float | None, message: str) -> str:
-        watch = self.watches.get(job_id)
-        if watch is None:
-            return ""
-        watch.fraction, watch.message = fraction, message
-        return await self._run_running(watch)
-
     async def _run_running(self, watch: JobWatch) -> str:
         watch.queued = False  # from here, a new report queues the next run
         if self.watches.get(watch.job_id) is not watch:
