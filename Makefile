@@ -48,6 +48,7 @@ format: $(VENV)/.installed
 check-deploy: $(VENV)/.installed
 	DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	ALLOWED_HOSTS=dash.example.com CSRF_TRUSTED_ORIGINS=https://dash.example.com \
+	DATABASE_URL=postgres://app@db.invalid:5432/dashboards REDIS_URL=redis://cache.invalid:6379/0 \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 ## Debian's Chromium and its driver, for the Playwright browser tests (never `playwright install`).

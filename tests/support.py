@@ -84,6 +84,7 @@ class RunningPlatform:
             ALLOWED_HOSTS="127.0.0.1,localhost",
             SECRET_KEY="browser-tests-" + "9c1f0e7a2b6d4c83a5e1f7b2d9c04a6e8b3f5d71",
             STATIC_ROOT=str(var_dir / "static"),
+            ALLOW_EMBEDDED_SERVICES="true",  # production settings on SQLite (and the embedded Redis)
         )
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = var_dir / "platform.log"

@@ -91,6 +91,18 @@ def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
                 "CSRF_TRUSTED_ORIGINS", f"{origin!r} is not an origin like https://dash.example.com"
             )
 
+    # Without DEBUG, the embedded defaults are refused unless asked for: a production container
+    # missing a variable would otherwise run on a SQLite file inside itself (lost with it) and a
+    # Redis socket that nothing starts, and say so only through failing health checks.
+    embedded_allowed = debug or _read_bool(environ_, "ALLOW_EMBEDDED_SERVICES", default=False)
+    for variable, example in (("DATABASE_URL", "postgres://user:pass@host:5432/name"),
+                              ("REDIS_URL", "redis://host:6379/0")):  # fmt: skip
+        if not embedded_allowed and not environ_.get(variable):
+            raise ConfigurationError(
+                variable,
+                f"required when DEBUG is off ({example}); ALLOW_EMBEDDED_SERVICES=true runs on SQLite "
+                "and the embedded Redis instead, on one machine",
+            )
     database_url = environ_.get("DATABASE_URL") or f"sqlite:///{var_dir / 'db.sqlite3'}"
     database = _parse_database_url(database_url)
 

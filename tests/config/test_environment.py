@@ -38,6 +38,9 @@ def test_production_values_are_read(tmp_path: Path) -> None:
     assert config.tabs_per_user == 50
     raised = read_environment({**PRODUCTION, "VAR_DIR": str(tmp_path), "TABS_PER_USER": "500"})
     assert raised.tabs_per_user == 500
+    embedded = {**PRODUCTION, "VAR_DIR": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": "",
+                "ALLOW_EMBEDDED_SERVICES": "true"}  # fmt: skip
+    assert read_environment(embedded).redis_is_embedded
 
 
 def test_development_defaults_are_embedded_and_generate_a_secret(tmp_path: Path) -> None:
@@ -74,6 +77,8 @@ def test_development_defaults_are_embedded_and_generate_a_secret(tmp_path: Path)
         ({"HSTS_SECONDS": "a year"}, "HSTS_SECONDS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"JOBS_PER_TENANT": "0"}, "JOBS_PER_TENANT"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL"),  # the embedded defaults are for DEBUG, or asked for
+        ({"REDIS_URL": ""}, "REDIS_URL"),
         ({"TABS_PER_USER": "0"}, "TABS_PER_USER"),
         ({"TABS_PER_USER": "many"}, "TABS_PER_USER"),
     ],
