@@ -26,7 +26,7 @@ RUN DEBUG=false SECRET_KEY=build-only-not-secret-0123456789abcdefghijklmnopqrstu
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
-  CMD ["python", "-m", "dashboards.ops.healthcheck"]
+  CMD ["python", "-m", "dashboards.ops.container_probe"]
 # The launcher adds the WebSocket size limits of dashboards/runtime/limits.py.
 CMD ["python", "-m", "dashboards.config.daphne_server", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", \
      "dashboards.config.asgi:application"]

@@ -18,9 +18,12 @@ The limits are on what browsers send: what the server sends is bounded by the se
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 EVENT_LOOPS = ("uvloop", "asyncio")
 
@@ -78,18 +81,34 @@ def close_instead_of_dropping() -> None:
     WebSocketFactory._closes_cleanly = True
 
 
+def unsent_bytes(transport: Any) -> int:
+    """What Twisted holds for a connection, written but not yet taken by the peer's socket."""
+    buffered = getattr(transport, "dataBuffer", b"")
+    return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
+
+
 def limit_only_what_browsers_send() -> None:
     """Autobahn applies the message size limit to what the server sends as well: an answer over
     64 KiB (a table, a download) raised inside Daphne, and the tab went silent. The limit guards
     the server's memory from browsers; the server's own frames are bounded by the session runtime,
-    which undoes a handler whose frame would pass ``FRAME_MAX_BYTES``."""
+    which undoes a handler whose frame would pass ``FRAME_MAX_BYTES``. What a connection may hold
+    unsent is bounded here: a browser that asks for large answers and does not read them (Twisted
+    buffers whatever is written) is dropped past ``SEND_BACKLOG_MAX_BYTES``; it reconnects, if it
+    is a browser, and its state comes back from Redis."""
     from daphne.ws_protocol import WebSocketProtocol  # noqa: PLC0415 - after the loop's policy
+
+    from dashboards.runtime.limits import SEND_BACKLOG_MAX_BYTES  # noqa: PLC0415 - constants only
 
     if getattr(WebSocketProtocol, "_limits_only_incoming", False):
         return
     send_message = WebSocketProtocol.sendMessage
 
     def send_without_limit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        backlog = unsent_bytes(self.transport)
+        if backlog > SEND_BACKLOG_MAX_BYTES:  # a browser that does not read what it is sent
+            logger.warning("WebSocket %s: %d bytes unsent; dropped", self.transport.getPeer(), backlog)
+            self.dropConnection(abort=True)
+            return None
         limit = self.maxMessagePayloadSize
         self.maxMessagePayloadSize = 0  # Twisted's one thread: nothing reads it meanwhile
         try:

@@ -33,8 +33,6 @@ RQ_SERIALIZER = "rq.serializers.JSONSerializer"
 # connection attempt (redis-py would copy the missing read timeout into it), as redis-py 8 does.
 CHANNEL_LAYER_CONNECT_TIMEOUT_SECONDS = 5
 DEFAULT_JOBS_PER_TENANT = 4  # running or queued in RQ at once; the rest wait (dashboards/jobs/limits.py)
-# One user's open app tabs per web process (dashboards/runtime/limits.py says what it guards).
-DEFAULT_TABS_PER_USER = TABS_PER_USER
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -120,7 +118,7 @@ def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
     jobs_per_tenant = _read_int(environ_, "JOBS_PER_TENANT", default=DEFAULT_JOBS_PER_TENANT)
     if jobs_per_tenant < 1:
         raise ConfigurationError("JOBS_PER_TENANT", "must be at least 1")
-    tabs_per_user = _read_int(environ_, "TABS_PER_USER", default=DEFAULT_TABS_PER_USER)
+    tabs_per_user = _read_int(environ_, "TABS_PER_USER", default=TABS_PER_USER)  # runtime/limits.py
     if tabs_per_user < 1:
         raise ConfigurationError("TABS_PER_USER", "must be at least 1")
 

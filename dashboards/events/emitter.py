@@ -42,7 +42,7 @@ from types import EllipsisType
 from typing import Any
 
 from dashboards.events.limits import SUBSCRIBER_TIME_LIMIT_SECONDS
-from dashboards.runtime.applog import RunOutput, current_output
+from dashboards.runtime.applog import RunOutput, current_output, kept_lines
 from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 from dashboards.runtime.context import AppContext, current_app_context
 
@@ -527,7 +527,7 @@ async def _call(
             raise TimeoutError
         return task.result()
     finally:
-        delivery.lines.extend(output)
+        delivery.lines.extend(kept_lines(output))
 
 
 async def _on_pool(

@@ -18,7 +18,7 @@ from typing import Any
 from dashboards.events.event import Event
 from dashboards.events.limits import SUBSCRIBER_TIME_LIMIT_SECONDS
 from dashboards.events.task_release import ReleaseUnavailable, task_release
-from dashboards.runtime.applog import current_output
+from dashboards.runtime.applog import RunOutput, current_output, kept_lines
 from dashboards.runtime.context import AppContext, current_app_context
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def run_callback(
     callback: Any, args: tuple[Any, ...], *, context: AppContext, depth: int, label: str
 ) -> list[tuple[str, str]]:
     """Run one callback in a thread of its own, up to the time limit; return its log lines."""
-    output: list[tuple[str, str]] = []
+    output: list[tuple[str, str]] = RunOutput()
     outcome: dict[str, Any] = {}
 
     def target() -> None:
@@ -90,7 +90,7 @@ def run_callback(
     thread = threading.Thread(target=contextvars.Context().run, args=(target,), name="on-event", daemon=True)
     thread.start()
     thread.join(SUBSCRIBER_TIME_LIMIT_SECONDS)
-    lines = list(output)
+    lines = kept_lines(output)
     if thread.is_alive():
         lines.append(
             ("error", f"{label}: still running after {SUBSCRIBER_TIME_LIMIT_SECONDS:g} s; left behind")

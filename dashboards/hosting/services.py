@@ -140,14 +140,6 @@ def _announce_release(app_id: int, version: int) -> None:
     broadcast(app_group(app_id), {"type": "release.activated", "version": version})
 
 
-# What a text column of every database holds: PostgreSQL refuses NUL, and UTF-8 has no lone
-# surrogates (app code prints what it likes: bytes decoded with surrogateescape, say).
-
-
-def _storable(text: str) -> str:
-    return storable_text(text)
-
-
 def app_log_append(
     *, app_id: int, tenant_id: int, release_id: int | None, lines: list[tuple[str, str]]
 ) -> None:
@@ -158,7 +150,9 @@ def app_log_append(
             app_id=app_id,
             release_id=release_id,
             level=level,
-            message=_storable(message[:APP_LOG_LINE_CHARS]),
+            # PostgreSQL refuses NUL, and UTF-8 has no lone surrogates (app code prints what it
+            # likes: bytes decoded with surrogateescape, say).
+            message=storable_text(message[:APP_LOG_LINE_CHARS]),
         )
         for level, message in lines
     )

@@ -206,6 +206,8 @@ def supervise(arguments: list[str]) -> NoReturn:
     import signal
     import subprocess
 
+    from dashboards.ops.lifelines import become_subreaper, die_with_parent
+
     request_path, report_fd, parent, seconds = arguments
     _limit_resources(None)  # no core dump of this process either, when it mirrors a crash
     running = 0  # the validator's pid while it can be signalled (not reaped yet)
@@ -219,9 +221,9 @@ def supervise(arguments: list[str]) -> NoReturn:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGALRM, stop)
-    _die_with_parent(int(parent), signal.SIGTERM)
+    die_with_parent(signal.SIGTERM, parent=int(parent))
     signal.alarm(max(1, int(float(seconds))))
-    _become_subreaper()
+    become_subreaper()
     fd = int(report_fd)
     child = subprocess.Popen(
         [sys.executable, "-s", "-m", "dashboards.hosting.validator", request_path, report_fd], pass_fds=(fd,)
@@ -240,28 +242,6 @@ def supervise(arguments: list[str]) -> NoReturn:
         signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
-
-
-def _die_with_parent(parent: int, signum: int) -> None:
-    """Linux: the kernel sends ``signum`` when the parent's thread that started this one ends.
-    A parent already gone (before the call) is checked for: this one was reparented meanwhile."""
-    if sys.platform == "linux":
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signum, 0, 0, 0)
-    if os.getppid() != parent:
-        os.kill(os.getpid(), signum)
-
-
-def _become_subreaper() -> None:
-    """Linux: orphans below this process are reparented to it (not to init), so it can end them."""
-    if sys.platform != "linux":
-        return
-    import ctypes
-
-    pr_set_child_subreaper = 36
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
 
 
 def _children(pid: int) -> list[int]:

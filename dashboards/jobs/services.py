@@ -368,9 +368,10 @@ def job_resubmit(*, job: Job, user_id: int | None) -> Job:
     """The Retry button: the same call again, as a new job (the failed one stays as it was).
 
     A scenario's job goes through its scenario, as a new submission would: with the scenario's
-    parameters as they are now, and refused (ScenarioBusy) while the scenario is submitted or
-    running. Copying the old job ran old parameters beside the scenario's current job, and a
-    double click ran two. Raises JobRefused or a ScenarioError, whose text is for the user.
+    parameters as they are now, on the app's active release, and refused (ScenarioBusy) while the
+    scenario is submitted or running. Copying the old job ran old parameters beside the
+    scenario's current job, and a double click ran two. Raises JobRefused or a ScenarioError,
+    whose text is for the user.
     """
     if job.scenario_id is not None:
         from dashboards.scenarios.models import Scenario  # noqa: PLC0415 - scenarios build on jobs
@@ -380,8 +381,10 @@ def job_resubmit(*, job: Job, user_id: int | None) -> Job:
         scenario = Scenario.objects.for_tenant(job.tenant_id).filter(pk=job.scenario_id).first()
         if scenario is None:
             raise ScenarioNotFound("this job's scenario was deleted")
+        # The app's active release, as a submission now would: its current parameters may need it.
+        release_id = scenario.app.active_release_id or job.release_id
         return scenario_submit(
-            scenario=scenario, function=job.function, release_id=job.release_id, user_id=user_id,
+            scenario=scenario, function=job.function, release_id=release_id, user_id=user_id,
             session_id=job.session_id, timeout_seconds=job.timeout_seconds,
         )  # fmt: skip
     return job_submit(

@@ -47,7 +47,7 @@ from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, RECONCILE_EVERY_SECOND
 from dashboards.jobs.queues import TASK, get_events_queue, get_queue, mark_alive
 from dashboards.jobs.runner import warm_up
 from dashboards.jobs.services import jobs_reconcile
-from dashboards.ops.supervisor import die_with_parent
+from dashboards.ops.lifelines import die_with_parent
 from dashboards.runtime.executor import AppLoadError, get_executor
 from dashboards.runtime.residency import ReleaseResidency
 
@@ -193,6 +193,7 @@ class JobWorker(Worker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.worker_pid = os.getpid()  # what its horses check their parent against
         self.loaded_releases = set()
         # Releases no job asked for in a while are unloaded (the next spare is forked without them).
         self.residency = ReleaseResidency(self._unload_release)
@@ -284,7 +285,7 @@ class JobWorker(Worker):
         super().setup_work_horse_signals()
         # A horse leads a process group of its own (RQ kills the group): a worker killed before it
         # (SIGKILL after its stop grace, a crash) would leave it running its job unsupervised.
-        die_with_parent()
+        die_with_parent(parent=self.worker_pid)
 
     def teardown(self) -> None:
         if not self.is_horse:
@@ -346,7 +347,7 @@ class JobWorker(Worker):
         """The spare's life: wait for a job, then be its horse (RQ's horse ends the process)."""
         try:
             os.setsid()  # a process group of its own, as RQ gives a horse: RQ kills the group
-            die_with_parent()  # and so it ends with the worker whatever happens to it
+            die_with_parent(parent=self.worker_pid)  # and so it ends with the worker, whatever happens
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             self.procline("spare work horse, waiting for a job")

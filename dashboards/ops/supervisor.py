@@ -10,7 +10,6 @@ its child instead of init's, and is ended after the rest.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -20,19 +19,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from dashboards.ops.lifelines import become_subreaper, die_with_parent
+
 logger = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 10.0
 ORPHAN_GRACE_SECONDS = 3.0
-_PR_SET_PDEATHSIG = 1
-_PR_SET_CHILD_SUBREAPER = 36
-
-
-def die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 class TextOutput(Protocol):
@@ -71,11 +63,8 @@ class Supervisor:
 
     @staticmethod
     def become_subreaper() -> None:
-        """Orphans below this process become its children (Linux), so end_orphans finds them."""
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1)
-        except OSError:
-            pass
+        """Orphans below this process become its children, so end_orphans finds them."""
+        become_subreaper()
 
     def end_orphans(self, grace_seconds: float = ORPHAN_GRACE_SECONDS) -> list[str]:
         """After stop_all: SIGTERM every process still below this one, then SIGKILL; their names."""

@@ -29,7 +29,7 @@ from dashboards.runtime.groups import (
     tab_group,
     user_group,
 )
-from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND, TABS_PER_USER
+from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND, TAB_TASKS_END_SECONDS
 from dashboards.runtime.protocol import (
     CLOSE_APP_BROKEN,
     CLOSE_FORBIDDEN,
@@ -91,6 +91,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         # Browser messages (text) and the platform's own work for this tab (status functions), in order.
         self.queue: asyncio.Queue[str | Callable[[], Awaitable[str]]] = asyncio.Queue(EVENT_QUEUE_LIMIT)
         self.waiting_puts: set[asyncio.Task[None]] = set()  # kept work waiting for room in the queue
+        self.closing = False
         self.bucket = TokenBucket(EVENTS_PER_SECOND, EVENT_BURST)
         self.flood_warned_at = -FLOOD_WARNING_EVERY_SECONDS
         query = _query(self.scope.get("query_string", b""))
@@ -101,7 +102,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             return
         user_id: int | None = user.pk if user is not None and user.is_authenticated else None
         counted = user_id if user_id is not None else f"link:{visitor}"
-        tabs_allowed = getattr(settings, "TABS_PER_USER", TABS_PER_USER)
+        tabs_allowed = settings.TABS_PER_USER  # runtime/limits.py, or the environment's
         if _open_tabs_per_user[counted] >= tabs_allowed:
             logger.warning("%s: a tab refused, %d already open in this process", counted, tabs_allowed)
             await self._refuse(CLOSE_TOO_MANY_TABS)
@@ -259,12 +260,16 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 await self.close(CLOSE_INTERNAL_ERROR)
                 return
 
-    def _post(self, work: Callable[[], Awaitable[str]], keep: bool = False) -> None:
-        """Queue the platform's own work for this tab behind the events already waiting.
+    def _post(self, work: Callable[[], Awaitable[str]], keep: bool = False) -> bool:
+        """Queue the platform's own work for this tab behind the events already waiting; whether
+        it will run.
 
         With the queue full, work that must not be lost (a job's end: its status function runs
-        once) waits for room; other work (an event's reaction, a progress report) is dropped.
+        once) waits for room; other work (an event's reaction, a progress report) is dropped. A
+        closing tab takes nothing more (what it leaves stays on the rows for its next socket).
         """
+        if self.closing:
+            return False
         try:
             self.queue.put_nowait(work)
         except asyncio.QueueFull:
@@ -272,10 +277,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
                 waiting = asyncio.get_running_loop().create_task(self.queue.put(work))
                 self.waiting_puts.add(waiting)
                 waiting.add_done_callback(self.waiting_puts.discard)
-                return
+                return True
             logger.warning(
                 "session %s: queue full, job update dropped", self.session and self.session.info.session_id
             )
+            return False
+        return True
 
     def _on_event(self, event: Event | None) -> None:
         """From this process's events hub (on the loop): the session's work waits in its queue."""
@@ -303,10 +310,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if self.session is not None:
             self.session.jobs.close()
             residency.let_go(self.session.release_key)
-        worker = getattr(self, "worker", None)
-        if worker is not None:
-            worker.cancel()
-        ending = [worker] if worker is not None else []
+        self.closing = True
+        ending = []
+        for task in (getattr(self, "worker", None), getattr(self, "resuming", None)):
+            if task is not None:
+                task.cancel()
+                ending.append(task)
         for waiting in list(getattr(self, "waiting_puts", ())):
             waiting.cancel()  # the ends stay on their rows: the tab that comes back delivers them
             ending.append(waiting)
@@ -353,11 +362,6 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def notify_toast(self, event: dict[str, Any]) -> None:
         """A team notification (already rendered: toast and inbox badge as out-of-band swaps)."""
         await self.send(text_data=event["html"])
-
-
-# How long a closing tab waits for its cancelled tasks to end (an async handler that ignores
-# cancellation is left to its own time limit, as it is while the tab is open).
-TAB_TASKS_END_SECONDS = 1.0
 
 
 def _query(raw: bytes) -> dict[str, str]:

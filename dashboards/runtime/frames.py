@@ -10,8 +10,8 @@ from typing import Any
 
 from django.utils.html import format_html
 
+from dashboards.runtime import limits
 from dashboards.runtime.limits import (
-    FRAME_MAX_BYTES,
     TOAST_MAX_DURATION_MS,
     TOAST_MESSAGE_MAX_CHARS,
     URL_MAX_CHARS,
@@ -26,17 +26,12 @@ _NOT_IN_A_PATH = re.compile(r"[\x00-\x1f\x7f\\]|[\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def frame_limit() -> int:
-    """FRAME_MAX_BYTES as it is now (tests lower it)."""
-    return FRAME_MAX_BYTES
-
-
-def frame_bytes_over_limit(frame: str, limit: int | None = None) -> int | None:
-    """The frame's size in UTF-8 bytes when it is over the limit (FRAME_MAX_BYTES), else None.
+def frame_bytes_over_limit(frame: str) -> int | None:
+    """The frame's size in UTF-8 bytes when it is over ``limits.FRAME_MAX_BYTES``, else None.
 
     Most frames are far below it: their length in characters settles it without encoding them.
     """
-    limit = FRAME_MAX_BYTES if limit is None else limit
+    limit = limits.FRAME_MAX_BYTES
     if len(frame) * 4 <= limit:
         return None
     size = len(frame.encode("utf-8", "surrogatepass"))

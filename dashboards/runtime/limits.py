@@ -38,6 +38,9 @@ EVENT_QUEUE_LIMIT = 500
 # load balancer, a user may hold this many on each. The TABS_PER_USER environment variable
 # (settings.TABS_PER_USER) overrides it: a kiosk account, or a load test signed in as one user.
 TABS_PER_USER = 50
+# How long a closing tab waits for its cancelled tasks to end, so that a shutdown finds none of
+# them pending (an async handler that ignores cancellation is left to its own time limit).
+TAB_TASKS_END_SECONDS = 1.0
 
 # Session snapshots in Redis: kept this long after the last event (a reload or reconnect within
 # it restores the tab's state); a page rendered but never connected keeps its snapshot briefly.
@@ -97,6 +100,10 @@ STATE_MAX_BYTES = 2 * 1024 * 1024
 # tab whose whole page would be gets a toast instead: a browser spends seconds on such a frame,
 # and the server's memory holds it per tab. (WEBSOCKET_MAX_MESSAGE_BYTES bounds what browsers send.)
 FRAME_MAX_BYTES = 8 * 1024 * 1024
+# What one connection may hold written but not yet taken by the browser: past it (a client that
+# asks for large answers and does not read them), the connection is dropped. Twisted buffers all
+# that is written; without a bound, 100 clicks a second on an 8 MiB answer would fill memory.
+SEND_BACKLOG_MAX_BYTES = 32 * 1024 * 1024
 # Longest state key. Keys are a snapshot hash's field names and are sent with every change.
 STATE_KEY_MAX_CHARS = 200
 

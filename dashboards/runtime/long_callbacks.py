@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 # The consumer's queue; the flag says the work must not be dropped when the queue is full (an end).
-Post = Callable[[Callable[[], Awaitable[str]], bool], None]
+Post = Callable[[Callable[[], Awaitable[str]], bool], bool]
 DELIVERED_KEY = "dashboards:job-delivered:{}"
 DELIVERED_TTL_SECONDS = 24 * 3600
 
@@ -103,8 +103,8 @@ class TabJobs:
     def _post_running(self, watch: JobWatch) -> None:
         if watch.queued or self.post is None:
             return
-        watch.queued = True
-        self.post(lambda: self._run_running(watch), False)
+        # Dropped (a full queue): not queued, so the next report or tick tries again.
+        watch.queued = self.post(lambda: self._run_running(watch), False)
 
     async def _run_running(self, watch: JobWatch) -> str:
         watch.queued = False  # from here, a new report queues the next run

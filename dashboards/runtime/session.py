@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 from dashboards.events.event import Event
-from dashboards.runtime import codecs
+from dashboards.runtime import codecs, limits
 from dashboards.runtime.applog import kept_lines
 from dashboards.runtime.broadcast_callbacks import callback_call, wanted_subscriptions
 from dashboards.runtime.codecs import unstorable_text
@@ -22,7 +22,7 @@ from dashboards.runtime.context import AppContext, current_app_context, run_defe
 from dashboards.runtime.db import db_call
 from dashboards.runtime.dispatch import DispatchError, Route, route_event
 from dashboards.runtime.executor import Executor, HandlerOutcome
-from dashboards.runtime.frames import frame_bytes_over_limit, frame_limit, render_commands, toast_command
+from dashboards.runtime.frames import frame_bytes_over_limit, render_commands, toast_command
 from dashboards.runtime.limits import (
     RENDER_LIMIT_SLACK_SECONDS,
     RENDER_ON_LOOP_INPUT_BYTES,
@@ -131,7 +131,7 @@ def _render_within(work: Callable[[], Any], seconds: float) -> tuple[Any, Except
 
 
 def _too_large(size: int) -> str:
-    limit = frame_limit()
+    limit = limits.FRAME_MAX_BYTES
     return f"the page's update would be {_amount(size)}, more than the {_amount(limit)} a tab is sent at once"
 
 

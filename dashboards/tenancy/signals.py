@@ -1,8 +1,9 @@
 """Links between two tenant-owned rows stay inside one tenant, however they are made.
 
 The services and admin forms check this with a readable message first; this guard catches what
-they do not see: ``app.teams.add(team)`` or ``team.members.add(membership)`` in code, a shell or
-a data migration. A team of another tenant on an app would let its members open the app and
+they do not see: ``app.teams.add(team)`` or ``team.members.add(membership)`` in code or a shell.
+It does not see data migrations (their historical models send no signal to it) nor rows written to
+the through tables directly. A team of another tenant on an app would let its members open the app and
 receive its jobs' notices; a member of another tenant on a team would receive the team's.
 """
 

@@ -90,6 +90,57 @@ async def application(scope, receive, send):
 """
 
 
+def _start_echo_server(tmp_path):
+    import os
+    import socket
+    import time
+
+    from websockets.sync.client import connect
+
+    (tmp_path / "echo_app.py").write_text(ECHO_APP)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dashboards.config.daphne_server", "-b", "127.0.0.1", "-p", str(port),
+         "echo_app:application"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return server, connect(f"ws://127.0.0.1:{port}/", max_size=None, open_timeout=2)
+        except OSError:
+            if time.monotonic() > deadline:
+                server.terminate()
+                raise
+            time.sleep(0.1)
+
+
+def test_a_client_that_does_not_read_large_answers_is_dropped(tmp_path) -> None:
+    """What the server may hold unsent for one connection is bounded (SEND_BACKLOG_MAX_BYTES):
+    asking for 3 MB answers and never reading them would otherwise grow the server without end."""
+    import time
+
+    from websockets.exceptions import ConnectionClosed
+
+    server, client = _start_echo_server(tmp_path)
+    try:
+        with client:
+            with pytest.raises(ConnectionClosed):
+                for _ in range(60):  # 180 MB asked for, none read
+                    client.send("big:3000000")
+                    time.sleep(0.02)
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    client.recv(timeout=5)  # what was sent before the drop, then the end
+        assert server.poll() is None  # the server goes on
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def test_a_frame_over_the_limit_is_closed_with_1009_not_dropped(tmp_path) -> None:
     """1006 (a dropped connection) makes htmx reconnect and send it again; 1009 does not.
 

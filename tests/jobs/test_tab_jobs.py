@@ -70,8 +70,32 @@ async def test_reports_faster_than_the_status_function_never_pile_up_or_lose_the
     frames = await frames_until(tab, "job done", timeout=30)
     running = [f for f in frames if "running" in f]
     assert 1 <= len(running) <= 20, len(running)  # about one per status run, not one per report
-    assert "step 200 of 200" in "".join(frames) or "done" in frames[-1]
+    assert "job done" in frames[-1] and "19900" in frames[-1]  # the end, with its result
     await tab.socket.disconnect()
+
+
+def test_a_running_update_dropped_by_a_full_queue_is_tried_again_at_the_next_report() -> None:
+    """A dropped "still running" run must not leave the job marked as queued: the tab would show
+    no progress again until the end."""
+    from dashboards.runtime.long_callbacks import JobWatch, TabJobs
+
+    accepted = []
+    room = {"free": False}
+
+    def post(work, keep: bool) -> bool:
+        if room["free"]:
+            accepted.append(work)
+        return room["free"]
+
+    jobs = TabJobs(SimpleNamespace())
+    jobs.post = post
+    jobs.watches[7] = JobWatch(7, "main:on_status", [], period_ms=0)
+    jobs.note_progress(7, 0.1, "step 1")  # the queue is full: dropped
+    assert accepted == [] and not jobs.watches[7].queued
+    room["free"] = True
+    jobs.note_progress(7, 0.2, "step 2")
+    jobs.note_progress(7, 0.3, "step 3")  # one run waits already: it will show step 3
+    assert len(accepted) == 1 and jobs.watches[7].queued and jobs.watches[7].message == "step 3"
 
 
 async def test_a_tab_that_comes_back_gets_the_result_it_missed(jobs_lab, job_worker, live_world) -> None:

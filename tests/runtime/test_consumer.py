@@ -174,9 +174,9 @@ def save(state, payload):
 
 async def test_an_answer_too_large_to_send_is_undone_with_a_toast(live_world, monkeypatch) -> None:
     """Past FRAME_MAX_BYTES the browser would be sent a frame it chokes on: the handler is undone."""
-    from dashboards.runtime import frames
+    from dashboards.runtime import limits
 
-    monkeypatch.setattr(frames, "FRAME_MAX_BYTES", 200_000)
+    monkeypatch.setattr(limits, "FRAME_MAX_BYTES", 200_000)
     await sync_to_async(deploy_test_app)(live_world.acme, "large", LARGE_SOURCE)
     tab = await open_socket(live_world.avery, app="large")
     frame = await click(tab, "fill", payload=150_000)  # over the 64 KiB browsers may send: still fine
@@ -189,11 +189,11 @@ async def test_an_answer_too_large_to_send_is_undone_with_a_toast(live_world, mo
     frame = await click(tab, "fill", payload=10)
     assert ">2<" in frame and "x" * 10 + "<" in frame  # the undone run left no trace
     await tab.socket.disconnect()
-    monkeypatch.setattr(frames, "FRAME_MAX_BYTES", 100)  # a tab reconnecting to a page over the limit
+    monkeypatch.setattr(limits, "FRAME_MAX_BYTES", 100)  # a tab reconnecting to a page over the limit
     again = await open_socket(live_world.avery, app="large", session_id=tab.session_id, fresh=False)
     frame = await again.socket.receive_from(timeout=5)
     assert "This page could not show your saved state" in frame and "more than the 0 KiB" in frame
-    monkeypatch.setattr(frames, "FRAME_MAX_BYTES", 200_000)
+    monkeypatch.setattr(limits, "FRAME_MAX_BYTES", 200_000)
     assert ">3<" in await click(again, "fill", payload=1)  # and it goes on
     await again.socket.disconnect()
 

@@ -1,4 +1,4 @@
-"""The container's HEALTHCHECK: ``python -m dashboards.ops.healthcheck`` (no Django, no settings).
+"""The container's HEALTHCHECK: ``python -m dashboards.ops.container_probe`` (no Django, no settings).
 
 A web container asks its own ``/healthz`` with a Host header Django accepts (the first of
 ALLOWED_HOSTS: a request to 127.0.0.1 with its own address as Host is refused as DisallowedHost,

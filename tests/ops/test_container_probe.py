@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.test import Client
 
-from dashboards.ops.healthcheck import main_process_is_web, probe_host
+from dashboards.ops.container_probe import main_process_is_web, probe_host
 
 
 def test_the_probe_sends_a_host_that_django_allows(settings, redis_client, db) -> None:
