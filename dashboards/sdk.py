@@ -27,6 +27,7 @@ from typing import Any
 
 from dashboards.events.emitter import EmitterError, EventEmitter
 from dashboards.events.event import EntityType, Event, Operation
+from dashboards.events.limits import EMITS_PER_RUN
 from dashboards.events.processors import EventProcessor
 from dashboards.jobs.limits import MESSAGE_CHARS
 from dashboards.jobs.specs import (
@@ -306,6 +307,15 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _within_run_limit(what: str, count: int, limit: int) -> bool:
+    """Whether this run's ``count``-th call of ``what`` may go; the first refused one says so in
+    the app's log (each call is rows and messages for other people: a loop must not flood them)."""
+    if count == limit + 1:
+        _app_log("warning", f"{what}: at most {limit} per run of a handler, job or callback; "
+                            "the rest of this run's were not sent")  # fmt: skip
+    return count <= limit
+
+
 def _app_log(level: str, line: str) -> None:
     """A line in the app's log, next to the handler's own output (nowhere outside a run)."""
     sink = current_output.get()
@@ -385,10 +395,7 @@ def notify_team(team: str, level: str, message: str, link: str | None = None) ->
     _check_link("notify_team", link)
     tenant_id = context.tenant_id
     context.team_notices += 1
-    if context.team_notices > TEAM_NOTICES_PER_RUN:
-        if context.team_notices == TEAM_NOTICES_PER_RUN + 1:
-            _app_log("warning", f"notify_team: at most {TEAM_NOTICES_PER_RUN} notifications per run of a "
-                                "handler or job; the rest of this run's were not sent")  # fmt: skip
+    if not _within_run_limit("notify_team", context.team_notices, TEAM_NOTICES_PER_RUN):
         return
     if context.team_sink is not None:
         context.team_sink({"team": team, "level": level, "message": message, "link": link})
@@ -421,7 +428,9 @@ def emit_event(
 
     Every process's pages and sessions can react (``EventProcessor.on_custom_event(name, ...)``,
     ``broadcast_on_event``). ``value`` and ``metadata`` must be small JSON. From a handler it is
-    sent once the handler has succeeded; from a job or an ``on_event`` callback, at once.
+    sent once the handler has succeeded; from a job or an ``on_event`` callback, at once. At most
+    20 per run of a handler, job or callback: the rest of that run's are not sent (a warning in
+    the app's log says so).
     """
     context = require_app_context("emit_event")
     from dashboards.events.event import operation_of  # noqa: PLC0415
@@ -430,7 +439,11 @@ def emit_event(
     if not isinstance(name, str) or not name.strip() or len(name) > 64:
         raise ValueError("an event name is a non-empty string of at most 64 characters")
     operation_of(operation)
+    context.emitted += 1
+    if not _within_run_limit("emit_event", context.emitted, EMITS_PER_RUN):
+        return
     extra = dict(metadata or {})
+    extra.pop("depth", None)  # the platform's: an app's own (negative, say) would pass the loop guard
     depth = current_event_depth.get()
     if depth:
         extra["depth"] = depth

@@ -1,11 +1,12 @@
-"""Response headers that every page carries."""
+"""What every request goes through: response headers every page carries, and query strings no
+database can filter by."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from dashboards.config.inline_scripts import inline_script_source, inline_scripts_of
 
@@ -40,3 +41,23 @@ class ContentSecurityPolicyMiddleware:
         policy = content_security_policy(frozenset(inline_scripts_of(request)))
         response.headers.setdefault("Content-Security-Policy", policy)
         return response
+
+
+class RefuseNulInQueryMiddleware:
+    """A query string holding a NUL character is answered 400, with a sentence.
+
+    Views filter rows by query values (``?status=``, ``?app=``, ``?entity_id=``): PostgreSQL
+    refuses a NUL in any text it is given, and the page answered 500 for ``?status=%00``. Forms
+    refuse NUL by themselves (Django's validators); query strings are read by hand.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            return HttpResponseBadRequest(
+                "This address holds a NUL character (%00), which no page takes.", content_type="text/plain"
+            )
+        return self.get_response(request)

@@ -570,7 +570,7 @@ def _no_long_callbacks(spec: Any) -> None:
 
 def _process_may_end(context: AppContext) -> bool:
     """A job's work horse, or code the platform runs outside a handler: nothing waits for later."""
-    return context.job_id is not None or bool(getattr(context, "immediate", False))
+    return context.job_id is not None or context.immediate or context.process_ends
 
 
 # -- the process's private loop and pool (rebuilt after a fork: an RQ work horse) ----------------

@@ -20,7 +20,8 @@ from django.utils import timezone
 from dashboards.events.event import Event, entity_type_of, operation_of
 from dashboards.events.limits import ATTRIBUTE_VALUE_MAX_BYTES, EVENT_LOG_RETENTION_DAYS, METADATA_MAX_BYTES
 from dashboards.events.models import LoggedEvent
-from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
+from dashboards.events.processing import current_event_depth
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy, unstorable_text
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +52,12 @@ def event_emit(
         op = operation_of(operation)
     except ValueError as error:
         raise EventRefused(str(error)) from None
+    _require_storable("the event's id and attribute name", [str(entity_id or ""), str(attribute_name or "")])
     value = _bounded("attribute_value", attribute_value, ATTRIBUTE_VALUE_MAX_BYTES)
     extra = _bounded("metadata", dict(metadata or {}), METADATA_MAX_BYTES)
+    depth = current_event_depth.get()
+    if depth:  # made by an on_event callback, whatever made it (a scenario, a notification, a job)
+        extra["depth"] = depth
     event = Event(
         entity_type=entity,
         operation=op,
@@ -86,9 +91,18 @@ def event_emit(
 
 def _bounded(what: str, value: Any, limit: int) -> Any:
     try:
-        return bounded_json_copy(value, limit=limit, what=what, default=_plain)
+        copied = bounded_json_copy(value, limit=limit, what=what, default=_plain)
     except JsonRefused as error:
         raise EventRefused(str(error)) from None
+    _require_storable(what, copied)
+    return copied
+
+
+def _require_storable(what: str, value: Any) -> None:
+    """PostgreSQL stores no NUL and UTF-8 no lone surrogate: refused here, with the reason."""
+    problem = unstorable_text(value)
+    if problem:
+        raise EventRefused(f"{what} holds {problem}")
 
 
 def _plain(value: Any) -> str:

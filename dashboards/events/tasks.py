@@ -37,6 +37,9 @@ def run_emitter_subscribers(message: dict[str, Any], release_id: int) -> dict[st
         package=app.package,
         user_id=message.get("user_id"),
         session_id=str(message.get("session_id") or ""),
+        # On a work horse, which ends when this task returns: what its subscribers emit (on an
+        # asyncio or threads emitter) is awaited before it does (it was lost).
+        process_ends=True,
     )
     delivery = Delivery(
         label=str(message.get("emitter")),

@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboards.events.event import Event
 from dashboards.events.hub import get_hub
-from dashboards.live.subscriptions import Subscription, still_member, subscription_for, topics_missed
+from dashboards.live.subscriptions import Subscription, member_now, subscription_for, topics_missed
 from dashboards.live.topics import render_topic, topics_following
 from dashboards.runtime import shutdown
 from dashboards.runtime.db import db_call
@@ -130,8 +130,11 @@ class LivePageConsumer(AsyncWebsocketConsumer):
     async def access_changed(self, event: dict[str, Any]) -> None:
         if self.subscription is None:
             return
-        if not await database_sync_to_async(still_member)(subscription=self.subscription):
+        user = await database_sync_to_async(member_now)(subscription=self.subscription)
+        if user is None:
             await self.close(CLOSE_FORBIDDEN)
+            return
+        self.scope["user"] = user  # what the next renders judge
 
     async def login_ended(self, event: dict[str, Any]) -> None:
         await self.close(CLOSE_NOT_SIGNED_IN)

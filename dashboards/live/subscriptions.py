@@ -40,7 +40,8 @@ class Subscription:
 
 def parse_query(query_string: bytes) -> tuple[str, list[str], float | None]:
     """(tenant slug, topic names, since) from ``?tenant=acme&topics=jobs,apps&since=1764000000``."""
-    query = {k: v[-1] for k, v in parse_qs(query_string.decode("latin-1")).items()}
+    # A value holding NUL names nothing (and PostgreSQL would refuse it in a query): dropped.
+    query = {k: v[-1] for k, v in parse_qs(query_string.decode("latin-1")).items() if "\x00" not in v[-1]}
     names = [name.strip() for name in query.get("topics", "").split(",") if name.strip()]
     return query.get("tenant", "").strip(), list(dict.fromkeys(names)), parse_since(query.get("since", ""))
 
@@ -103,9 +104,13 @@ def topics_missed(*, subscription: Subscription) -> list[str]:
     return [topic for topic in subscription.topics if entity_types_followed((topic,)) & types]
 
 
-def still_member(*, subscription: Subscription) -> bool:
-    """Re-checked when the user's access changes: topics of a tenant they left must stop."""
-    if subscription.tenant is None:
-        return True
+def member_now(*, subscription: Subscription) -> Any | None:
+    """The user as they are now, read when their access changes; None once the page's tenant is
+    no longer theirs (its topics must stop). The page's renders then judge this user, not the one
+    read at connect: a superuser demoted, say, no longer gets rows only superusers see."""
     user = get_user_model().objects.filter(pk=subscription.user_id, is_active=True).first()
-    return user is not None and membership_role(user=user, tenant=subscription.tenant) is not None
+    if user is None:
+        return None
+    if subscription.tenant is not None and membership_role(user=user, tenant=subscription.tenant) is None:
+        return None
+    return user

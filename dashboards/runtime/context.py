@@ -27,6 +27,9 @@ class AppContext:
     job_id: int | None = None
     # Code the platform runs outside any handler (an on_event callback): side effects happen at once.
     immediate: bool = False
+    # The process ends when this code returns (a work horse): work it starts in the background
+    # (an emission on an asyncio or threads emitter) is awaited instead.
+    process_ends: bool = False
     # Sync work to run after the handler succeeded, in order (in a worker thread).
     deferred: list[Callable[[], Any]] = field(default_factory=list)
     # Where a running job's progress() reports go (set by the job runner).
@@ -38,8 +41,9 @@ class AppContext:
     team_sink: Callable[[dict[str, Any]], None] | None = None
     # Where emit_event's events go instead of the database and Redis (the test client delivers them).
     event_sink: Callable[[Any], None] | None = None
-    # notify_team calls of this run so far (bounded by TEAM_NOTICES_PER_RUN).
+    # notify_team and emit_event calls of this run so far (TEAM_NOTICES_PER_RUN, EMITS_PER_RUN).
     team_notices: int = 0
+    emitted: int = 0
 
     @property
     def in_job(self) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy, unstorable_text
 from dashboards.scenarios.limits import (
     NAME_MAX_CHARS,
     PARAMETER_KEY_MAX_CHARS,
@@ -94,7 +94,15 @@ def check_name(name: Any) -> str:
     name = name.strip()
     if len(name) > NAME_MAX_CHARS:
         raise ScenarioError(f"a scenario's name is at most {NAME_MAX_CHARS} characters")
+    _require_storable("a scenario's name", name)
     return name
+
+
+def _require_storable(what: str, value: Any) -> None:
+    """PostgreSQL stores no NUL and UTF-8 no lone surrogate: refused here, with the reason."""
+    problem = unstorable_text(value)
+    if problem:
+        raise ScenarioError(f"{what} holds {problem}")
 
 
 def check_tags(tags: Any) -> list[str]:
@@ -112,6 +120,7 @@ def check_tags(tags: Any) -> list[str]:
             cleaned.append(tag.strip())
     if len(cleaned) > TAGS_MAX:
         raise ScenarioError(f"a scenario has at most {TAGS_MAX} tags")
+    _require_storable("a tag", cleaned)
     return cleaned
 
 
@@ -127,9 +136,11 @@ def check_parameters(values: Any) -> dict[str, Any]:
                 f"parameter names are non-empty strings of at most {PARAMETER_KEY_MAX_CHARS} characters"
             )
     try:
-        return bounded_json_copy(values, limit=PARAMETERS_MAX_BYTES, what="a scenario's parameters")
+        copied = bounded_json_copy(values, limit=PARAMETERS_MAX_BYTES, what="a scenario's parameters")
     except JsonRefused as error:
         raise ScenarioError(str(error)) from None
+    _require_storable("a scenario's parameters", copied)
+    return copied
 
 
 def check_id(scenario_id: Any) -> int:

@@ -453,3 +453,58 @@ def test_rq_from_a_job_is_sent_at_once_and_a_refused_emission_is_clear(emitter_l
         current_app_context.reset(token)
     assert context.deferred == []
     wait_for(lambda: "recorded order 42 for 0" in app_log(emitter_lab))
+
+
+NESTED_SOURCE = """
+import time
+from dashboards.sdk import EventEmitter, EventProcessor
+
+initial_state = {"x": 0}
+page = '{% text x %}'
+outer = EventEmitter("outer", service="rq")
+inner = EventEmitter("inner", service="threads")
+processor = EventProcessor()
+
+
+def inner_sub(n):
+    time.sleep(0.3)
+    print("inner ran", n)
+
+
+inner.subscribe("go", inner_sub)
+
+
+def outer_sub(n):
+    print("outer ran", n)
+    inner.emit("go", n)
+
+
+outer.subscribe("start", outer_sub)
+
+
+def kick(event):
+    outer.emit("start", 1)
+
+
+processor.on_custom_event("kick", kick)
+"""
+
+
+def test_what_an_rq_subscriber_emits_runs_before_its_work_horse_ends(live_world, job_worker) -> None:
+    """A subscriber on a worker emits on a threads emitter: the work horse waits for that
+    emission (its process ends when the task returns; the inner subscribers never ran)."""
+    import time
+
+    from dashboards.events.services import event_emit
+    from dashboards.hosting.models import AppLogEntry
+    from tests.jobs.conftest import wait_for
+    from tests.support import deploy_test_app
+
+    def app_log() -> list[str]:
+        return list(AppLogEntry.objects.filter(app=app).order_by("pk").values_list("message", flat=True))
+
+    app = deploy_test_app(live_world.acme, "nested", NESTED_SOURCE)
+    event_emit(tenant_id=live_world.acme.pk, entity_type="custom", entity_id="kick", operation="update")
+    wait_for(lambda: any("inner ran 1" in line for line in app_log()), timeout=30)
+    time.sleep(0.2)
+    assert sum("outer ran 1" in line for line in app_log()) == 1

@@ -137,6 +137,13 @@ def test_bad_events_are_refused_with_a_clear_message(db) -> None:
         event_emit(tenant_id=tenant.pk, entity_type="custom", operation="update", attribute_value={1j})
     with pytest.raises(EventRefused, match="must fit in 8192 bytes of JSON"):
         event_emit(tenant_id=tenant.pk, entity_type="custom", operation="update", attribute_value="x" * 9000)
+    # What PostgreSQL cannot store is refused with a reason on every database (not a DataError there).
+    with pytest.raises(EventRefused, match="attribute_value holds a NUL character"):
+        event_emit(tenant_id=tenant.pk, entity_type="custom", operation="update", attribute_value="a\x00b")
+    with pytest.raises(EventRefused, match="metadata holds an unpaired surrogate"):
+        event_emit(tenant_id=tenant.pk, entity_type="custom", operation="update", metadata={"k": "\ud800"})
+    with pytest.raises(EventRefused, match="id and attribute name holds a NUL"):
+        event_emit(tenant_id=tenant.pk, entity_type="custom", operation="update", entity_id="x\x00")
 
 
 def test_changes_of_apps_releases_jobs_and_notifications_are_logged(live_world) -> None:
@@ -446,13 +453,32 @@ async def test_a_page_that_reconnects_gets_what_changed_meanwhile(live_world, pr
 
 
 @pytest.mark.parametrize(
+    "path", ["/t/acme/events/?app=%ff%00", "/t/acme/events/?entity_id=%00", "/t/acme/scenarios/?status=%00",
+             "/t/acme/scenarios/?app=x%00", "/t/acme/jobs/?%00=1"],
+)  # fmt: skip
+def test_a_nul_in_a_query_string_is_a_clear_400_on_every_database(client, world, path: str) -> None:
+    """PostgreSQL refuses NUL in any text: these filters answered 500 there."""
+    client.force_login(world.adam)
+    response = client.get(path)
+    assert response.status_code == 400 and b"NUL character" in response.content
+
+
+async def test_a_live_socket_naming_a_tenant_with_a_nul_opens_with_no_topics(live_world) -> None:
+    from tests.live.conftest import connect_live
+
+    page = await connect_live(live_world.avery, "tenant=ac%00me&topics=probe")
+    assert await page.receive_nothing(timeout=0.3)  # no 1011, no topics: a tenant with NUL names none
+    await page.disconnect()
+
+
+@pytest.mark.parametrize(
     "query",
     [
         "?page=abc",
         "?page=-1",
         "?page=99999999999999999999",
         "?app=99999999999999999999",
-        "?app=%ff%00",
+        "?app=%ff",
         "?app=%C2%B2",
     ],
 )
@@ -462,3 +488,40 @@ def test_the_event_log_answers_odd_query_parameters_without_a_server_error(clien
     assert response.status_code == 200
     if "app=999" in query:
         assert 'data-testid="no-events"' in response.text  # an app that cannot exist has no events
+
+
+LOOPING_SOURCE = """
+from dashboards.sdk import EventProcessor, create_scenario
+
+initial_state = {"x": 0}
+page = "{% text x %}"
+processor = EventProcessor()
+
+
+def again(event):
+    create_scenario("child of " + str(event.entity_id))
+
+
+processor.on_scenario_created(again)
+"""
+
+
+def test_a_loop_through_scenarios_stops_at_the_depth_limit(live_world, job_worker) -> None:
+    """A callback that creates a scenario whenever a scenario is created: the scenario's event
+    carries the callback's depth, so the loop ends after MAX_EVENT_DEPTH rounds (it ran forever:
+    only emit_event stamped the depth)."""
+    import time
+
+    from dashboards.events.processing import MAX_EVENT_DEPTH
+    from dashboards.scenarios.models import Scenario
+    from dashboards.scenarios.services import scenario_create
+    from tests.support import deploy_test_app
+
+    app = deploy_test_app(live_world.acme, "looper", LOOPING_SOURCE)
+    scenario_create(tenant_id=live_world.acme.pk, app_id=app.pk, name="seed")
+    expected = 1 + MAX_EVENT_DEPTH  # the seed, then one per round until the limit
+    deadline = time.monotonic() + 20
+    while Scenario.objects.filter(app=app).count() < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # time for a round past the limit, if there were one
+    assert Scenario.objects.filter(app=app).count() == expected

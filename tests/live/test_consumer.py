@@ -165,3 +165,38 @@ async def test_messages_meant_for_app_tabs_are_skipped(live_world) -> None:
     assert await page.receive_from(timeout=2) == "<p>ok</p>"
     await asyncio.sleep(0)
     await page.disconnect()
+
+
+async def test_a_demoted_superuser_no_longer_gets_rows_only_superusers_see(live_world) -> None:
+    """The page's renders judge the user as they are after an access change, not as they were at
+    connect: alice, a superuser and a viewer of Globex, is demoted with its Scenarios page open."""
+    from dashboards.hosting.models import AppAccess
+    from dashboards.scenarios.services import scenario_create
+    from tests.support import deploy_test_app
+
+    alice = live_world.alice
+
+    def make_superuser_with_a_team_app():
+        app = deploy_test_app(live_world.globex, "board-only", "initial_state = {}\npage = 'x'\n",
+                              access=AppAccess.TEAMS)  # fmt: skip
+        alice.is_superuser = True
+        alice.save()
+        return app
+
+    app = await sync_to_async(make_superuser_with_a_team_app)()
+    page = await connect_live(alice, "tenant=globex&topics=scenarios")
+
+    def demote():
+        alice.is_superuser = False
+        alice.save()  # the user's save asks their sockets to check their access again
+
+    await sync_to_async(demote)()
+    await asyncio.sleep(0.5)
+    await sync_to_async(scenario_create)(
+        tenant_id=live_world.globex.pk, app_id=app.pk, name="Board-only plan"
+    )
+    frames = []
+    while not await page.receive_nothing(timeout=1.0):
+        frames.append(await page.receive_from())
+    assert not any("Board-only plan" in frame for frame in frames)
+    await page.disconnect()

@@ -434,3 +434,25 @@ def test_a_run_sends_at_most_ten_team_notifications() -> None:
     client.click("shout")  # the limit is per run
     assert len(client.team_notifications) == 20
     assert client.state.n == 2
+
+
+CHATTY_EVENTS_SOURCE = """
+from dashboards.sdk import emit_event
+
+initial_state = {"n": 0}
+page = "{% text n %}"
+
+
+def announce(state):
+    for n in range(30):
+        emit_event("tick", n, metadata={"depth": -1000})  # an app's own depth is not kept
+    state.n += 1
+"""
+
+
+def test_a_run_emits_at_most_twenty_events_and_never_sets_their_depth() -> None:
+    client = AppTestClient({"main.py": CHATTY_EVENTS_SOURCE})
+    client.click("announce")
+    assert [event.attribute_value for event in client.events] == list(range(20))
+    assert all("depth" not in event.metadata for event in client.events)
+    assert client.state.n == 1

@@ -99,6 +99,11 @@ def test_delete_emits_a_deletion(world) -> None:
         ({"parameters": {"big": "x" * 70_000}}, "must fit in 65536 bytes of JSON"),
         ({"tags": "q3"}, "not one string"),
         ({"tags": ["x"] * 0 + [f"t{i}" for i in range(21)]}, "at most 20 tags"),
+        # what PostgreSQL cannot store: refused with a reason on every database
+        ({"name": "a\x00b"}, "name holds a NUL character"),
+        ({"tags": ["q\x00"]}, "tag holds a NUL character"),
+        ({"parameters": {"k": "\ud800"}}, "parameters holds an unpaired surrogate"),
+        ({"parameters": {"k\x00": 1}}, "parameters holds a NUL character"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_written(world, options, message) -> None:
