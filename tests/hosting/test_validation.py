@@ -290,3 +290,46 @@ def test_a_process_the_app_starts_in_a_session_of_its_own_ends_with_validation(
     finally:
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+CALLER_KILLED_MIDWAY = """
+import sys
+import django, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboards.config.settings")
+django.setup()
+from dashboards.hosting.validation import validate_release_files
+validate_release_files({"main.py": open(sys.argv[1]).read()}, timeout=600)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_validation_whose_caller_is_killed_ends_with_it(tmp_path: Path) -> None:
+    """A `deploy_app` killed by its CI's timeout, or a web process killed mid-deploy, sends the
+    validator nothing: the kernel's parent-death signal ends its supervisor, which ends the rest."""
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "pid"
+    app = tmp_path / "app.py"
+    app.write_text(
+        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)\n"
+    )
+    caller = subprocess.Popen(
+        [sys.executable, "-c", CALLER_KILLED_MIDWAY, str(app)], env={**os.environ, "DEBUG": "true"}
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        validator = int(pid_file.read_text())
+        caller.kill()  # SIGKILL: no finally of its runs, no signal sent to the validator
+        caller.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while _alive(validator) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(validator)
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+        if pid_file.exists() and _alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
