@@ -724,3 +724,25 @@ async def test_a_flood_of_events_is_cut_off_with_a_toast(live_world) -> None:
     assert sum("Too many events" in frame for frame in frames) == 1  # one warning, not a flood of toasts
     assert len(frames) < 900  # the excess was dropped
     await tab.socket.disconnect()
+
+
+async def test_a_full_queue_drops_a_progress_update_but_keeps_a_jobs_end() -> None:
+    """A job's end runs its status function once: with the tab's queue full of the user's events
+    it waits for room; a closing tab takes nothing more."""
+    from dashboards.runtime.consumers import AppSessionConsumer
+
+    tab = AppSessionConsumer()
+    tab.queue, tab.waiting_puts, tab.closing, tab.session = asyncio.Queue(1), set(), False, None
+    tab.queue.put_nowait("an event of the user")
+
+    async def work() -> str:
+        return ""
+
+    assert tab._post(work) is False  # a progress update: dropped
+    assert tab._post(work, True) is True  # the end: waits
+    assert tab.queue.get_nowait() == "an event of the user"
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert tab.queue.get_nowait() is work and not tab.waiting_puts
+    tab.closing = True
+    assert tab._post(work, True) is False and tab.queue.empty()
