@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from dashboards.ops.lifelines import become_subreaper, die_with_parent
+from dashboards.ops.lifelines import die_with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +61,9 @@ class Supervisor:
         """Supervise a process started elsewhere (the embedded Redis waits for readiness itself)."""
         self.processes.append(ManagedProcess(name=name, popen=popen))
 
-    @staticmethod
-    def become_subreaper() -> None:
-        """Orphans below this process become its children, so end_orphans finds them."""
-        become_subreaper()
-
     def end_orphans(self, grace_seconds: float = ORPHAN_GRACE_SECONDS) -> list[str]:
-        """After stop_all: SIGTERM every process still below this one, then SIGKILL; their names."""
+        """After stop_all: SIGTERM every process still below this one, then SIGKILL; their names.
+        Orphans are found only in a subreaper (``lifelines.become_subreaper``)."""
         import psutil  # type: ignore[import-untyped]  # noqa: PLC0415 - only the supervisor needs it
 
         left = psutil.Process().children(recursive=True)

@@ -146,33 +146,10 @@ def test_a_frame_over_the_limit_is_closed_with_1009_not_dropped(tmp_path) -> Non
 
     The limit is on what the browser sends only: the server's answers may be larger (a table, a
     download); Autobahn applies it both ways unless the launcher says otherwise."""
-    import os
-    import socket
-    import time
-
     from websockets.exceptions import ConnectionClosed
-    from websockets.sync.client import connect
 
-    (tmp_path / "echo_app.py").write_text(ECHO_APP)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()])}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dashboards.config.daphne_server", "-b", "127.0.0.1", "-p", str(port),
-         "echo_app:application"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server, client = _start_echo_server(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client = connect(f"ws://127.0.0.1:{port}/", max_size=None, open_timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
         with client:
             client.send("small")
             assert client.recv(timeout=5) == "small"

@@ -14,8 +14,9 @@ from django.core.management.base import BaseCommand, CommandError
 from dashboards.config.environment import BASE_DIR
 from dashboards.ops.demo import demo_links, demo_logins
 from dashboards.ops.embedded_redis import EmbeddedRedis
+from dashboards.ops.lifelines import become_subreaper, die_with_parent
 from dashboards.ops.ports import port_is_free
-from dashboards.ops.supervisor import Supervisor, die_with_parent
+from dashboards.ops.supervisor import Supervisor
 
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             )
         supervisor = Supervisor(out=self.stdout)
         supervisor.install_signal_handlers()
-        supervisor.become_subreaper()
+        become_subreaper()  # what the children leave behind becomes ours, for end_orphans
         try:
             if settings.REDIS_IS_EMBEDDED:
                 embedded = EmbeddedRedis(settings.VAR_DIR / "redis")
