@@ -33,6 +33,7 @@ RQ_SERIALIZER = "rq.serializers.JSONSerializer"
 # connection attempt (redis-py would copy the missing read timeout into it), as redis-py 8 does.
 CHANNEL_LAYER_CONNECT_TIMEOUT_SECONDS = 5
 DEFAULT_JOBS_PER_TENANT = 4  # running or queued in RQ at once; the rest wait (dashboards/jobs/limits.py)
+DEFAULT_EVENT_TASKS_PER_TENANT = 2  # on the events queue at once; the rest wait (events/fair_share.py)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -61,6 +62,7 @@ class PlatformConfig:
     hsts_seconds: int
     log_level: str
     jobs_per_tenant: int
+    event_tasks_per_tenant: int
     tabs_per_user: int
 
 
@@ -118,6 +120,11 @@ def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
     jobs_per_tenant = _read_int(environ_, "JOBS_PER_TENANT", default=DEFAULT_JOBS_PER_TENANT)
     if jobs_per_tenant < 1:
         raise ConfigurationError("JOBS_PER_TENANT", "must be at least 1")
+    event_tasks_per_tenant = _read_int(
+        environ_, "EVENT_TASKS_PER_TENANT", default=DEFAULT_EVENT_TASKS_PER_TENANT
+    )
+    if event_tasks_per_tenant < 1:
+        raise ConfigurationError("EVENT_TASKS_PER_TENANT", "must be at least 1")
     tabs_per_user = _read_int(environ_, "TABS_PER_USER", default=TABS_PER_USER)  # runtime/limits.py
     if tabs_per_user < 1:
         raise ConfigurationError("TABS_PER_USER", "must be at least 1")
@@ -137,6 +144,7 @@ def read_environment(environ_: Mapping[str, str]) -> PlatformConfig:
         hsts_seconds=hsts_seconds,
         log_level=log_level,
         jobs_per_tenant=jobs_per_tenant,
+        event_tasks_per_tenant=event_tasks_per_tenant,
         tabs_per_user=tabs_per_user,
     )
 
@@ -153,7 +161,7 @@ def redis_settings(url: str) -> dict[str, Any]:
         },
         "RQ_QUEUES": {
             "default": {"URL": url, "SERIALIZER": RQ_SERIALIZER, "DEFAULT_TIMEOUT": 600},
-            # Event processors and emitter subscribers: short tasks, served before jobs.
+            # Event processors and emitter subscribers: short tasks, each tenant within its share.
             "events": {"URL": url, "SERIALIZER": RQ_SERIALIZER, "DEFAULT_TIMEOUT": 60},
         },
     }

@@ -83,6 +83,7 @@ CHANNEL_LAYERS: dict[str, Any] = _REDIS["CHANNEL_LAYERS"]
 RQ_QUEUES: dict[str, Any] = _REDIS["RQ_QUEUES"]
 del _REDIS
 JOBS_PER_TENANT = CONFIG.jobs_per_tenant
+EVENT_TASKS_PER_TENANT = CONFIG.event_tasks_per_tenant
 TABS_PER_USER = CONFIG.tabs_per_user
 # Web processes also fail jobs of dead workers; test processes import the ASGI application
 # without being web servers, and turn it off.

@@ -3,7 +3,8 @@
 Pages and sessions: one message to the tenant's events group, which holds one channel per
 process (its ``EventHub``), whatever the number of pages open there. ``on_event`` processors:
 one RQ task per release whose registered filters may match, enqueued by the one process that
-committed the event, run by exactly one worker: that is how a callback runs once per event for
+committed the event (within the tenant's share of the events queue, see fair_share.py), run by
+exactly one worker: that is how a callback runs once per event for
 the whole platform, however many web processes and workers there are. Both are at most once
 (a hint); the database is the truth.
 """
@@ -61,17 +62,15 @@ def enqueue_processing(event: Event) -> int:
     release_ids = releases_to_process(event)
     if not release_ids:
         return 0
-    from dashboards.jobs.queues import get_events_queue  # noqa: PLC0415 - RQ only when needed
+    from dashboards.events.fair_share import event_task_submit  # noqa: PLC0415 - RQ only when needed
 
-    queue = get_events_queue()
     message = event.as_message()
     for release_id in release_ids:
-        queue.enqueue(
-            PROCESS_TASK,
-            message,
-            release_id,
-            job_timeout=PROCESS_TASK_TIMEOUT_SECONDS,
-            result_ttl=0,
+        event_task_submit(
+            tenant_id=event.tenant_id,
+            func=PROCESS_TASK,
+            args=[message, release_id],
+            timeout_seconds=PROCESS_TASK_TIMEOUT_SECONDS,
             failure_ttl=3600,
             description=f"event {event.id} for release {release_id}",
         )

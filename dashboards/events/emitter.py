@@ -431,10 +431,13 @@ class EventEmitter:
                 logger.debug("%s", line[1])
         if subscriptions:
             release_id = context.release_id
+            tenant_id = context.tenant_id
             if _process_may_end(context):
-                enqueue_emission(message, release_id)
+                enqueue_emission(message, release_id, tenant_id)
             else:  # from a handler: sent once it succeeded, like its jobs; nothing if it fails
-                context.deferred.append(lambda: _on_commit(lambda: enqueue_emission(message, release_id)))
+                context.deferred.append(
+                    lambda: _on_commit(lambda: enqueue_emission(message, release_id, tenant_id))
+                )
         emission.sent = True
         emission._finish([])
         return emission
@@ -673,13 +676,14 @@ def _close_connections() -> None:
     close_idle_connections()
 
 
-def enqueue_emission(message: dict[str, Any], release_id: int) -> None:
-    """One RQ task; ``release_id`` second, so the worker loads the release before it forks."""
-    from dashboards.jobs.queues import get_events_queue  # noqa: PLC0415
+def enqueue_emission(message: dict[str, Any], release_id: int, tenant_id: int) -> None:
+    """One RQ task, within the tenant's share of the events queue; ``release_id`` second, so the
+    worker loads the release before it forks."""
+    from dashboards.events.fair_share import event_task_submit  # noqa: PLC0415
 
-    get_events_queue().enqueue(
-        RQ_TASK, message, int(release_id), job_timeout=int(2 * float(message["time_limit"])) + 30,
-        result_ttl=0, failure_ttl=RQ_FAILURE_TTL_SECONDS,
+    event_task_submit(
+        tenant_id=tenant_id, func=RQ_TASK, args=[message, int(release_id)],
+        timeout_seconds=int(2 * float(message["time_limit"])) + 30, failure_ttl=RQ_FAILURE_TTL_SECONDS,
         description=f"emitter {message['emitter']}: {message['event']}",
     )  # fmt: skip
 

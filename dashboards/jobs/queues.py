@@ -24,7 +24,7 @@ from dashboards.jobs.limits import ALIVE_TTL_SECONDS
 
 logger = logging.getLogger(__name__)
 QUEUE_NAME = "default"
-EVENTS_QUEUE_NAME = "events"  # event processors and emitter subscribers: short, served before jobs
+EVENTS_QUEUE_NAME = "events"  # event processors and emitter subscribers: a fair share per tenant
 TASK = "dashboards.jobs.tasks.run_job"
 RESULT_TTL_SECONDS = 600  # RQ's copy of the outcome; the database keeps ours
 

@@ -41,6 +41,7 @@ import dashboards.events.processing
 import dashboards.events.tasks
 import dashboards.jobs.tasks  # noqa: F401 - what RQ runs
 from dashboards.events.delivery import load_event_filters
+from dashboards.events.fair_share import TENANT_META, event_task_ended, event_tasks_start_waiting
 from dashboards.events.services import event_log_prune
 from dashboards.hosting.models import AppRelease
 from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, RECONCILE_EVERY_SECONDS
@@ -188,6 +189,16 @@ def _read_event_filters(tenant_id: int) -> None:
         logger.exception("event filters of tenant %s not read ahead", tenant_id)
 
 
+def _free_tenant_share(job: Any) -> None:
+    tenant_id = (job.meta or {}).get(TENANT_META)
+    if tenant_id is None:
+        return  # a job (jobs have their own admission) or a task enqueued before fair shares
+    try:
+        event_task_ended(tenant_id=int(tenant_id), task_id=job.id)
+    except Exception:  # Redis away: the place frees itself when its lease ends
+        logger.exception("events task %s: its tenant's place not freed", job.id)
+
+
 class JobWorker(Worker):
     loaded_releases: set[str]
 
@@ -206,6 +217,10 @@ class JobWorker(Worker):
             jobs_reconcile()
         except Exception:
             logger.exception("jobs reconciler failed; it runs again at the next pass")
+        try:
+            event_tasks_start_waiting()
+        except Exception:
+            logger.exception("waiting events tasks not started; they are at the next pass")
         try:
             self._prune_event_log()
         except Exception:
@@ -229,7 +244,10 @@ class JobWorker(Worker):
     def execute_job(self, job: Any, queue: Any) -> None:
         self._load_release(_release_of(job))
         connections.close_all()  # the work horse opens its own connection after the fork
-        super().execute_job(job, queue)
+        try:
+            super().execute_job(job, queue)
+        finally:  # here, not in the horse: a horse killed at its time limit frees its place too
+            _free_tenant_share(job)
 
     def _load_release(self, release_id: str | None) -> None:
         """Import the release's code here, once, so every work horse forked after has it loaded.
@@ -394,7 +412,7 @@ class JobWorker(Worker):
 def build_worker(*, name: str | None = None) -> JobWorker:
     queue = get_queue()
     return JobWorker(
-        [get_events_queue(), queue],  # RQ serves its queues in this order: events first
+        [get_events_queue(), queue],  # served round robin (jobs_worker): every other turn each
         connection=queue.connection,
         serializer=JSONSerializer,
         name=name,

@@ -77,6 +77,7 @@ def test_development_defaults_are_embedded_and_generate_a_secret(tmp_path: Path)
         ({"HSTS_SECONDS": "a year"}, "HSTS_SECONDS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"JOBS_PER_TENANT": "0"}, "JOBS_PER_TENANT"),
+        ({"EVENT_TASKS_PER_TENANT": "0"}, "EVENT_TASKS_PER_TENANT"),
         ({"DATABASE_URL": ""}, "DATABASE_URL"),  # the embedded defaults are for DEBUG, or asked for
         ({"REDIS_URL": ""}, "REDIS_URL"),
         ({"TABS_PER_USER": "0"}, "TABS_PER_USER"),

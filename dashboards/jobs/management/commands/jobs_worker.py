@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from rq.worker import DequeueStrategy
 
 from dashboards.jobs.worker import build_worker
 
@@ -17,4 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
 
     def handle(self, *args: Any, name: str | None, burst: bool, **options: Any) -> None:
-        build_worker(name=name).work(with_scheduler=True, burst=burst, logging_level="INFO")
+        # Round robin over the events queue and the jobs queue: each gets every other turn while
+        # both hold work, so a flood of events cannot hold jobs back, nor jobs events.
+        build_worker(name=name).work(
+            with_scheduler=True,
+            burst=burst,
+            logging_level="INFO",
+            dequeue_strategy=DequeueStrategy.ROUND_ROBIN,
+        )
