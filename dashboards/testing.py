@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import json
 import uuid
 from collections.abc import Callable
@@ -170,8 +171,11 @@ class AppTestClient:
         store_token = scenario_store.set(self.scenarios)
         try:
             value = call()
-            if asyncio.iscoroutine(value):
+            if inspect.iscoroutine(value):  # asyncio.iscoroutine is true of a generator too
                 asyncio.run(value)
+            elif inspect.isgenerator(value) or inspect.isasyncgen(value):  # as the platform refuses it
+                raise TypeError("a generator function cannot be a handler: a handler must be a plain "
+                                "or an async function")  # fmt: skip
             self._check_keepable()
         except BaseException:
             self.state.rollback()
@@ -190,9 +194,9 @@ class AppTestClient:
         size = sum(len(text) for text in encode_values(values, mutated).values())
         if size > STATE_MAX_BYTES:
             raise NotSerialisable(f"the state grew past {STATE_MAX_BYTES} bytes")
-        shown = {key for key in mutated if key in values}
         with render_deadline(DEFAULT_HANDLER_TIMEOUT_SECONDS):  # RenderTooSlow, as the platform's limit
-            self.page.render_components(self.page.components_reading(shown), values)
+            # A deleted key reads None, and its components are shown so, as on the platform.
+            self.page.render_components(self.page.components_reading(mutated), values)
 
     @staticmethod
     def _no_jobs(spec: JobSpec) -> None:

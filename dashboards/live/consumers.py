@@ -14,9 +14,15 @@ from dashboards.events.hub import get_hub
 from dashboards.live.subscriptions import Subscription, member_now, subscription_for, topics_missed
 from dashboards.live.topics import render_topic, topics_following
 from dashboards.runtime import shutdown
+from dashboards.runtime.access import still_signed_in
 from dashboards.runtime.db import db_call
 from dashboards.runtime.groups import channel_join, channel_leave
-from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_INTERNAL_ERROR, CLOSE_NOT_SIGNED_IN
+from dashboards.runtime.protocol import (
+    CLOSE_FORBIDDEN,
+    CLOSE_INTERNAL_ERROR,
+    CLOSE_NOT_SIGNED_IN,
+    CLOSE_SERVICE_RESTART,
+)
 
 logger = logging.getLogger(__name__)
 RENDER_QUEUE_LIMIT = 200  # renders waiting for one page; past it, the page is re-rendered once
@@ -63,6 +69,9 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             await self.hub.subscribe(tenant.pk, self.listener)
         shutdown.track(self)  # a restarting server closes it with 4012: the page reconnects elsewhere
         await self.accept()
+        # A change of access between the check above and the joining of the groups that hear of
+        # changes was heard by no one: checked once more now they are joined.
+        await self.access_changed({})
         if self.renders is not None:  # what changed since the page was rendered (a reconnect)
             for topic in await db_call(topics_missed)(subscription=self.subscription):
                 self._queue_render(topic, {})
@@ -130,7 +139,13 @@ class LivePageConsumer(AsyncWebsocketConsumer):
     async def access_changed(self, event: dict[str, Any]) -> None:
         if self.subscription is None:
             return
-        user = await database_sync_to_async(member_now)(subscription=self.subscription)
+        subscription = self.subscription
+        if not await database_sync_to_async(still_signed_in)(
+            user_id=subscription.user_id, session_key=subscription.login_key
+        ):
+            await self.close(CLOSE_SERVICE_RESTART)  # the page reconnects with the sign-in it has now
+            return
+        user = await database_sync_to_async(member_now)(subscription=subscription)
         if user is None:
             await self.close(CLOSE_FORBIDDEN)
             return

@@ -130,6 +130,31 @@ def still_shared(*, app_id: int, token: str) -> bool:
     return App.objects.filter(pk=app_id, link_token=token, access=AppAccess.LINK).exists()
 
 
+def still_signed_in(*, user_id: int, session_key: str | None) -> bool:
+    """The browser session a socket was opened with still signs this user in.
+
+    False once it was signed out, flushed (another user signed in on that browser), expired, or
+    its password changed elsewhere (Django keeps a hash of it in the session). Whether the user is
+    active is ``still_allowed``'s to say (4403), or ``user_is_active``'s."""
+    if not session_key:
+        return False
+    from importlib import import_module  # noqa: PLC0415
+
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY  # noqa: PLC0415
+    from django.utils.crypto import constant_time_compare  # noqa: PLC0415
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if str(session.get(SESSION_KEY)) != str(user_id):
+        return False
+    user = get_user_model().objects.filter(pk=user_id).first()
+    saved_hash = session.get(HASH_SESSION_KEY)
+    return bool(user and saved_hash and constant_time_compare(saved_hash, user.get_session_auth_hash()))
+
+
+def user_is_active(*, user_id: int) -> bool:
+    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+
+
 def still_allowed(*, user_id: int, app_id: int) -> bool:
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     app = App.objects.select_related("tenant").filter(pk=app_id).first()

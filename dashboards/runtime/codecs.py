@@ -97,7 +97,9 @@ def _escape_dict(value: dict[Any, Any]) -> Any:
 
 def _encode_default(value: Any) -> Any:  # noqa: PLR0911 - one return per codec
     if isinstance(value, dt.datetime):
-        return {TAG: "datetime", "value": value.isoformat()}
+        iso = value.isoformat()
+        # pandas' NaT is a datetime that no parser reads back: kept as None, as NaN is
+        return None if iso == "NaT" else {TAG: "datetime", "value": iso}
     if isinstance(value, dt.date):
         return {TAG: "date", "value": value.isoformat()}
     if isinstance(value, decimal.Decimal):

@@ -35,6 +35,7 @@ from dashboards.runtime.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_INTERNAL_ERROR,
     CLOSE_NOT_SIGNED_IN,
+    CLOSE_SERVICE_RESTART,
     CLOSE_TOO_MANY_EVENTS,
     CLOSE_TOO_MANY_TABS,
     CLOSE_UNKNOWN_APP,
@@ -113,31 +114,17 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if not SESSION_ID.match(session_id):
             await self._refuse(CLOSE_FORBIDDEN)
             return
-        # One call on a pool thread (not Channels' one shared sync thread, which page views and
-        # static files queue on): the right to open the app, then its release's loaded code.
-        decision, runtime = await db_call(self._authorise_and_load)(
-            user=user, visitor=visitor, release_id=query.get("release"), session_id=session_id
-        )
-        app = decision.app
-        if decision.close_code or app is None:
-            await self._refuse(decision.close_code or CLOSE_UNKNOWN_APP)
-            return
-        if runtime is None:
-            await self._refuse(CLOSE_APP_BROKEN)
-            return
-        self.app_id, self.user_id = app.pk, user_id
         try:
-            self.session, rerender = await session_resume(
-                app=app,
-                user=user,
-                session_id=session_id,
-                runtime=runtime,
-                fresh=query.get("fresh") == "1",
-                visitor=visitor,
-            )
+            app, rerender = await self._authorise_and_resume(user, visitor, user_id, session_id, query)
         except AppUnavailable:  # its initial_state failed; the app's log says how
             await self._refuse(CLOSE_APP_BROKEN)
             return
+        except Exception:  # the database or Redis away: closed as an internal error, which reconnects
+            logger.exception("session %s: the tab could not be opened", session_id)
+            await self._refuse(CLOSE_INTERNAL_ERROR)  # its disconnect gives the tab's count back
+            return
+        if app is None or self.session is None:
+            return  # refused
         residency.hold(self.session.release_key)  # its code stays loaded while the tab is open
         try:
             await self._open(app, user, session_id, rerender)
@@ -149,6 +136,29 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             except Exception:
                 logger.exception("session %s: a failed connect could not be undone", session_id)
             raise
+
+    async def _authorise_and_resume(
+        self, user: Any, visitor: str, user_id: int | None, session_id: str, query: dict[str, str]
+    ) -> tuple[App | None, bool]:
+        """The app and whether the tab must be re-rendered; (None, False) once refused."""
+        # One call on a pool thread (not Channels' one shared sync thread, which page views and
+        # static files queue on): the right to open the app, then its release's loaded code.
+        decision, runtime = await db_call(self._authorise_and_load)(
+            user=user, visitor=visitor, release_id=query.get("release"), session_id=session_id
+        )
+        app = decision.app
+        if decision.close_code or app is None:
+            await self._refuse(decision.close_code or CLOSE_UNKNOWN_APP)
+            return None, False
+        if runtime is None:
+            await self._refuse(CLOSE_APP_BROKEN)
+            return None, False
+        self.app_id, self.user_id = app.pk, user_id
+        self.session, rerender = await session_resume(
+            app=app, user=user, session_id=session_id, runtime=runtime, fresh=query.get("fresh") == "1",
+            visitor=visitor,
+        )  # fmt: skip
+        return app, rerender
 
     async def _visitor(self, user: Any) -> str | None:
         """Who opens the socket: "" for a signed-in user, None (refused) for anyone else."""
@@ -209,6 +219,9 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def _resume_jobs(self) -> None:
         assert self.session is not None
         try:
+            # A change of access between the check at connect and the joining of the groups that
+            # hear of changes was heard by no one: checked once more now they are joined.
+            await self.access_changed({})
             await self.session.jobs.resume()
         except Exception:  # the database away: the Jobs page and notifications still have the ends
             logger.exception("session %s: its jobs could not be resumed", self.session.info.session_id)
@@ -338,9 +351,21 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def access_changed(self, event: dict[str, Any]) -> None:
         if self.user_id is None:
             return
-        allowed = await db_call(access.still_allowed)(user_id=self.user_id, app_id=self.app_id)
-        if not allowed:
-            await self.close(CLOSE_FORBIDDEN)
+        code = await db_call(self._access_lost)(user_id=self.user_id)
+        if code is not None:
+            await self.close(code)
+
+    def _access_lost(self, *, user_id: int) -> int | None:
+        """On a pool thread: the close code for a user who may no longer hold this socket, or None."""
+        if not access.still_allowed(user_id=user_id, app_id=self.app_id):
+            return CLOSE_FORBIDDEN
+        if not access.still_signed_in(user_id=user_id, session_key=self._session_key()):
+            return CLOSE_SERVICE_RESTART  # reconnects with the sign-in the browser has now, checked afresh
+        return None
+
+    def _session_key(self) -> str | None:
+        session = self.scope.get("session")
+        return session.session_key if session is not None else None
 
     async def link_changed(self, event: dict[str, Any]) -> None:
         """The app's sharing changed: only sockets opened through its link care (LinkSessionConsumer)."""
@@ -382,8 +407,21 @@ class LinkSessionConsumer(AppSessionConsumer):
     def _authorise(self, user: Any) -> access.SocketDecision:
         return access.authorise_link_socket(token=self.scope["url_route"]["kwargs"]["token"])
 
+    def _access_lost(self, *, user_id: int) -> int | None:
+        """A signed-in visitor's membership does not matter here; their sign-in does (the tab acts
+        as them: its jobs, its inbox)."""
+        if not access.user_is_active(user_id=user_id) or not access.still_signed_in(
+            user_id=user_id, session_key=self._session_key()
+        ):
+            return CLOSE_SERVICE_RESTART  # reconnects with the sign-in the browser has now, checked afresh
+        token = self.scope["url_route"]["kwargs"]["token"]
+        return None if access.still_shared(app_id=self.app_id, token=token) else CLOSE_FORBIDDEN
+
     async def access_changed(self, event: dict[str, Any]) -> None:
-        await self.link_changed(event)  # a signed-in visitor's membership does not matter here
+        if self.user_id is not None:
+            await super().access_changed(event)
+        else:
+            await self.link_changed(event)
 
     async def link_changed(self, event: dict[str, Any]) -> None:
         token = self.scope["url_route"]["kwargs"]["token"]

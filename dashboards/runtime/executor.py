@@ -309,7 +309,7 @@ class InProcessExecutor:
                 value = returned[0]
                 if inspect.isawaitable(value):  # a plain function wrapping an async one: await its work
                     value = await self._on_loop(context, value, timeout - (time.perf_counter() - started))
-                elif inspect.isgenerator(value):  # its body never ran: say so instead of doing nothing
+                elif inspect.isgenerator(value) or inspect.isasyncgen(value):  # its body never ran: say so
                     raise TypeError(f"{_name_of(function)} is a generator function; a handler must be "
                                     "a plain or an async function")  # fmt: skip
         except TimeoutError:

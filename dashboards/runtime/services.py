@@ -13,7 +13,11 @@ from dashboards.runtime.applog import kept_lines
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.db import db_call
 from dashboards.runtime.executor import AppLoadError, get_executor, load_release
-from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, SNAPSHOT_UNCONNECTED_SECONDS
+from dashboards.runtime.limits import (
+    DEFAULT_HANDLER_TIMEOUT_SECONDS,
+    SNAPSHOT_UNCONNECTED_SECONDS,
+    STATE_MAX_BYTES,
+)
 from dashboards.runtime.loader import LoadedApp
 from dashboards.runtime.loops import run_from_thread
 from dashboards.runtime.page import Page, PageError, compile_page
@@ -124,16 +128,34 @@ async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) 
     outcome = await get_executor().run_callable(
         runtime.app, initial_values, (runtime.app, info), handler_timeout(app)
     )
+    lines = kept_lines(outcome.output)
     if outcome.ok:
-        return cast("dict[str, Any]", outcome.value)
-    problem = "timed out" if outcome.timed_out else f"raised {outcome.error}"
-    lines = [*kept_lines(outcome.output), ("error", f"initial_state {problem}: no session could start")]
-    if outcome.traceback:
-        lines.append(("error", outcome.traceback.rstrip()))
+        values = cast("dict[str, Any]", outcome.value)
+        # Validation called it for a made-up session only: what it gives a real user may not keep.
+        problem = unkeepable(values)
+        if problem is None:
+            return values
+        lines.append(
+            ("error", f"initial_state gave state that cannot be kept ({problem}): no session could start")
+        )
+    else:
+        problem = "timed out" if outcome.timed_out else f"raised {outcome.error}"
+        lines.append(("error", f"initial_state {problem}: no session could start"))
+        if outcome.traceback:
+            lines.append(("error", outcome.traceback.rstrip()))
     await db_call(app_log_append)(
         app_id=app.pk, tenant_id=app.tenant_id, release_id=runtime.release.pk, lines=lines
     )
     raise AppUnavailable("This app failed to start; its developers have been told in its log.")
+
+
+def unkeepable(values: dict[str, Any]) -> str | None:
+    """Why a new session's state cannot be kept (as a handler's changes would be refused), or None."""
+    try:
+        size = sum(len(text) for text in encode_values(values).values())
+    except (TypeError, ValueError) as error:  # NotSerialisable, or a codec's own complaint
+        return str(error) or type(error).__name__
+    return f"it takes {size} bytes, over {STATE_MAX_BYTES}" if size > STATE_MAX_BYTES else None
 
 
 def session_start_for_page(

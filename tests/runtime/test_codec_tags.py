@@ -122,3 +122,15 @@ def test_state_keeps_a_payload_that_spells_a_codec() -> None:
         "__codec__": "decimal",
         "value": "not a number",
     }
+
+
+class NotATime(datetime):
+    """What pandas' NaT is: a datetime whose isoformat() is "NaT", which no parser reads back."""
+
+    def isoformat(self, *args: object, **kwargs: object) -> str:
+        return "NaT"
+
+
+def test_a_missing_time_is_kept_as_none_as_a_missing_number_is() -> None:
+    missing = NotATime(2020, 1, 1)
+    assert _round_trip({"when": [missing, datetime(2020, 1, 2)]}) == {"when": [None, datetime(2020, 1, 2)]}

@@ -172,8 +172,12 @@ async def test_a_generator_handler_fails_clearly_instead_of_doing_nothing(execut
     def generator():
         yield 1
 
-    outcome = await executor.run_callable(app, generator, (), 1.0)
-    assert not outcome.ok and "generator" in outcome.error
+    async def async_generator():  # not a coroutine function: it ran on a thread and answered nothing
+        yield 1
+
+    for function in (generator, async_generator):
+        outcome = await executor.run_callable(app, function, (), 1.0)
+        assert not outcome.ok and "generator" in outcome.error, function
 
 
 async def test_waiting_for_a_busy_release_thread_counts_against_the_time_limit(executor_and_app) -> None:

@@ -456,3 +456,35 @@ def test_a_run_emits_at_most_twenty_events_and_never_sets_their_depth() -> None:
     assert [event.attribute_value for event in client.events] == list(range(20))
     assert all("depth" not in event.metadata for event in client.events)
     assert client.state.n == 1
+
+
+AS_THE_PLATFORM_REFUSES_SOURCE = """
+initial_state = {"rows": [{"a": 1}], "n": 0}
+page = '{% table rows id="rows" %}{% text n id="n" %}'
+
+
+def counted(state):
+    state.n = 5
+    yield
+
+
+async def counted_later(state):
+    state.n = 6
+    yield
+
+
+def drop_rows(state):
+    del state["rows"]
+"""
+
+
+def test_the_test_client_refuses_what_the_platform_refuses() -> None:
+    """Generators are no handlers, and a deleted key is shown as None by what reads it."""
+    with AppTestClient(AS_THE_PLATFORM_REFUSES_SOURCE) as client:
+        for handler in ("counted", "counted_later"):
+            with pytest.raises(TypeError, match="generator"):
+                client.click(handler)
+            assert client.state.n == 0
+        with pytest.raises(Exception, match="table"):  # the page's own error
+            client.click("drop_rows")
+        assert client.state.rows == [{"a": 1}]  # rolled back

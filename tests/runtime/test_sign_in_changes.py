@@ -1,0 +1,128 @@
+"""A socket lives as long as the sign-in and the access it was opened with, however they end."""
+
+from __future__ import annotations
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from dashboards.config.asgi import application
+from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_SERVICE_RESTART
+from tests.runtime.conftest import click, open_socket, signed_in_cookie
+from tests.support import deploy_test_app
+
+SLOW_START_SOURCE = '''
+import time
+
+page = """{% metric count label="Count" id="count" %}"""
+
+
+def initial_state(session):
+    time.sleep(1.0)
+    return {"count": 0}
+
+
+def increment(state):
+    state.count += 1
+'''
+
+
+def _cookie_of(tab) -> str:
+    return tab.socket.scope["headers"][0][1].decode().split("=", 1)[1]
+
+
+async def _closed_code(socket: WebsocketCommunicator, timeout: float = 1.5) -> int | None:
+    while not await socket.receive_nothing(timeout=timeout):
+        output = await socket.receive_output()
+        if output["type"] == "websocket.close":
+            return output["code"]
+    return None
+
+
+async def test_access_removed_while_the_socket_connects_closes_it(live_world) -> None:
+    """The removal's message went out before the socket joined the groups that hear it."""
+    await sync_to_async(deploy_test_app)(
+        live_world.acme, "slow-start", SLOW_START_SOURCE, handler_timeout_seconds=5
+    )
+    cookie = await sync_to_async(signed_in_cookie)(live_world.avery)
+    socket = WebsocketCommunicator(
+        application, "/ws/t/acme/apps/slow-start/?sid=connecting-while-removed&fresh=1",
+        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://testserver")],
+    )  # fmt: skip
+    connecting = asyncio.ensure_future(socket.connect(timeout=10))
+    await asyncio.sleep(0.4)  # authorised; its initial_state is running
+
+    def remove_avery() -> None:
+        from dashboards.tenancy import services
+        from dashboards.tenancy.models import Membership
+
+        membership = Membership.objects.get(tenant=live_world.acme, user=live_world.avery)
+        services.membership_remove(membership=membership, actor=services.SYSTEM)
+
+    await sync_to_async(remove_avery)()
+    assert (await connecting)[0]
+    assert await _closed_code(socket) == CLOSE_FORBIDDEN
+
+
+async def test_a_password_changed_elsewhere_closes_the_tab_and_its_reconnect_is_signed_out(
+    live_world,
+) -> None:
+    tab = await open_socket(live_world.avery)
+
+    def change_password() -> None:
+        user = type(live_world.avery).objects.get(pk=live_world.avery.pk)
+        user.set_password("a-brand-new-password-42")
+        user.save()
+
+    await sync_to_async(change_password)()
+    assert await _closed_code(tab.socket) == CLOSE_SERVICE_RESTART  # the browser reconnects...
+    again = WebsocketCommunicator(
+        application, "/ws/t/acme/apps/counter/?sid=reconnecting-tab-1&fresh=0",
+        headers=[(b"cookie", f"sessionid={_cookie_of(tab)}".encode()), (b"origin", b"http://testserver")],
+    )  # fmt: skip
+    assert (await again.connect())[0]
+    assert (await again.receive_output(timeout=5))["code"] == 4401  # ...and is no longer signed in
+
+
+async def test_another_user_signing_in_on_that_browser_closes_the_first_users_tabs(live_world) -> None:
+    from django.contrib.auth import login
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    tab = await open_socket(live_world.avery)
+
+    def adam_signs_in() -> None:  # without signing avery out: Django flushes the session
+        request = RequestFactory().post("/accounts/login/")
+        request.session = SessionStore(session_key=_cookie_of(tab))
+        request.user = live_world.avery
+        login(request, live_world.adam, backend="django.contrib.auth.backends.ModelBackend")
+
+    await sync_to_async(adam_signs_in)()
+    assert await _closed_code(tab.socket) == CLOSE_SERVICE_RESTART
+
+
+async def test_a_sign_in_of_the_same_user_elsewhere_leaves_the_tab_open(live_world) -> None:
+    tab = await open_socket(live_world.avery)
+    await sync_to_async(signed_in_cookie)(live_world.avery)
+    assert await _closed_code(tab.socket, timeout=0.5) is None
+    assert ">1<" in await click(tab, "increment")
+
+
+async def test_a_deactivated_user_loses_a_signed_in_link_tab(live_world) -> None:
+    from tests.runtime.test_link_sharing import click as link_click
+    from tests.runtime.test_link_sharing import link_socket, share_counter, visit
+
+    token = await sync_to_async(share_counter)(live_world)
+    browser, session_id = await sync_to_async(visit)(token, live_world.users["gwen"])  # Globex only
+    tab = link_socket(token, browser, session_id)
+    assert (await tab.connect())[0]
+    assert ">1<" in await link_click(tab)
+
+    def deactivate_gwen() -> None:
+        type(live_world.avery).objects.filter(username="gwen").update(is_active=False)
+        user = type(live_world.avery).objects.get(username="gwen")
+        user.save()  # what the admin does: the save is what tells the sockets
+
+    await sync_to_async(deactivate_gwen)()
+    assert await _closed_code(tab) == CLOSE_SERVICE_RESTART
