@@ -34,3 +34,6 @@ class LoggedEventAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # pruned past its retention; deleted with its tenant or app, never row by row

@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 from dashboards.hosting import services, uploads
 from dashboards.hosting.models import App, AppAccess, AppLogEntry, AppQuerySet, AppRelease, AppReleaseQuerySet
 from dashboards.hosting.selectors import app_log, release_list
-from dashboards.tenancy.admin_scoping import VIEW_ROLES, TenantFilter, TenantScopedAdmin
+from dashboards.tenancy.admin_scoping import VIEW_ROLES, DeletesWhatItHolds, TenantFilter, TenantScopedAdmin
 from dashboards.tenancy.models import Team
 
 # The release page's diff. difflib's cost grows faster than the lines it compares (two files of
@@ -55,7 +55,7 @@ class AppForm(forms.ModelForm):
 
 
 @admin.register(App)
-class AppAdmin(TenantScopedAdmin):
+class AppAdmin(DeletesWhatItHolds, TenantScopedAdmin):
     edit_roles = VIEW_ROLES  # owners and developers deploy and edit apps
     form = AppForm
     list_display = ["name", "slug", "tenant", "access", "active_version", "links"]

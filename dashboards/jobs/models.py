@@ -53,6 +53,10 @@ class Job(models.Model):
         "scenarios.Scenario", null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions",
         help_text="The scenario this job runs (its end writes the scenario's results).",
     )  # fmt: skip
+    for_scenario = models.BooleanField(
+        default=False,
+        help_text="Submitted for a scenario (kept when the scenario is deleted: no Retry then).",
+    )
     status_delivered = models.BooleanField(
         default=False, help_text="The tab's status function has run with the final status."
     )

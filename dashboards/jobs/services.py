@@ -97,7 +97,7 @@ def job_submit(
             session_id=session_id, function=function, arguments=arguments,
             argument_summary=_summary(arguments), status_function=status_function,
             status_arguments=status_arguments or [], period_ms=period_ms, timeout_seconds=timeout,
-            max_retries=int(max_retries), scenario_id=scenario_id,
+            max_retries=int(max_retries), scenario_id=scenario_id, for_scenario=scenario_id is not None,
             rq_id=queues.new_rq_id() if admit_now else "",
         )  # fmt: skip
         if admit_now:
@@ -340,11 +340,11 @@ def job_retry_later(*, job_id: int, error: str) -> float | None:
 def job_cancel(*, job: Job) -> bool:
     """Cancel a queued job, or stop a running one (RQ's stop-job command kills its work horse)."""
     if job.status == JobStatus.QUEUED:
-        if not _end(job.pk, JobStatus.CANCELED, from_statuses=[JobStatus.QUEUED], message="canceled"):
-            return False
-        if job.rq_id:
-            queues.cancel_queued(job.rq_id)
-        return True
+        if _end(job.pk, JobStatus.CANCELED, from_statuses=[JobStatus.QUEUED], message="canceled"):
+            if job.rq_id:
+                queues.cancel_queued(job.rq_id)
+            return True
+        job.refresh_from_db(fields=["status", "rq_id"])  # it started meanwhile: stopped instead
     if job.status == JobStatus.STARTED:
         if not _end(job.pk, JobStatus.STOPPED, from_statuses=[JobStatus.STARTED], message="stopped"):
             return False
@@ -373,13 +373,15 @@ def job_resubmit(*, job: Job, user_id: int | None) -> Job:
     scenario's current job, and a double click ran two. Raises JobRefused or a ScenarioError,
     whose text is for the user.
     """
-    if job.scenario_id is not None:
+    if job.scenario_id is not None or job.for_scenario:
         from dashboards.scenarios.models import Scenario  # noqa: PLC0415 - scenarios build on jobs
         from dashboards.scenarios.services import scenario_submit  # noqa: PLC0415
         from dashboards.scenarios.values import ScenarioNotFound  # noqa: PLC0415
 
-        scenario = Scenario.objects.for_tenant(job.tenant_id).filter(pk=job.scenario_id).first()
-        if scenario is None:
+        scenario = (
+            job.scenario_id and Scenario.objects.for_tenant(job.tenant_id).filter(pk=job.scenario_id).first()
+        )
+        if not scenario:  # deleted: the job's scenario is unset, its results would reach nothing
             raise ScenarioNotFound("this job's scenario was deleted")
         # The app's active release, as a submission now would: its current parameters may need it.
         release_id = scenario.app.active_release_id or job.release_id

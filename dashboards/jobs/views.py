@@ -57,8 +57,8 @@ def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_POST
 def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _controllable_job(request, job_id)
-    if job.is_active:
-        messages.info(request, f"Job #{job.pk} is still {job.get_status_display().lower()}.")
+    if job.is_active or job.status == JobStatus.FINISHED:  # Retry is for what failed or was stopped
+        messages.info(request, f"Job #{job.pk} is {job.get_status_display().lower()}: nothing to retry.")
     else:
         try:
             again = job_resubmit(job=job, user_id=request.user.pk)

@@ -18,6 +18,7 @@ from dashboards.events.services import event_emit
 from dashboards.notifications.models import LINK_MAX_LENGTH, MESSAGE_MAX_LENGTH, Level, Notification
 from dashboards.notifications.push import push_to_users, render_toast_html
 from dashboards.notifications.selectors import notification_list_for_user
+from dashboards.runtime.codecs import storable_text
 from dashboards.runtime.frames import is_local_path
 from dashboards.runtime.protocol import TOAST_POSITIONS
 from dashboards.tenancy.models import ROW_ID_MAX, Membership, Team, Tenant
@@ -158,4 +159,7 @@ def _check(*, level: str, link: str | None, position: str, duration: int | None,
 
 
 def _shorten(message: str) -> str:
+    """Cut to the limit, with what no store can hold (NUL, a lone surrogate, which PostgreSQL and
+    UTF-8 refuse: the handler that sent it was undone) shown as U+FFFD."""
+    message = storable_text(message)
     return message if len(message) <= MESSAGE_MAX_LENGTH else message[: MESSAGE_MAX_LENGTH - 1] + "…"

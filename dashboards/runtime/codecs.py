@@ -19,7 +19,10 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
+from itertools import accumulate
 from typing import Any
+
+from dashboards.runtime.limits import JSON_MAX_DEPTH
 
 TAG = "__codec__"
 _TAGGED_MEMBERS = frozenset({TAG, "value"})
@@ -255,6 +258,17 @@ def unstorable_text(value: Any) -> str | None:
     return None
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_text_depth(text: str) -> int:
+    """How deep lists and dicts nest in a JSON text (``json.dumps``'s), with no recursion."""
+    brackets = _JSON_BRACKET.findall(_JSON_STRING.sub("", text))
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
 def bounded_json_copy(
     value: Any, *, limit: int, what: str, default: Callable[[Any], Any] | None = None
 ) -> Any:
@@ -273,4 +287,7 @@ def bounded_json_copy(
         raise JsonRefused(f"{what} must be JSON-serialisable: it is nested too deeply") from None
     if len(text) > limit:
         raise JsonRefused(f"{what} must fit in {limit} bytes of JSON (it takes {len(text)})")
+    if json_text_depth(text) > JSON_MAX_DEPTH:
+        raise JsonRefused(f"{what} must be JSON-serialisable: it nests lists and dicts more than "
+                          f"{JSON_MAX_DEPTH} deep")  # fmt: skip
     return json.loads(text)

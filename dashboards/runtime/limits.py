@@ -92,6 +92,12 @@ RELEASE_SWEEP_EVERY_SECONDS = 60.0
 APP_LOG_LINE_CHARS = 4000
 APP_LOG_KEEP_LINES = 2000
 
+# Deepest nesting of lists and dicts in JSON the platform keeps outside a session (job arguments
+# and results, scenario parameters, event values, rq emissions). Python's recursion limit was the
+# only bound: a value checked on a shallow stack was read back on a deeper one, and a job's result
+# nested 960 deep made the tenant's Jobs page a server error for every member.
+JSON_MAX_DEPTH = 100
+
 # Largest serialised session state accepted after a handler (guards Redis memory).
 STATE_MAX_BYTES = 2 * 1024 * 1024
 

@@ -9,12 +9,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dashboards.tenancy import services
-from dashboards.tenancy.admin_scoping import TenantFilter, TenantScopedAdmin
+from dashboards.tenancy.admin_scoping import DeletesWhatItHolds, TenantFilter, TenantScopedAdmin
 from dashboards.tenancy.models import Membership, Role, Team, Tenant
 
 
 @admin.register(Tenant)
-class TenantAdmin(TenantScopedAdmin):
+class TenantAdmin(DeletesWhatItHolds, TenantScopedAdmin):
     tenant_field = "pk"
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
@@ -87,6 +87,10 @@ class MembershipAdmin(TenantScopedAdmin):
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["role", TenantFilter]
     search_fields = ["user__username", "user__email"]
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        # An owner may add any account by its username; searching by e-mail told them its address.
+        return self.search_fields if request.user.is_superuser else ["user__username"]
 
     def get_form(
         self, request: HttpRequest, obj: Membership | None = None, change: bool = False, **kwargs: Any

@@ -116,3 +116,14 @@ class TenantScopedAdmin(admin.ModelAdmin):
         # Rows outside any tenant (users, say) are never offered: an admin that needs them
         # fills them in itself, as the membership admin does with a typed username.
         return queryset.none()
+
+
+class DeletesWhatItHolds:
+    """A row whose deletion deletes what the platform wrote under it (an app's releases, log, jobs
+    and events; a tenant's memberships and apps): allowed to whoever may delete the row itself.
+    Django's admin also asks for the delete permission of each of those rows, which nobody has on
+    releases (kept for history and rollback): no app or tenant with a release could be deleted."""
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, set[str], Any]:
+        deleted, counts, _, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]
+        return deleted, counts, set(), protected

@@ -1,6 +1,6 @@
 /* The Jobs tables: rows arrive live for every job of the tenant. Hide those the page's filters
-   exclude, and give their Cancel/Retry forms this page's CSRF token (live rows are rendered
-   without a request, so without one). */
+   exclude, and give their Cancel/Retry forms this page's CSRF token and address to come back to (live rows are
+   rendered without a request, so without either). */
 (function () {
   "use strict";
   function refresh() {
@@ -8,6 +8,9 @@
       var token = table.dataset.csrf || "";
       table.querySelectorAll("input[name=csrfmiddlewaretoken]").forEach(function (input) {
         if (!input.value) input.value = token;
+      });
+      table.querySelectorAll("input[name=next]").forEach(function (input) {
+        if (!input.value) input.value = location.pathname + location.search; // back here, filters kept
       });
       if (table.dataset.filterApp === undefined) return;
       var wanted = { app: table.dataset.filterApp, status: table.dataset.filterStatus, user: table.dataset.filterUser };

@@ -104,3 +104,15 @@ def test_signing_out_closes_the_live_socket(people) -> None:
     other = open_live_page(people("adam"), "/t/")
     page.get_by_role("button", name="Sign out").click()
     other.wait_for_function("() => document.documentElement.dataset.live === 'closed'")
+
+
+def test_a_long_unbroken_message_wraps_and_its_actions_stay_in_the_window(people, platform) -> None:
+    inbox = open_live_page(people("avery"), "/inbox/")
+    notify(platform, "x" * 480, "--link", "/t/acme/")
+    row = inbox.get_by_test_id("notification").filter(has_text="x" * 480)
+    expect(row).to_be_visible()
+    width = inbox.viewport_size["width"]
+    assert inbox.evaluate("document.documentElement.scrollWidth") <= width
+    mark = row.get_by_role("button", name="Mark as read")
+    box = mark.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width

@@ -110,6 +110,37 @@ def test_retry_of_a_busy_scenarios_job_says_why_it_was_not_submitted(world) -> N
     assert Job.objects.filter(scenario=scenario).count() == 2
 
 
+def test_retry_of_a_finished_job_submits_nothing(world, counter_job) -> None:
+    Job.objects.filter(pk=counter_job.pk).update(status=JobStatus.FINISHED, result=1)
+    response = client_for(world.avery).post(f"/t/acme/jobs/{counter_job.pk}/retry/", follow=True)
+    assert f"Job #{counter_job.pk} is finished: nothing to retry." in response.text
+    assert Job.objects.count() == 1
+
+
+def test_retry_of_a_deleted_scenarios_job_says_so_and_submits_nothing(world) -> None:
+    """Its scenario is unset when the scenario is deleted: it ran as a plain job, writing nowhere."""
+    from dashboards.hosting.models import App
+    from dashboards.scenarios.services import scenario_create, scenario_submit
+
+    app = App.objects.get(tenant=world.acme, slug="planner")
+    scenario = scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name="Gone", owner_id=world.adam.pk)
+    job = scenario_submit(
+        scenario=scenario, function="main:f", release_id=app.active_release_id, user_id=None
+    )
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="boom")
+    scenario.delete()
+    response = client_for(world.adam).post(f"/t/acme/jobs/{job.pk}/retry/", follow=True)
+    assert f"Job #{job.pk} was not submitted again: this job&#x27;s scenario was deleted" in response.text
+    assert Job.objects.count() == 1
+
+
+def test_cancel_of_a_job_that_started_meanwhile_stops_it(world, counter_job, redis_client) -> None:
+    seen_queued = Job.objects.get(pk=counter_job.pk)  # what the page read
+    Job.objects.filter(pk=counter_job.pk).update(status=JobStatus.STARTED)  # a worker took it
+    assert services.job_cancel(job=seen_queued)
+    assert Job.objects.get(pk=counter_job.pk).status == JobStatus.STOPPED
+
+
 def job_event(job, operation: str, attribute: str = "status", value=None) -> dict:
     from dashboards.events.event import Event
 

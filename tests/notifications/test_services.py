@@ -103,6 +103,14 @@ def test_a_long_message_is_shortened(analysts) -> None:
     assert len(rows[0].message) == MESSAGE_MAX_LENGTH and rows[0].message.endswith("…")
 
 
+def test_what_no_store_can_hold_is_shown_as_a_replacement_character(analysts) -> None:
+    """A lone surrogate (or a NUL, which PostgreSQL refuses) undid the handler that sent it."""
+    rows = notification_send_to_team(team=analysts, level="info", message="lone \ud800 and \x00 gone")
+    assert {row.message for row in Notification.objects.filter(pk__in=[r.pk for r in rows])} == {
+        "lone \ufffd and \ufffd gone"
+    }
+
+
 def test_marking_read_touches_only_ones_own_notifications(world, analysts) -> None:
     rows = notification_send_to_team(team=analysts, level="info", message="Hello")
     mine = next(row for row in rows if row.user == world.avery)

@@ -53,3 +53,22 @@ def test_default_converts_what_the_caller_allows() -> None:
         "on": "2026-01-02"
     }
     assert json_size({"on": date(2026, 1, 2)}, default=str) == len('{"on": "2026-01-02"}')
+
+
+def nested(depth: int) -> object:
+    value: object = "core"
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+def test_nesting_is_bounded_whatever_the_stack_it_is_checked_on() -> None:
+    """A value that passed on a shallow stack was read back on a deeper one, and failed there."""
+    from dashboards.runtime.codecs import json_text_depth
+    from dashboards.runtime.limits import JSON_MAX_DEPTH
+
+    assert bounded_json_copy(nested(JSON_MAX_DEPTH), limit=10**6, what="its result") == nested(JSON_MAX_DEPTH)
+    with pytest.raises(JsonRefused, match=f"nests lists and dicts more than {JSON_MAX_DEPTH} deep"):
+        bounded_json_copy(nested(JSON_MAX_DEPTH + 1), limit=10**6, what="its result")
+    assert json_text_depth('{"a": "[[[{{", "b": ["\\"]", [1]]}') == 3  # brackets in strings do not count
+    assert json_text_depth("17") == 0

@@ -166,3 +166,42 @@ def test_superuser_sees_everything(as_user, world) -> None:
     assert admin_ids(client.get("/admin/hosting/app/"), "app") == set(
         App.objects.values_list("pk", flat=True)
     )
+
+
+def test_an_owner_deletes_an_app_with_its_releases_and_a_superuser_a_tenant(as_user, world) -> None:
+    """Releases cannot be deleted one by one; with their app or tenant they go (they blocked both)."""
+    from dashboards.hosting.models import App, AppRelease
+    from dashboards.tenancy.models import Tenant
+
+    counter = App.objects.for_tenant(world.acme).get(slug="counter")
+    assert AppRelease.objects.filter(app=counter).exists()
+    owner = as_user("alice")
+    page = owner.get(f"/admin/hosting/app/{counter.pk}/delete/")
+    assert page.status_code == 200 and "Cannot delete" not in page.text
+    assert owner.post(f"/admin/hosting/app/{counter.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not App.objects.filter(pk=counter.pk).exists()
+    assert not AppRelease.objects.filter(app_id=counter.pk).exists()
+    assert owner.get(f"/admin/tenancy/tenant/{world.acme.pk}/delete/").status_code == 403  # superusers only
+
+    superuser = as_user("admin")
+    assert (
+        superuser.post(f"/admin/tenancy/tenant/{world.globex.pk}/delete/", {"post": "yes"}).status_code == 302
+    )
+    assert not Tenant.objects.filter(pk=world.globex.pk).exists()
+
+
+def test_owners_find_members_by_username_not_by_email(as_user, world) -> None:
+    owner = as_user("alice")
+    assert "avery" in owner.get("/admin/tenancy/membership/?q=avery").text
+    email = world.avery.email
+    assert email, "the demo user has an address to look for"
+    assert f">{world.avery.username}<" not in owner.get(f"/admin/tenancy/membership/?q={email}").text
+
+
+def test_nobody_deletes_event_log_rows_one_by_one(as_user, world) -> None:
+    from dashboards.events.models import LoggedEvent
+
+    event = LoggedEvent.objects.filter(tenant=world.acme).first()
+    assert event is not None
+    for name in ("alice", "admin"):
+        assert as_user(name).get(f"/admin/events/loggedevent/{event.pk}/delete/").status_code == 403
