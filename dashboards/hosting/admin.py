@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextvars
 import difflib
+import re
 from typing import Any, cast
 
 from django import forms
@@ -17,16 +18,26 @@ from django.utils.safestring import SafeString
 from dashboards.hosting import services, uploads
 from dashboards.hosting.models import App, AppAccess, AppLogEntry, AppQuerySet, AppRelease, AppReleaseQuerySet
 from dashboards.hosting.selectors import app_log, release_list
-from dashboards.tenancy.admin_scoping import VIEW_ROLES, DeletesWhatItHolds, TenantFilter, TenantScopedAdmin
+from dashboards.tenancy.admin_scoping import (
+    VIEW_ROLES,
+    DeletesWhatItHolds,
+    TenantFilter,
+    TenantScopedAdmin,
+    UniqueWithinTenantForm,
+)
 from dashboards.tenancy.models import Team
 
-# The release page's diff. difflib's cost grows faster than the lines it compares (two files of
-# 424 KiB took 22 s per page view): a file past these limits is named, not compared, and what the
-# page shows is cut.
-DIFF_MAX_FILE_LINES = 20_000  # both versions of one file together
+# The release page's diff. difflib's cost grows with the cube of the lines it compares when lines
+# repeat just under its "popular" threshold (1% of the file): two versions of 10,000 lines took
+# 26 s a page view, on the thread every admin page and /healthz share. At 2,000 lines a version it
+# is 0.2 s at worst. A file past these limits is named, not compared, and what is shown is cut.
+DIFF_MAX_FILE_LINES = 4_000  # both versions of one file together
 DIFF_MAX_FILE_BYTES = 512 * 1024  # both versions of one file together
-DIFF_MAX_TOTAL_LINES = 60_000  # compared on one page, all files together
+DIFF_MAX_TOTAL_LINES = 12_000  # compared on one page, all files together
 DIFF_MAX_OUTPUT_LINES = 5_000  # shown on one page
+# The release page's source: a release at its size limit was a 105 MiB page.
+SOURCE_SHOWN_LINES = 20_000  # all files together
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 # The version the release page compares with (?compare=N), for the request being answered.
 _compare_version: contextvars.ContextVar[int | None] = contextvars.ContextVar("compare_version", default=None)
@@ -34,7 +45,7 @@ _compare_version: contextvars.ContextVar[int | None] = contextvars.ContextVar("c
 _form_app: contextvars.ContextVar[App | None] = contextvars.ContextVar("form_app", default=None)
 
 
-class AppForm(forms.ModelForm):
+class AppForm(UniqueWithinTenantForm):
     class Meta:
         model = App
         fields = ["tenant", "slug", "name", "description", "access", "teams", "handler_timeout_seconds"]
@@ -236,7 +247,7 @@ class AppReleaseAdmin(TenantScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: AppRelease, form: Any, change: bool) -> None:
         release = services.release_create(app=obj.app, files=form.cleaned_data["files"], author=request.user)
-        obj.pk = release.pk
+        obj.pk, obj.version = release.pk, release.version  # what the admin's history names it by
         if not release.is_valid:
             self.message_user(
                 request, f"{release} is invalid: see its report. It cannot be activated.", messages.ERROR
@@ -283,12 +294,16 @@ class AppReleaseAdmin(TenantScopedAdmin):
 
     @admin.display(description="Source")
     def source_display(self, release: AppRelease) -> SafeString:
-        blocks = format_html_join(
-            "", "<h3>{}</h3><pre>{}</pre>",
-            ((name, "\n".join(f"{n:4} {line}" for n, line in enumerate(text.splitlines(), 1)))
-             for name, text in sorted(release.files.items())),
-        )  # fmt: skip
-        return blocks
+        blocks, budget = [], SOURCE_SHOWN_LINES
+        for name, text in sorted(release.files.items()):
+            lines = source_lines(text)
+            shown = "\n".join(f"{n:4} {line}" for n, line in enumerate(lines[:budget], 1))
+            if len(lines) > budget:
+                left_out = len(lines) - budget
+                shown += f"\n… {left_out:,} more lines not shown (the page shows {SOURCE_SHOWN_LINES:,})"
+            budget = max(0, budget - len(lines))
+            blocks.append((name, shown))
+        return format_html_join("", "<h3>{}</h3><pre>{}</pre>", blocks)
 
     @admin.display(description="Changes")
     def diff_display(self, release: AppRelease) -> SafeString:
@@ -299,9 +314,8 @@ class AppReleaseAdmin(TenantScopedAdmin):
         if base is None:
             return SafeString("<p>The first release of this app.</p>")
         notes, lines = release_diff(base, release)
-        choices = format_html_join(
-            " ", '<a href="?compare={}">v{}</a>', ((o.version, o.version) for o in others)
-        )
+        versions = others.values_list("version", flat=True)  # not every release's source
+        choices = format_html_join(" ", '<a href="?compare={}">v{}</a>', ((v, v) for v in versions))
         return format_html(
             "<p>Compared with v{} · compare with: {}</p>{}<pre>{}</pre>", base.version, choices,
             format_html_join("", "<p>{}</p>", ((note,) for note in notes)), "\n".join(lines) or "(no change)",
@@ -321,6 +335,13 @@ class AppReleaseAdmin(TenantScopedAdmin):
             _compare_version.reset(token)
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines as Python numbers them (``str.splitlines`` also breaks at a form feed and
+    U+2028, so the page's numbers disagreed with the report's)."""
+    lines = _LINE_BREAK.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def release_diff(base: AppRelease, release: AppRelease) -> tuple[list[str], list[str]]:
     """Notes on files left out, and the unified diff of the others, within the DIFF_MAX_* limits."""
     notes: list[str] = []
@@ -330,7 +351,7 @@ def release_diff(base: AppRelease, release: AppRelease) -> tuple[list[str], list
         old, new = base.files.get(name, ""), release.files.get(name, "")
         if old == new:
             continue
-        old_lines, new_lines = old.splitlines(), new.splitlines()
+        old_lines, new_lines = source_lines(old), source_lines(new)
         count = len(old_lines) + len(new_lines)
         size = len(old.encode(errors="replace")) + len(new.encode(errors="replace"))
         if count > DIFF_MAX_FILE_LINES or size > DIFF_MAX_FILE_BYTES:

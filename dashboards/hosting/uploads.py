@@ -54,7 +54,11 @@ def release_files_from_upload(name: str, content: bytes) -> dict[str, str]:
 
 def release_files_from_folder(folder: Path) -> dict[str, str]:
     """main.py, its modules and page.html of a folder (its other files and subfolders are not read)."""
-    paths = sorted(path for path in folder.iterdir() if is_release_file(path.name))
+    # Hidden names are an editor's or a system's, not the app's: Emacs's lock file .#main.py (a
+    # dangling link while main.py is open), macOS's ._main.py.
+    paths = sorted(
+        path for path in folder.iterdir() if is_release_file(path.name) and not path.name.startswith(".")
+    )
     if len(paths) > MAX_FILES:
         raise ValidationError(f"{folder} holds {len(paths)} modules: a release has {_SIZES}.")
     return {path.name: decode_text(path.name, read_file(path, MAX_FILE_BYTES)) for path in paths}

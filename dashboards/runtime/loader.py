@@ -252,6 +252,10 @@ def _syntax_problems(files: dict[str, str]) -> list[Problem]:
             problems.append(Problem("syntax", f"{error.msg}", file=name, line=error.lineno))
         except ValueError as error:  # null bytes
             problems.append(Problem("syntax", str(error), file=name))
+        except (RecursionError, MemoryError) as error:  # an expression too long or too deep to compile
+            problems.append(
+                Problem("syntax", f"too deeply nested to compile ({type(error).__name__})", file=name)
+            )
     return problems
 
 

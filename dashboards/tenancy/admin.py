@@ -9,7 +9,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dashboards.tenancy import services
-from dashboards.tenancy.admin_scoping import DeletesWhatItHolds, TenantFilter, TenantScopedAdmin
+from dashboards.tenancy.admin_scoping import (
+    DeletesWhatItHolds,
+    TenantFilter,
+    TenantScopedAdmin,
+    UniqueWithinTenantForm,
+)
 from dashboards.tenancy.models import Membership, Role, Team, Tenant
 
 
@@ -134,7 +139,7 @@ class MembershipAdmin(TenantScopedAdmin):
                 self.message_user(request, f"{membership}: {error.messages[0]}", messages.ERROR)
 
 
-class TeamForm(forms.ModelForm):
+class TeamForm(UniqueWithinTenantForm):
     class Meta:
         model = Team
         fields = ["tenant", "name", "members"]

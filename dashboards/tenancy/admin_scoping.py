@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
@@ -31,9 +32,12 @@ class TenantFilter(admin.SimpleListFilter):
         return [(str(tenant.pk), tenant.name) for tenant in model_admin.viewable_tenants(request)]
 
     def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        if self.value() is None:
+        value = self.value()
+        if value is None:
             return queryset
-        return queryset.filter(**{f"{self.model_admin_tenant_field}__pk": self.value()})
+        if not (value.isdecimal() and len(value) <= 18):  # ?tenant=abc: no tenant, not a server error
+            return queryset.none()
+        return queryset.filter(**{f"{self.model_admin_tenant_field}__pk": int(value)})
 
     def __init__(self, request: HttpRequest, params: Any, model: Any, model_admin: Any) -> None:
         self.model_admin_tenant_field = model_admin.tenant_field
@@ -127,3 +131,14 @@ class DeletesWhatItHolds:
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, set[str], Any]:
         deleted, counts, _, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]
         return deleted, counts, set(), protected
+
+
+class UniqueWithinTenantForm(forms.ModelForm):
+    """A form whose row's tenant is read-only once it exists: Django leaves a field that is not on
+    the form out of the unique checks, so a slug or name the tenant already uses reached the
+    database (a server error) instead of the form (a message by the field)."""
+
+    def _get_validation_exclusions(self) -> set[str]:
+        exclude: set[str] = super()._get_validation_exclusions()  # type: ignore[misc]
+        exclude.discard("tenant")
+        return exclude

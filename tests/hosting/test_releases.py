@@ -370,3 +370,14 @@ def test_a_page_that_fails_when_shown_is_a_503_and_a_line_in_the_apps_log(
     entry = AppLogEntry.objects.filter(app=counter, message__contains="the page failed to render").get()
     assert "TypeError" in entry.message
     assert client.get("/t/acme/").status_code == 200
+
+
+def test_a_folder_deploy_leaves_out_hidden_files_an_editor_or_a_system_left(
+    world, counter: App, tmp_path: Path
+) -> None:
+    from dashboards.hosting.uploads import release_files_from_folder
+
+    (tmp_path / "main.py").write_text(COUNTER)
+    (tmp_path / ".#main.py").symlink_to("alice@laptop.1234:1700000000")  # Emacs's lock: a dangling link
+    (tmp_path / "._main.py").write_bytes(b"\x00\x05\x16\x07")  # macOS's resource fork
+    assert set(release_files_from_folder(tmp_path)) == {"main.py"}

@@ -61,6 +61,7 @@ def test_a_valid_release_lists_handlers_and_state_keys_and_sees_no_secret() -> N
             None,
         ),
         ({"helpers.py": "x = 1"}, "missing_entry", None),
+        ({"main.py": "page = 'x'\nx = " + "+".join(["1"] * 200_000) + "\n"}, "syntax", None),  # too deep
     ],
 )
 def test_problems_are_reported_with_lines(files: dict, kind: str, line: int | None) -> None:
