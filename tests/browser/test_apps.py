@@ -70,6 +70,25 @@ def test_a_reload_restores_the_tabs_state(page: Page) -> None:
     expect(page.locator("#count .dc-metric-value")).to_have_text("3")
 
 
+def test_a_duplicated_tab_starts_a_session_of_its_own(page: Page, context: BrowserContext) -> None:
+    """The browser's Duplicate copies sessionStorage: the two tabs wrote over each other's state."""
+    open_app(page)
+    for _ in range(3):
+        page.get_by_role("button", name="Add one").click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("3")
+    copied = page.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
+    duplicate = context.new_page()
+    duplicate.add_init_script(f"Object.entries({copied}).forEach(([k, v]) => sessionStorage.setItem(k, v));")
+    duplicate.goto("/t/acme/apps/counter/")
+    duplicate.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
+    duplicate.get_by_role("button", name="Add one").click()
+    expect(duplicate.locator("#count .dc-metric-value")).to_have_text("1")
+    page.reload()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("3")  # its own, not the duplicate's
+    duplicate.reload()
+    expect(duplicate.locator("#count .dc-metric-value")).to_have_text("1")
+
+
 def test_a_failing_handler_shows_an_error_toast_and_the_page_keeps_working(page: Page) -> None:
     open_app(page, app="lab")
     page.get_by_role("button", name="Break").click()
