@@ -25,11 +25,15 @@ BeforeChange = Callable[[], None]
 # is about to change. Those that store values (append, update...) are written out in the classes.
 _LIST_MUTATORS = ("__delitem__", "__imul__", "pop", "remove", "clear", "sort", "reverse")
 _DICT_MUTATORS = ("__delitem__", "pop", "popitem", "clear")
+# A set's items are hashable, so nothing inside one is wrapped: every mutating method is guarded.
+_SET_MUTATORS = ("add", "discard", "remove", "pop", "clear", "update", "difference_update",
+                 "intersection_update", "symmetric_difference_update", "__ior__", "__iand__", "__isub__",
+                 "__ixor__")  # fmt: skip
 
 
 def _is_tracked(value: Any) -> bool:
     kind = type(value)
-    return kind is TrackedList or kind is TrackedDict
+    return kind is TrackedList or kind is TrackedDict or kind is TrackedSet
 
 
 def _plain_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
@@ -51,6 +55,9 @@ def _plain_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
             new: Any = []
         elif kind is dict or kind is TrackedDict:
             new = {}
+        elif kind is TrackedSet:
+            new = memo[id(item)] = set(set.__iter__(item))  # hashable items: nothing to copy inside
+            return new
         else:
             return copy.deepcopy(item, memo)
         memo[id(item)] = new
@@ -84,7 +91,7 @@ def _holds_foreign(value: Any, hook: BeforeChange) -> bool:
             kind = type(child)
             if kind in atoms:
                 continue
-            if kind is tracked_list or kind is tracked_dict:
+            if kind is tracked_list or kind is tracked_dict or kind is TrackedSet:
                 if child._before_change is not hook:
                     return True
             elif kind is list or kind is dict or kind is tuple:
@@ -98,7 +105,7 @@ def _owned(value: Any, hook: BeforeChange) -> Any:
     with, this key's changes).
     """
     kind = type(value)
-    if kind is TrackedList or kind is TrackedDict:
+    if kind is TrackedList or kind is TrackedDict or kind is TrackedSet:
         return value if value._before_change is hook else _plain_copy(value)
     if (kind is list or kind is dict or kind is tuple) and _holds_foreign(value, hook):
         return _plain_copy(value)
@@ -114,7 +121,11 @@ def _track(value: Any, hook: BeforeChange) -> Any:
         return TrackedList(value, hook)
     if kind is dict:
         return TrackedDict(value, hook)
-    if (kind is TrackedList or kind is TrackedDict) and value._before_change is not hook:
+    if kind is set:
+        return TrackedSet(value, hook)
+    if (
+        kind is TrackedList or kind is TrackedDict or kind is TrackedSet
+    ) and value._before_change is not hook:
         return _track(_plain_copy(value), hook)
     return value
 
@@ -149,7 +160,7 @@ class TrackedList(list[Any]):
             positions = range(len(self))[index]
             for position, item in enumerate(value):
                 kind = type(item)
-                if kind is list or kind is dict or kind is TrackedList or kind is TrackedDict:
+                if kind is list or kind is dict or kind is set or _is_tracked(item):
                     value[position] = self[positions[position]]
             return value
         tracked = _track(value, self._before_change)
@@ -297,6 +308,21 @@ class TrackedDict(dict[Any, Any]):
         return (dict, (dict(dict.items(self)),))
 
 
+class TrackedSet(set[Any]):
+    """A set that reports in-place changes (``add``, ``discard``, ``|=``...) to its session state
+    before they happen; what its operators and ``copy()`` return are plain sets."""
+
+    def __init__(self, items: Iterable[Any], before_change: BeforeChange) -> None:
+        super().__init__(items)
+        self._before_change = before_change
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> set[Any]:
+        return _plain_copy(self, memo)  # type: ignore[no-any-return]
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (set, (list(set.__iter__(self)),))
+
+
 def check_state_key(key: object) -> str:
     """The key, or a TypeError/ValueError for the app's author: a key is a snapshot hash's field,
     so it must be UTF-8 text; keys starting with ``__`` are the platform's (the release's field).
@@ -317,6 +343,8 @@ for _name in _LIST_MUTATORS:
     setattr(TrackedList, _name, _guarded(_name, list))
 for _name in _DICT_MUTATORS:
     setattr(TrackedDict, _name, _guarded(_name, dict))
+for _name in _SET_MUTATORS:
+    setattr(TrackedSet, _name, _guarded(_name, set))
 
 
 class _KeyHook:
@@ -374,7 +402,7 @@ class SessionState:
         check_state_key(key)
         if key not in self._originals:
             self._remember(key)
-        if isinstance(value, list | dict | tuple):
+        if isinstance(value, list | dict | tuple | set):
             hook = self._hook(key)
             value = _track(_owned(value, hook), hook)
         self._values[key] = value
@@ -422,7 +450,7 @@ class SessionState:
             self._refuse_write()
         current = self._values.get(key, _MISSING)
         self._originals[key] = current
-        if isinstance(current, TrackedList | TrackedDict):
+        if isinstance(current, TrackedList | TrackedDict | TrackedSet):
             self._uncopied.add(key)  # the object itself: copied should it change (_before_change)
 
     def _before_change(self, key: str) -> None:

@@ -133,3 +133,31 @@ def test_circular_and_unknown_values_are_still_refused() -> None:
     for value in (circular, object()):
         with pytest.raises(codecs.NotSerialisable):
             codecs.encode(value)
+
+
+def test_in_place_changes_of_sets_are_tracked_and_undone() -> None:
+    from dashboards.runtime import codecs
+
+    state = SessionState({"tags": {"a"}, "nested": {"seen": {1}}})
+    state.commit()
+    state.tags.add("b")
+    state.nested["seen"] |= {2, 3}
+    assert state.mutated_keys() == {"tags", "nested"}
+    assert state.commit() == {"tags", "nested"}
+    state.tags.discard("a")
+    state.nested["seen"].clear()
+    state.rollback()
+    assert state.tags == {"a", "b"} and state.nested == {"seen": {1, 2, 3}}
+    assert codecs.decode(codecs.encode(state.values())) == {"tags": {"a", "b"}, "nested": {"seen": {1, 2, 3}}}
+    union = state.tags | {"c"}  # operators and copies are plain sets: changing them changes no key
+    union.add("d")
+    state.tags.copy().add("e")
+    assert state.mutated_keys() == set()
+
+
+def test_a_set_stored_under_two_keys_is_two_sets() -> None:
+    state = SessionState({"first": {1}})
+    state.second = state.first
+    state.commit()
+    state.second.add(2)
+    assert state.first == {1} and state.mutated_keys() == {"second"}
