@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass
@@ -37,12 +38,14 @@ from dashboards.runtime.limits import (
     VALIDATION_MEMORY_BYTES,
     VALIDATION_OUTPUT_TAIL_BYTES,
     VALIDATION_TIMEOUT_SECONDS,
+    VALIDATIONS_AT_ONCE,
 )
 
 logger = logging.getLogger(__name__)
 
 _reports: dict[str, dict[str, Any]] = {}  # the same files always give the same report
 _REPORTS_KEPT = 64
+_validations = threading.BoundedSemaphore(VALIDATIONS_AT_ONCE)  # per process
 # Once the child has exited (or its report has come), how long its output is still read.
 _EXIT_GRACE_SECONDS = 1.0
 # At the time limit, how long the supervisor has to end the validator and what it started.
@@ -75,7 +78,14 @@ def validate_release_files(
     digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
     if digest in _reports:
         return _reports[digest]
-    report = _validate(files, timeout)
+    # Each validation is two processes of up to VALIDATION_MEMORY_BYTES: a developer deploying in a
+    # loop, or many at once, would hold the machine's memory. The rest wait, up to the time limit.
+    if not _validations.acquire(timeout=timeout):
+        return _failed("timeout", f"other releases were being validated for {timeout:g} s: deploy again")
+    try:
+        report = _validate(files, timeout)
+    finally:
+        _validations.release()
     transient = any(p["kind"] in ("timeout", "crash") for p in report.get("problems", []))
     if transient:
         logger.warning("Release validation failed: %s", report["problems"][0]["message"])

@@ -238,10 +238,19 @@ def supervise(arguments: list[str]) -> NoReturn:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGALRM, signal.SIG_IGN)
     _end_descendants()
+    if os.getppid() != int(parent):  # the parent was killed: nobody else removes the release's source
+        _remove_request_folder(Path(request_path).parent)
     if os.WIFSIGNALED(status):
         signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _remove_request_folder(folder: Path) -> None:
+    import shutil
+
+    if folder.name.startswith("dashboards-validate-"):  # the parent's temporary folder, nothing else
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _children(pid: int) -> list[int]:

@@ -72,6 +72,7 @@ RENDER_LIMIT_SLACK_SECONDS = 1.0
 # Of what it prints, only the last VALIDATION_OUTPUT_TAIL_BYTES are kept (a flood costs nothing).
 VALIDATION_TIMEOUT_SECONDS = 20.0
 VALIDATION_MEMORY_BYTES = 2 * 1024**3
+VALIDATIONS_AT_ONCE = 2  # per process (web or deploy_app); the next waits, up to the time limit
 VALIDATION_OUTPUT_TAIL_BYTES = 8 * 1024
 # Validation shows the page once with the initial state; a page slower than this to show it would
 # keep every user waiting that long, and is reported (not left to the whole validation's limit).

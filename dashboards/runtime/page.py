@@ -10,7 +10,7 @@ from django.template import Context, TemplateSyntaxError
 from django.template.base import NodeList, Template
 
 from dashboards.runtime.components import LENIENT_FLAG, OOB_FLAG, ComponentNode, RepeatNode
-from dashboards.runtime.page_engine import PAGE_ENGINE
+from dashboards.runtime.page_engine import PAGE_ENGINE, syntax_error_line
 from dashboards.runtime.render_deadline import RenderTooSlow
 
 RENDER_CACHE_ENTRIES = 512
@@ -148,10 +148,8 @@ def compile_page(source: str) -> Page:
     try:
         template = PAGE_ENGINE.from_string(source)
     except TemplateSyntaxError as error:
-        line = None
         info = getattr(error, "template_debug", None)
-        if info:
-            line = info.get("line")
+        line = info.get("line") if info else syntax_error_line(source)
         raise PageError(f"page: {error}", line) from None
     nodes = _components_in(template.nodelist)
     components: dict[str, ComponentNode] = {}

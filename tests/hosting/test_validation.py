@@ -55,6 +55,7 @@ def test_a_valid_release_lists_handlers_and_state_keys_and_sees_no_secret() -> N
         ({"main.py": "page = 'x'\ninitial_state = {'when': object()}\n"}, "state", None),
         ({"main.py": "page = \"{% button 'x' on_click='nope' %}\"\n"}, "page", None),
         ({"main.py": "page = '{% for %}'\n"}, "page", None),
+        ({"main.py": "page = 'a\\nb\\n{% if %}'\n"}, "page", 3),  # the line in the page, in debug or not
         (
             {"main.py": "page = 'x'\ndef f(state):\n    pass\ncallbacks = {'ui:click': f}\n"},
             "callbacks",
@@ -313,7 +314,8 @@ def test_a_validation_whose_caller_is_killed_ends_with_it(tmp_path: Path) -> Non
     pid_file = tmp_path / "pid"
     app = tmp_path / "app.py"
     app.write_text(
-        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)\n"
+        f"import os, time\nopen({str(pid_file) + '.home'!r}, 'w').write(os.environ['HOME'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)\n"
     )
     caller = subprocess.Popen(
         [sys.executable, "-c", CALLER_KILLED_MIDWAY, str(app)], env={**os.environ, "DEBUG": "true"}
@@ -329,8 +331,27 @@ def test_a_validation_whose_caller_is_killed_ends_with_it(tmp_path: Path) -> Non
         while _alive(validator) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _alive(validator)
+        folder = Path((tmp_path / "pid.home").read_text())  # held the release's source
+        assert folder.name.startswith("dashboards-validate-")
+        deadline = time.monotonic() + 5
+        while folder.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not folder.exists()
     finally:
         if caller.poll() is None:
             caller.kill()
         if pid_file.exists() and _alive(int(pid_file.read_text())):
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_validations_past_the_processs_share_wait_and_then_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from dashboards.hosting import validation
+
+    monkeypatch.setattr(validation, "_validations", threading.BoundedSemaphore(1))
+    validation._validations.acquire()  # another deploy's validation, running
+    report = validation.validate_release_files({"main.py": "page = 'busy'\n"}, timeout=0.3)
+    assert report["problems"][0]["message"] == "other releases were being validated for 0.3 s: deploy again"
+    validation._validations.release()
+    assert validation.validate_release_files({"main.py": "page = 'busy'\n"})["ok"]  # not kept as the answer
