@@ -23,6 +23,7 @@ from dashboards.runtime.protocol import (
     CLOSE_NOT_SIGNED_IN,
     CLOSE_SERVICE_RESTART,
 )
+from dashboards.runtime.recheck import recheck_access_periodically
 
 logger = logging.getLogger(__name__)
 RENDER_QUEUE_LIMIT = 200  # renders waiting for one page; past it, the page is re-rendered once
@@ -72,6 +73,9 @@ class LivePageConsumer(AsyncWebsocketConsumer):
         # A change of access between the check above and the joining of the groups that hear of
         # changes was heard by no one: checked once more now they are joined.
         await self.access_changed({})
+        self.rechecking = recheck_access_periodically(
+            lambda: self.access_changed({}), f"live page of user {user.pk}"
+        )
         if self.renders is not None:  # what changed since the page was rendered (a reconnect)
             for topic in await db_call(topics_missed)(subscription=self.subscription):
                 self._queue_render(topic, {})
@@ -120,9 +124,9 @@ class LivePageConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         """Also undoes a connect that failed midway: each step only undoes what was done."""
         shutdown.forget(self)
-        renderer: asyncio.Task[None] | None = getattr(self, "renderer", None)
-        if renderer is not None:
-            renderer.cancel()
+        for task in (getattr(self, "renderer", None), getattr(self, "rechecking", None)):
+            if task is not None:
+                task.cancel()
         hub = getattr(self, "hub", None)
         if hub is not None:
             hub.forget(self.channel_name)

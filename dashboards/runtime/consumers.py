@@ -41,6 +41,7 @@ from dashboards.runtime.protocol import (
     CLOSE_UNKNOWN_APP,
 )
 from dashboards.runtime.ratelimit import TokenBucket
+from dashboards.runtime.recheck import recheck_access_periodically
 from dashboards.runtime.services import (
     AppUnavailable,
     ReleaseRuntime,
@@ -215,6 +216,9 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         # Not awaited: the tab's first event need not wait for this query. What it finds (status
         # functions of jobs that ended meanwhile) is queued behind the events then waiting.
         self.resuming = asyncio.create_task(self._resume_jobs())
+        self.rechecking = recheck_access_periodically(
+            lambda: self.access_changed({}), f"session {self.session.info.session_id}"
+        )
 
     async def _resume_jobs(self) -> None:
         assert self.session is not None
@@ -325,7 +329,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             residency.let_go(self.session.release_key)
         self.closing = True
         ending = []
-        for task in (getattr(self, "worker", None), getattr(self, "resuming", None)):
+        tasks = (
+            getattr(self, "worker", None),
+            getattr(self, "resuming", None),
+            getattr(self, "rechecking", None),
+        )
+        for task in tasks:
             if task is not None:
                 task.cancel()
                 ending.append(task)

@@ -126,3 +126,21 @@ async def test_a_deactivated_user_loses_a_signed_in_link_tab(live_world) -> None
 
     await sync_to_async(deactivate_gwen)()
     assert await _closed_code(tab) == CLOSE_SERVICE_RESTART
+
+
+async def test_a_sign_in_that_expires_closes_the_tab_at_the_next_look(live_world, monkeypatch) -> None:
+    """An expiry sends no message: every socket looks again every few minutes (here 0.2 s)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from dashboards.runtime import recheck
+
+    monkeypatch.setattr(recheck, "ACCESS_RECHECK_SECONDS", 0.2)
+    tab = await open_socket(live_world.avery)
+    assert await _closed_code(tab.socket, timeout=0.5) is None  # looked, and stays
+
+    def expire() -> None:  # as time would: no signal, no message
+        Session.objects.filter(session_key=_cookie_of(tab)).update(expire_date=timezone.now())
+
+    await sync_to_async(expire)()
+    assert await _closed_code(tab.socket, timeout=1.0) == CLOSE_SERVICE_RESTART
