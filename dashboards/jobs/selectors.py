@@ -19,8 +19,15 @@ def job_list(
     username: str = "",
     limit: int = 200,
 ) -> QuerySet[Job]:
-    """The newest jobs of the tenant, narrowed by the filters; ``app_ids``: the apps one may see."""
-    jobs = Job.objects.for_tenant(tenant).select_related("app", "user", "tenant")
+    """The newest jobs of the tenant, narrowed by the filters; ``app_ids``: the apps one may see.
+
+    Without their arguments and results (up to 64 KiB and 256 KiB of JSON each, decoded for every
+    row): the list shows a summary of the arguments, and a job's page its result."""
+    jobs = (
+        Job.objects.for_tenant(tenant)
+        .select_related("app", "user", "tenant")
+        .defer("arguments", "result", "status_arguments")
+    )
     if app_ids is not None:
         jobs = jobs.filter(app_id__in=app_ids)
     if app_slug:

@@ -176,3 +176,18 @@ def test_the_live_topic_renders_nothing_for_another_tenant(world, counter_job) -
     data = job_event(counter_job, "update")
     assert render_jobs_topic(user=world.greta, tenant=world.globex, data=data) == ""
     assert f"job-{counter_job.pk}" not in render_jobs_topic(user=world.greta, tenant=world.globex, data={})
+
+
+def test_the_jobs_list_reads_no_job_s_arguments_or_result(world, counter_job) -> None:
+    """Up to 256 KiB of JSON a row, decoded for each of 200 rows, for a page that shows neither."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Job.objects.filter(pk=counter_job.pk).update(
+        status=JobStatus.FINISHED, result={"rows": ["x" * 100] * 1000}
+    )
+    client = client_for(world.adam)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/t/acme/jobs/").status_code == 200
+    reading = [q["sql"] for q in queries if "jobs_job" in q["sql"] and '"result"' in q["sql"]]
+    assert reading == []
