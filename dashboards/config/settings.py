@@ -121,6 +121,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security: safe by default; HTTPS is assumed unless DEBUG is on or HTTPS=false. ---
+SESSION_ENGINE = "dashboards.runtime.browser_sessions"  # database sessions that tell their sockets they ended
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -10,8 +10,10 @@ dropped and logged: delivery to processors is at most once, and the event stays 
 Redis holds, per tenant, the tasks in the queue or running (a sorted set of RQ ids, scored by a
 lease's end) and the tasks waiting (a list of what to enqueue). The worker that ran a task frees
 its place when the task ends, however it ends (it runs in the worker, not in the work horse that a
-time limit kills); a place whose worker died frees itself when its lease ends, and the workers'
-maintenance starts what waits behind it.
+time limit kills). A place whose worker died is freed by the workers' maintenance (every 5 s)
+once its lease has ended and RQ no longer holds its task queued or running (RQ marks a dead
+worker's task failed when the task's time limit has passed), and what waits behind it starts; a
+lease that ends while its task still waits in a busy queue, or runs, is renewed.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ STARTED, WAITING, DROPPED = "started", "waiting", "dropped"
 # KEYS: running, waiting, tenants-waiting. ARGV: now, share, waiting max, task json, tenant id.
 # A task waits behind the ones already waiting, even when a place is free: order is kept.
 _SUBMIT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local waiting = redis.call('LLEN', KEYS[2])
 if waiting == 0 and redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   local task = cjson.decode(ARGV[4])
@@ -58,7 +59,6 @@ _ADVANCE = """
 if ARGV[4] ~= '' then
   redis.call('ZREM', KEYS[1], ARGV[4])
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local started = {}
 while redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) do
   local raw = redis.call('LPOP', KEYS[2])
@@ -123,13 +123,35 @@ def event_task_ended(*, tenant_id: int, task_id: str) -> int:
 
 
 def event_tasks_start_waiting() -> int:
-    """Start the tasks whose tenants have a free place again (a lease of a dead worker ended)."""
+    """Start the tasks whose tenants have a free place again: a place whose lease ended and whose
+    task RQ no longer holds queued or running (its worker died, or Redis lost it) is freed."""
     from dashboards.jobs.queues import get_events_queue  # noqa: PLC0415
 
+    queue = get_events_queue()
     started = 0
-    for raw_tenant in get_events_queue().connection.smembers(_TENANTS_WAITING):
-        started += _advance(int(raw_tenant), "")
+    for raw_tenant in queue.connection.smembers(_TENANTS_WAITING):
+        tenant_id = int(raw_tenant)
+        _free_lost_places(queue, tenant_id)
+        started += _advance(tenant_id, "")
     return started
+
+
+def _free_lost_places(queue: Any, tenant_id: int) -> None:
+    """A lease ends on the clock; a task may still wait in a busy queue or run past it: renewed."""
+    from rq.job import Job, JobStatus  # noqa: PLC0415
+
+    running_key = _keys(tenant_id)[0]
+    now = time.time()
+    for raw_id in queue.connection.zrangebyscore(running_key, "-inf", now):
+        task_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+        try:
+            status = Job.fetch(task_id, connection=queue.connection, serializer=queue.serializer).get_status()
+        except Exception:  # NoSuchJobError, or a job that cannot be read: not held any more
+            status = None
+        if status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+            queue.connection.zadd(running_key, {task_id: now + EVENT_TASK_LEASE_GRACE_SECONDS}, xx=True)
+        else:
+            queue.connection.zrem(running_key, task_id)
 
 
 def _advance(tenant_id: int, ended_task_id: str) -> int:

@@ -242,9 +242,9 @@ class JobWorker(Worker):
                 logger.info("event log: %d events past the retention deleted", deleted)
 
     def execute_job(self, job: Any, queue: Any) -> None:
-        self._load_release(_release_of(job))
-        connections.close_all()  # the work horse opens its own connection after the fork
         try:
+            self._load_release(_release_of(job))
+            connections.close_all()  # the work horse opens its own connection after the fork
             super().execute_job(job, queue)
         finally:  # here, not in the horse: a horse killed at its time limit frees its place too
             _free_tenant_share(job)

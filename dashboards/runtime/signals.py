@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
@@ -91,14 +90,6 @@ def user_changed(sender: Any, instance: Any, created: bool, update_fields: Any =
     """Deactivated, or no longer a superuser: checked again. A sign-in (``last_login``) is not."""
     if not created and set(update_fields or ()) != {"last_login"}:
         _recheck_users([instance.pk])
-
-
-@receiver(post_delete, sender=Session)
-def browser_session_ended(sender: Any, instance: Session, **kwargs: Any) -> None:
-    """Flushed when another user signs in on that browser, or deleted: its sockets check whether
-    they are still signed in (a link tab of a visitor who was never signed in stays open)."""
-    group = login_group(instance.session_key)
-    transaction.on_commit(lambda: broadcast(group, {"type": "access.changed"}), robust=True)
 
 
 @receiver(user_logged_out)

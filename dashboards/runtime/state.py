@@ -316,6 +316,9 @@ class TrackedSet(set[Any]):
         super().__init__(items)
         self._before_change = before_change
 
+    def __repr__(self) -> str:  # set's own names the class: a page showed "TrackedSet({'a'})"
+        return set.__repr__(set(set.__iter__(self)))
+
     def __deepcopy__(self, memo: dict[int, Any]) -> set[Any]:
         return _plain_copy(self, memo)  # type: ignore[no-any-return]
 

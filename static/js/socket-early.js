@@ -10,19 +10,18 @@
   var stored = null;
   try { stored = sessionStorage.getItem(key); } catch (e) { /* storage off: a new session each load */ }
   var sid = stored || data.sessionId;
-  // While the tab shows the page, its session is out of sessionStorage: a tab duplicated from this
-  // one gets a copy of sessionStorage, and must start a session of its own (sharing one, each tab
-  // wrote over the other's saved state). The session goes back in when the page is hidden or left
-  // (a reload, a navigation, a closed tab reopened, a phone discarding a background tab).
+  // While the page is open its session is out of sessionStorage: a tab duplicated from this one
+  // (shown or in the background) gets a copy of sessionStorage, and must start a session of its
+  // own (sharing one, each tab wrote over the other's saved state). The session goes back in when
+  // the page is left (a reload, a navigation, a closed tab reopened) or frozen (a background tab
+  // the browser may discard, to reload it later).
   function keep() { try { sessionStorage.setItem(key, sid); } catch (e) { /* as above */ } }
   function release() { try { sessionStorage.removeItem(key); } catch (e) { /* as above */ } }
   release();
-  if (document.visibilityState === "hidden") keep(); // opened in the background
   window.addEventListener("pagehide", keep);
   window.addEventListener("pageshow", function (event) { if (event.persisted) release(); });
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") keep(); else release();
-  });
+  document.addEventListener("freeze", keep);
+  document.addEventListener("resume", release);
   var path = data.socketPath + "?sid=" + encodeURIComponent(sid) + "&release=" + encodeURIComponent(data.release) +
     "&fresh=" + (stored ? "0" : "1");
   var early = { path: path, socket: null, received: [], keep: null };

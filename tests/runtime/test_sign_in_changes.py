@@ -87,8 +87,9 @@ async def test_a_password_changed_elsewhere_closes_the_tab_and_its_reconnect_is_
 
 async def test_another_user_signing_in_on_that_browser_closes_the_first_users_tabs(live_world) -> None:
     from django.contrib.auth import login
-    from django.contrib.sessions.backends.db import SessionStore
     from django.test import RequestFactory
+
+    from dashboards.runtime.browser_sessions import SessionStore  # the SESSION_ENGINE
 
     tab = await open_socket(live_world.avery)
 
@@ -144,3 +145,12 @@ async def test_a_sign_in_that_expires_closes_the_tab_at_the_next_look(live_world
 
     await sync_to_async(expire)()
     assert await _closed_code(tab.socket, timeout=1.0) == CLOSE_SERVICE_RESTART
+
+
+def test_expired_sessions_are_still_cleared_in_bulk() -> None:
+    """A post_delete receiver on sessions turns off Django's fast delete: clearsessions loaded and
+    signalled every expired session, one by one."""
+    from django.contrib.sessions.models import Session
+    from django.db.models.signals import post_delete, pre_delete
+
+    assert not post_delete.has_listeners(Session) and not pre_delete.has_listeners(Session)

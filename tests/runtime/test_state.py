@@ -153,6 +153,8 @@ def test_in_place_changes_of_sets_are_tracked_and_undone() -> None:
     union.add("d")
     state.tags.copy().add("e")
     assert state.mutated_keys() == set()
+    shown = SessionState({"s": {"a"}}).s
+    assert repr(shown) == str(shown) == "{'a'}"  # as a page shows it
 
 
 def test_a_set_stored_under_two_keys_is_two_sets() -> None:
