@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from dashboards.events.services import event_emit
 from dashboards.hosting.models import App, AppRelease
@@ -28,24 +29,18 @@ def _app_saved(sender: Any, instance: App, created: bool, update_fields: Any = N
     )
 
 
-# Tenants whose deletion is under way in this process. Their apps are deleted before them, and an
-# event logged for each would point at a tenant about to go: the deletion failed on its foreign key.
-_tenants_being_deleted: set[int] = set()
-
-
-def _tenant_deleting(sender: Any, instance: Tenant, **_: Any) -> None:
-    _tenants_being_deleted.add(instance.pk)
-
-
-def _tenant_deleted(sender: Any, instance: Tenant, **_: Any) -> None:
-    _tenants_being_deleted.discard(instance.pk)
-
-
 def _app_deleted(sender: Any, instance: App, **_: Any) -> None:
-    if instance.tenant_id in _tenants_being_deleted:
-        return  # its log goes with its tenant
-    event_emit(tenant_id=instance.tenant_id, entity_type="app", entity_id=instance.pk, operation="deletion",
-               metadata={"slug": instance.slug})  # fmt: skip
+    """Logged once the deletion is committed, and only if the tenant is still there: an app deleted
+    with its tenant would log an event pointing at a tenant about to go (the deletion failed on
+    its foreign key)."""
+    tenant_id, app_id, slug = instance.tenant_id, instance.pk, instance.slug
+
+    def log() -> None:
+        if Tenant.objects.filter(pk=tenant_id).exists():
+            event_emit(tenant_id=tenant_id, entity_type="app", entity_id=app_id, operation="deletion",
+                       metadata={"slug": slug})  # fmt: skip
+
+    transaction.on_commit(log, robust=True)
 
 
 def _release_saved(sender: Any, instance: AppRelease, created: bool, **_: Any) -> None:
@@ -64,7 +59,5 @@ def _release_saved(sender: Any, instance: AppRelease, created: bool, **_: Any) -
 
 def connect() -> None:
     post_save.connect(_app_saved, sender=App, dispatch_uid="events.app_saved")
-    pre_delete.connect(_tenant_deleting, sender=Tenant, dispatch_uid="events.tenant_deleting")
-    post_delete.connect(_tenant_deleted, sender=Tenant, dispatch_uid="events.tenant_deleted")
     post_delete.connect(_app_deleted, sender=App, dispatch_uid="events.app_deleted")
     post_save.connect(_release_saved, sender=AppRelease, dispatch_uid="events.release_saved")

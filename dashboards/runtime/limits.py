@@ -43,7 +43,7 @@ TABS_PER_USER = 50
 TAB_TASKS_END_SECONDS = 1.0
 # Every open socket checks its user's sign-in and access this often (with a fifth of jitter) besides
 # when told of a change: a sign-in that expired sends no message, and a change's message is at
-# most once (lost while Redis restarts). Three small queries a socket each time.
+# most once (lost while Redis restarts). A few small queries a socket each time.
 ACCESS_RECHECK_SECONDS = 300.0
 
 # Session snapshots in Redis: kept this long after the last event (a reload or reconnect within

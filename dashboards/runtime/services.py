@@ -116,15 +116,19 @@ def handler_timeout(app: App) -> float:
     return float(app.handler_timeout_seconds or DEFAULT_HANDLER_TIMEOUT_SECONDS)
 
 
-async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) -> dict[str, Any]:
-    """A new session's state from the app's ``initial_state``, run as its handlers are.
+async def fresh_values(
+    *, app: App, runtime: ReleaseRuntime, info: SessionInfo
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A new session's state from the app's ``initial_state``, run as its handlers are, and its
+    encoding (what the snapshot keeps).
 
     Through the executor, with the app's handler time limit: a function that hangs or raises
     costs its own release's share of the handler threads, never a page request's thread.
     Raises AppUnavailable, with the reason and the traceback in the app's log.
     """
     if not callable(runtime.app.initial_state):  # a dict, checked by validation: copied, no app code runs
-        return initial_values(runtime.app, info)
+        values = initial_values(runtime.app, info)
+        return values, encode_values(values)
     outcome = await get_executor().run_callable(
         runtime.app, initial_values, (runtime.app, info), handler_timeout(app)
     )
@@ -132,9 +136,9 @@ async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) 
     if outcome.ok:
         values = cast("dict[str, Any]", outcome.value)
         # Validation called it for a made-up session only: what it gives a real user may not keep.
-        problem = unkeepable(values)
-        if problem is None:
-            return values
+        encoded, problem = _encoded(values)
+        if encoded is not None:
+            return values, encoded
         lines.append(
             ("error", f"initial_state gave state that cannot be kept ({problem}): no session could start")
         )
@@ -149,13 +153,16 @@ async def fresh_values(*, app: App, runtime: ReleaseRuntime, info: SessionInfo) 
     raise AppUnavailable("This app failed to start; its developers have been told in its log.")
 
 
-def unkeepable(values: dict[str, Any]) -> str | None:
-    """Why a new session's state cannot be kept (as a handler's changes would be refused), or None."""
+def _encoded(values: dict[str, Any]) -> tuple[dict[str, str] | None, str]:
+    """A new session's state encoded, or why it cannot be kept (as a handler's changes would not)."""
     try:
-        size = sum(len(text) for text in encode_values(values).values())
+        encoded = encode_values(values)
     except (TypeError, ValueError) as error:  # NotSerialisable, or a codec's own complaint
-        return str(error) or type(error).__name__
-    return f"it takes {size} bytes, over {STATE_MAX_BYTES}" if size > STATE_MAX_BYTES else None
+        return None, str(error) or type(error).__name__
+    size = sum(len(text) for text in encoded.values())
+    return (
+        (None, f"it takes {size} bytes, over {STATE_MAX_BYTES}") if size > STATE_MAX_BYTES else (encoded, "")
+    )
 
 
 def session_start_for_page(
@@ -168,13 +175,12 @@ def session_start_for_page(
     """
     session_id = new_session_id()
     info = session_info(session_id=session_id, user=user, app=app, visitor=visitor)
-    values = run_from_thread(fresh_values(app=app, runtime=runtime, info=info))
+    values, encoded = run_from_thread(fresh_values(app=app, runtime=runtime, info=info))
     if page_uses_scenarios(runtime.page):
         values[SCENARIOS_KEY] = scenario_summaries(tenant_id=app.tenant_id, app_id=app.pk)
+        encoded |= encode_values(values, {SCENARIOS_KEY})
     key = SnapshotKey(app.tenant_id, app.pk, snapshot_owner(user, visitor), session_id)
-    snapshot_replace_sync(
-        key, release=runtime.key, encoded=encode_values(values), ttl=SNAPSHOT_UNCONNECTED_SECONDS
-    )
+    snapshot_replace_sync(key, release=runtime.key, encoded=encoded, ttl=SNAPSHOT_UNCONNECTED_SECONDS)
     return session_id, SessionState(values)
 
 
@@ -186,9 +192,9 @@ async def _add_missing_keys(
     Those are written too (with the release), and keys that could not be decoded and have no
     initial value are dropped from the snapshot: the next load finds what this session uses.
     """
-    added = await fresh_values(app=app, runtime=runtime, info=info)
-    added = {name: value for name, value in added.items() if name not in saved.values}
-    encoded = encode_values(added)
+    fresh, fresh_encoded = await fresh_values(app=app, runtime=runtime, info=info)
+    added = {name: value for name, value in fresh.items() if name not in saved.values}
+    encoded = {name: fresh_encoded[name] for name in added}
     await snapshot_save(key, release=runtime.key, encoded=encoded, deleted=saved.undecodable - set(added))
     values = {**added, **saved.values}
     sizes = {**{name: len(text) for name, text in encoded.items()}, **saved.sizes}
@@ -210,8 +216,7 @@ async def session_resume(
     # The page the tab shows was rendered from exactly this snapshot: nothing to send again.
     rerender = not (fresh and saved is not None and saved.release == runtime.key and not saved.undecodable)
     if saved is None:
-        values = await fresh_values(app=app, runtime=runtime, info=info)
-        encoded = encode_values(values)
+        values, encoded = await fresh_values(app=app, runtime=runtime, info=info)
         await snapshot_replace(key, release=runtime.key, encoded=encoded, ttl=SNAPSHOT_UNCONNECTED_SECONDS)
         sizes = {name: len(text) for name, text in encoded.items()}
     else:
