@@ -125,12 +125,19 @@ class EventHub:
             await asyncio.sleep(GROUP_REJOIN_SECONDS)
             await self._rejoin()
 
+    def memberships_held(self) -> list[tuple[str, str]]:
+        """(group, channel) of the hub and of every socket it knows of, in this process."""
+        memberships = []
+        if self.channel is not None:
+            memberships = [(events_group(tenant_id), self.channel) for tenant_id in list(self.listeners)]
+        for channel, groups in list(self.memberships.items()):
+            memberships.extend((group, channel) for group in groups)
+        return memberships
+
     async def _rejoin(self) -> None:
         assert self.layer is not None and self.channel is not None
         try:
-            memberships = [(events_group(tenant_id), self.channel) for tenant_id in list(self.listeners)]
-            for channel, groups in list(self.memberships.items()):
-                memberships.extend((group, channel) for group in groups)
+            memberships = self.memberships_held()
             # In pipelines of MEMBERSHIPS_PER_PIPELINE: a thousand sockets' groups are a few round
             # trips, and the sockets' events go through between them.
             await groups_join(self.layer, memberships)

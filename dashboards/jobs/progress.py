@@ -108,12 +108,16 @@ class ProgressReporter:
         self._save_due_at = 0.0  # when the row may take the next progress (monotonic seconds)
         self._saver: ThreadPoolExecutor | None = None  # one thread, its own database connection
         self._sends: set[asyncio.Future[Any]] = set()
+        # The last message the job reported, for its row at its end: the row takes progress at
+        # most once a second, so it kept an older step ("Finished, 100%, Step 6 of 10").
+        self.last_message: str | None = None
 
     # --- the job's thread ---
     def report(self, fraction: float | None, message: str) -> None:
         if fraction is not None:
             fraction = min(max(float(fraction), 0.0), 1.0)
         message = str(message)[:MESSAGE_CHARS]
+        self.last_message = message
         self._loop.call_soon_threadsafe(self._on_report, fraction, message)
 
     def send_group(self, group: str, message: dict[str, Any]) -> None:

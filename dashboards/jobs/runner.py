@@ -175,10 +175,12 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
         except Exception:  # the end must be recorded all the same (and the timeout may strike here)
             logger.exception("job %s: its %d log lines were not kept", job.pk, len(log_lines))
     if not failure:
-        services.job_finish(job_id=job.pk, result=result, announcer=reporter.announce_end, claimed=job)
+        services.job_finish(job_id=job.pk, result=result, announcer=reporter.announce_end, claimed=job,
+                            message=reporter.last_message)  # fmt: skip
         return {"status": "finished"}
     if services.job_retry_later(job_id=job.pk, error=failure) is None:
-        services.job_fail(job_id=job.pk, error=failure, announcer=reporter.announce_end, claimed=job)
+        services.job_fail(job_id=job.pk, error=failure, announcer=reporter.announce_end, claimed=job,
+                          message=reporter.last_message)  # fmt: skip
     return {"status": "failed"}
 
 

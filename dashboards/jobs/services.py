@@ -244,20 +244,24 @@ Announcer = Callable[[Job], None]
 
 
 def job_finish(
-    *, job_id: int, result: Any, announcer: Announcer | None = None, claimed: Job | None = None
-) -> bool:
+    *, job_id: int, result: Any, announcer: Announcer | None = None, claimed: Job | None = None,
+    message: str | None = None,
+) -> bool:  # fmt: skip
     """``claimed``: the work horse's copy of the row (from ``job_claim``), so the end need not read
-    the row again before the tab is told (unless the job runs a scenario)."""
+    the row again before the tab is told (unless the job runs a scenario). ``message``: the last
+    progress message the job reported (the row may hold an older one)."""
+    last = {} if message is None else {"message": message[:MESSAGE_CHARS]}
     return _end(job_id, JobStatus.FINISHED, from_statuses=[JobStatus.STARTED], announcer=announcer,
-                claimed=claimed, result=result, progress=1.0)  # fmt: skip
+                claimed=claimed, result=result, progress=1.0, **last)  # fmt: skip
 
 
 def job_fail(
     *, job_id: int, error: str, from_statuses: list[str] | None = None, announcer: Announcer | None = None,
-    claimed: Job | None = None,
+    claimed: Job | None = None, message: str | None = None,
 ) -> bool:  # fmt: skip
+    last = {} if message is None else {"message": message[:MESSAGE_CHARS]}
     return _end(job_id, JobStatus.FAILED, from_statuses=from_statuses or [JobStatus.STARTED],
-                announcer=announcer, claimed=claimed, error=error, result=None)  # fmt: skip
+                announcer=announcer, claimed=claimed, error=error, result=None, **last)  # fmt: skip
 
 
 def _end(

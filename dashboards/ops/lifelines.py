@@ -33,6 +33,19 @@ def die_with_parent(signum: int = signal.SIGTERM, parent: int | None = None) -> 
         os.kill(os.getpid(), signum)
 
 
+def children_die_with_this_process() -> None:
+    """Every process this one forks from now on (not a subprocess's exec) gets SIGTERM when this one
+    ends, however it ends. For children forked by code we do not own: RQ's scheduler process,
+    which a worker killed with SIGKILL left running, holding the scheduler's locks."""
+    parent = os.getpid()
+
+    def in_child() -> None:
+        if os.getppid() == parent:  # forked by this process itself, not by one of its children
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    os.register_at_fork(after_in_child=in_child)
+
+
 def become_subreaper() -> None:
     """Orphans below this process are reparented to it (not to init), so it can end them."""
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)

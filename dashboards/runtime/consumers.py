@@ -57,7 +57,7 @@ from dashboards.runtime.session_events import (
     session_resync,
     session_wants_event,
 )
-from dashboards.runtime.snapshots import SnapshotKey, snapshot_release_sync
+from dashboards.runtime.snapshots import SnapshotKey, snapshot_flush, snapshot_release_sync
 
 if TYPE_CHECKING:
     from dashboards.hosting.models import App
@@ -345,6 +345,14 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             await asyncio.wait(ending, timeout=TAB_TASKS_END_SECONDS)
         if self.session is not None:
             await self.session.finish_writes()
+            # Its last changes wait in this process's write batch (up to 50 ms): a browser that
+            # reconnects to another process at once read the state from before them.
+            try:
+                await asyncio.wait_for(snapshot_flush(), TAB_TASKS_END_SECONDS)
+            except Exception as error:
+                logger.warning(
+                    "session %s: its last changes not saved yet (%s)", self.session.info.session_id, error
+                )
         await channel_leave(self.channel_layer, self.channel_name, getattr(self, "groups_joined", []))
 
     async def _join(self, *groups: str) -> None:

@@ -47,13 +47,34 @@ async def close_all_tabs(code: int = CLOSE_SERVICE_RESTART) -> int:
     return len(tabs)
 
 
+async def _leave_groups(memberships: list[tuple[str, str]]) -> None:
+    """Every group the process's sockets and hub sat in. Daphne cancels its consumers before their
+    disconnect runs: their memberships stayed in Redis for a day (channels-redis's group expiry),
+    and every event, toast and job report was still sent to their dead channels."""
+    from channels.layers import get_channel_layer  # noqa: PLC0415
+
+    from dashboards.runtime.groups import groups_leave  # noqa: PLC0415
+
+    layer = get_channel_layer()
+    if not memberships or layer is None:
+        return
+    try:
+        await asyncio.wait_for(groups_leave(layer, memberships), CLOSE_WAIT_SECONDS)
+    except Exception as error:
+        logger.warning("shutting down: group memberships not left (%s); they expire in a day", error)
+
+
 def close_at_shutdown(close: Callable[[], Any]) -> None:
     """Something of the process to close after the tabs (blocking calls are fine: on a thread)."""
     _closers.append(close)
 
 
 async def shut_down() -> None:
+    from dashboards.events.hub import get_hub  # noqa: PLC0415 - imports Django
+
+    held = get_hub().memberships_held()  # before the tabs close: each forgets its own as it goes
     await close_all_tabs()
+    await _leave_groups(held)
     from dashboards.runtime.db import db_pool_close  # noqa: PLC0415 - imports Django
 
     closers: list[Callable[[], Any]] = [db_pool_close, *_closers]

@@ -190,8 +190,8 @@
   }
 
   document.addEventListener("htmx:wsAfterMessage", function () {
+    drawCharts(); // first: a command of the same answer may update a chart it swapped in
     runCommands();
-    drawCharts();
     window.dashboards.lastUpdateAt = performance.now();
   });
   document.addEventListener("DOMContentLoaded", function () { drawCharts(); });

@@ -39,6 +39,13 @@ def test_large_answers_a_broken_chart_and_a_long_toast(page: Page) -> None:
     expect(page.locator("#connection-status")).to_be_hidden()
 
 
+def test_a_layout_update_applies_to_the_figure_swapped_in_by_the_same_answer(page: Page) -> None:
+    open_app(page, app="edges")
+    expect(page.locator("#fine .gtitle")).to_have_text("Fine")
+    page.get_by_role("button", name="Double").click()
+    expect(page.locator("#fine .gtitle")).to_have_text("Doubled")
+
+
 def test_an_answer_lost_with_the_connection_is_made_good_by_the_reconnect(page: Page) -> None:
     """The connection drops after the server answered a click and before the page got it: the
     reconnect (fresh=0) gets every component again, so the page shows what the server holds."""

@@ -748,3 +748,41 @@ async def test_a_full_queue_drops_a_progress_update_but_keeps_a_jobs_end() -> No
     assert tab.queue.get_nowait() is work and not tab.waiting_puts
     tab.closing = True
     assert tab._post(work, True) is False and tab.queue.empty()
+
+
+async def test_a_shutdown_leaves_every_group_its_tabs_sat_in(live_world, redis_client) -> None:
+    """Daphne cancels its consumers before their disconnect runs: their memberships stayed a day."""
+    from dashboards.events.hub import get_hub
+    from dashboards.runtime import shutdown
+
+    tab = await open_socket(live_world.avery)
+    await click(tab, "increment")  # open and working
+
+    def members() -> int:
+        return sum(redis_client.zcard(key) for key in redis_client.scan_iter(match="dashboards:group:*"))
+
+    assert members() > 0
+    held = get_hub().memberships_held()
+    assert held
+    await shutdown.close_all_tabs()
+    output = await tab.socket.receive_output(timeout=2)
+    assert output == {"type": "websocket.close", "code": 4012}
+    await shutdown._leave_groups(held)  # what shut_down does next, before the process ends
+    assert members() == 0
+
+
+async def test_a_closed_tab_s_last_changes_are_in_redis_when_its_disconnect_ends(
+    live_world, redis_client
+) -> None:
+    """Read from Redis as another process would: its write batch waited up to 50 ms, and a browser
+    reconnecting to another process at once got the state from before the last clicks."""
+    from dashboards.hosting.models import App
+    from dashboards.runtime.snapshots import SnapshotKey
+
+    tab = await open_socket(live_world.avery)
+    for _ in range(5):
+        await click(tab, "increment")
+    await tab.socket.disconnect()
+    app = await sync_to_async(App.objects.get)(tenant=live_world.acme, slug="counter")
+    key = SnapshotKey(live_world.acme.pk, app.pk, f"u{live_world.avery.pk}", tab.session_id)
+    assert redis_client.hget(key.redis_key, "count") == b"5"

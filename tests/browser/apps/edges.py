@@ -1,6 +1,6 @@
 """A test app at the edges of what a page is sent: large answers, a chart Plotly cannot draw, long toasts."""
 
-from dashboards.sdk import download, notify
+from dashboards.sdk import download, notify, update_chart_layout
 
 initial_state = {
     "broken": {"data": [None]},  # Plotly throws on it
@@ -15,6 +15,7 @@ page = """
   {% button "Many rows" on_click="many_rows" id="many" %}
   {% button "Big download" on_click="big_download" id="big" %}
   {% button "Long toast" on_click="long_toast" id="long" %}
+  {% button "Double" on_click="double" id="double" %}
 </div>
 {% table rows id="rows" %}
 """
@@ -30,3 +31,12 @@ def big_download(state):
 
 def long_toast(state):
     notify(state, "error", "Cannot read /srv/" + "very-long-folder-name/" * 15 + "file.csv", duration=0)
+
+
+def double(state):
+    """A new figure and a layout update in one answer: the update is for the chart just drawn."""
+    state.fine = {
+        "data": [{"type": "bar", "x": ["a", "b"], "y": [2, 4]}],
+        "layout": {"title": {"text": "Fine"}},
+    }
+    update_chart_layout(state, "fine", {"title": {"text": "Doubled"}})

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from rq.worker import DequeueStrategy
 
 from dashboards.jobs.worker import build_worker
+from dashboards.ops.lifelines import children_die_with_this_process
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, name: str | None, burst: bool, **options: Any) -> None:
         # Round robin over the events queue and the jobs queue: each gets every other turn while
         # both hold work, so a flood of events cannot hold jobs back, nor jobs events.
+        children_die_with_this_process()  # RQ's scheduler process too, not only the work horses
         build_worker(name=name).work(
             with_scheduler=True,
             burst=burst,
