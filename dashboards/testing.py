@@ -24,20 +24,20 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from dashboards.events.event import Event
-from dashboards.jobs.specs import JobProgress, JobSpec, status_call_arguments
+from dashboards.events.values import event_fields_checked
+from dashboards.jobs.specs import JobProgress, JobSpec, bounded_result, status_call_arguments
 from dashboards.runtime.codecs import NotSerialisable
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.dispatch import route_event
 from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, STATE_MAX_BYTES
-from dashboards.runtime.loader import LoadedApp, load_app, unload
+from dashboards.runtime.loader import AppLoadError, LoadedApp, Problem, load_app, unload
 from dashboards.runtime.page import Page, compile_page
 from dashboards.runtime.protocol import CMD_TOAST, UI_CHANGE, UI_CLICK
 from dashboards.runtime.render_deadline import render_deadline
@@ -46,7 +46,25 @@ from dashboards.runtime.state import SessionState
 from dashboards.scenarios.api import scenario_store
 from dashboards.scenarios.memory import MemoryScenarios
 
-__all__ = ["AppTestClient"]
+__all__ = ["AppLoadError", "AppTestClient"]
+
+
+def _load_as_validation_would(key: str, files: dict[str, str]) -> LoadedApp:
+    """The app, or AppLoadError with what a deploy's validation report would say: an app that loads
+    here is a valid release (a page naming an unknown handler, a parameter that cannot be injected,
+    state that cannot be kept, were refused only when deployed)."""
+    from dashboards.hosting.validator import _with_import_hint, loaded_app_problems  # noqa: PLC0415
+
+    try:
+        app = load_app(key, files)
+    except AppLoadError as error:
+        hinted = [Problem(**_with_import_hint(problem.as_dict(), files)) for problem in error.problems]
+        raise AppLoadError(hinted) from None
+    problems, _ = loaded_app_problems(app)
+    if problems:
+        unload(key)
+        raise AppLoadError(problems)
+    return app
 
 
 class AppTestClient:
@@ -54,7 +72,7 @@ class AppTestClient:
         if isinstance(files, str):
             files = {"main.py": files}
         self._key = f"test{uuid.uuid4().hex[:12]}"
-        self.app: LoadedApp = load_app(self._key, files)
+        self.app: LoadedApp = _load_as_validation_would(self._key, files)
         self.page: Page = compile_page(self.app.page_source)
         self.session = SessionInfo(
             session_id=self._key, user_id=None, username=username, tenant="test", app="test"
@@ -71,13 +89,14 @@ class AppTestClient:
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: Any) -> AppTestClient:
+        """What ``deploy_app PATH`` deploys: a ``.py`` file (its ``main.py``), a folder or a ``.zip``
+        of ``main.py``, its modules and ``page.html``, read by the same rules."""
+        from dashboards.hosting.uploads import release_files_from_folder, release_files_from_upload  # noqa: PLC0415
+
         path = Path(path)
         if path.is_dir():
-            files = {
-                p.name: p.read_text() for p in path.iterdir() if p.suffix == ".py" or p.name == "page.html"
-            }
-            return cls(files, **kwargs)
-        return cls({"main.py": path.read_text()}, **kwargs)
+            return cls(release_files_from_folder(path), **kwargs)
+        return cls(release_files_from_upload(path.name, path.read_bytes()), **kwargs)
 
     # --- sending events ---
     def click(
@@ -85,8 +104,10 @@ class AppTestClient:
     ) -> set[str]:
         """A click; in a repeater, ``target`` is the component's id and ``repeat_key`` the item's
         key (its index in a list), and the handler's context gets ``repeat_value`` as on the page."""
-        if repeat_key is not None and target is not None:
-            target = f"{target}-{repeat_key}"  # the repeated component's id, as the page writes it
+        if repeat_key is not None:
+            repeat_key = str(repeat_key)  # what the page sends: text, an index too
+            if target is not None:
+                target = f"{target}-{repeat_key}"  # the repeated component's id, as the page writes it
         return self.send({"event": UI_CLICK, "handler": handler, "target": target, "payload": payload,
                           "repeat_key": repeat_key})  # fmt: skip
 
@@ -152,6 +173,9 @@ class AppTestClient:
         return mutated
 
     def _emitted(self, event: Event) -> None:
+        # Checked as the platform checks it (small JSON, storable text): EventRefused otherwise.
+        event_fields_checked(entity_id=event.entity_id, attribute_name=event.attribute_name,
+                             attribute_value=event.attribute_value, metadata=event.metadata)  # fmt: skip
         self.events.append(event)
         self._undelivered.append(event)
 
@@ -219,9 +243,12 @@ class AppTestClient:
         token = current_app_context.set(context)
         store_token = scenario_store.set(self.scenarios)
         try:
-            result = json.loads(json.dumps(self.app.function(spec.function)(*spec.arguments)))
-            record.update(status="finished", result=result)
-        except Exception as error:  # a job's failure is its status, not the test's
+            result, refused = bounded_result(self.app.function(spec.function)(*spec.arguments))
+            if refused:  # as on the platform: too large, NaN, a NUL... fails the job
+                record.update(status="failed", error=refused)
+            else:
+                record.update(status="finished", result=result)
+        except (Exception, SystemExit) as error:  # a job's failure is its status, not the test's
             record.update(status="failed", error=f"{type(error).__name__}: {error}")
         finally:
             scenario_store.reset(store_token)

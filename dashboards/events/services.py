@@ -9,25 +9,19 @@ caller's transaction, so a rolled-back change leaves neither a row nor a deliver
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
 
 from dashboards.events.event import Event, entity_type_of, operation_of
-from dashboards.events.limits import ATTRIBUTE_VALUE_MAX_BYTES, EVENT_LOG_RETENTION_DAYS, METADATA_MAX_BYTES
+from dashboards.events.limits import EVENT_LOG_RETENTION_DAYS
 from dashboards.events.models import LoggedEvent
 from dashboards.events.processing import current_event_depth
-from dashboards.runtime.codecs import JsonRefused, bounded_json_copy, unstorable_text
+from dashboards.events.values import EventRefused, event_fields_checked
 
 logger = logging.getLogger(__name__)
-
-
-class EventRefused(ValueError):
-    """Bad input to ``emit_event``: the message says what to change."""
 
 
 def event_emit(
@@ -52,9 +46,9 @@ def event_emit(
         op = operation_of(operation)
     except ValueError as error:
         raise EventRefused(str(error)) from None
-    _require_storable("the event's id and attribute name", [str(entity_id or ""), str(attribute_name or "")])
-    value = _bounded("attribute_value", attribute_value, ATTRIBUTE_VALUE_MAX_BYTES)
-    extra = _bounded("metadata", dict(metadata or {}), METADATA_MAX_BYTES)
+    value, extra = event_fields_checked(
+        entity_id=entity_id, attribute_name=attribute_name, attribute_value=attribute_value, metadata=metadata
+    )
     depth = current_event_depth.get()
     if depth:  # made by an on_event callback, whatever made it (a scenario, a notification, a job)
         extra["depth"] = depth
@@ -87,29 +81,6 @@ def event_emit(
 
     transaction.on_commit(lambda: deliver(event), robust=True)
     return event
-
-
-def _bounded(what: str, value: Any, limit: int) -> Any:
-    try:
-        copied = bounded_json_copy(value, limit=limit, what=what, default=_plain)
-    except JsonRefused as error:
-        raise EventRefused(str(error)) from None
-    _require_storable(what, copied)
-    return copied
-
-
-def _require_storable(what: str, value: Any) -> None:
-    """PostgreSQL stores no NUL and UTF-8 no lone surrogate: refused here, with the reason."""
-    problem = unstorable_text(value)
-    if problem:
-        raise EventRefused(f"{what} holds {problem}")
-
-
-def _plain(value: Any) -> str:
-    """Dates, decimals and ids travel as text; anything else is refused."""
-    if isinstance(value, date | Decimal | UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
 def event_log_prune(*, now: Any = None) -> int:

@@ -44,10 +44,7 @@ def _configure_django() -> None:
 
 
 def inspect_release(files: dict[str, str]) -> dict[str, Any]:
-    from dashboards.runtime.codecs import NotSerialisable, encode
-    from dashboards.runtime.loader import AppLoadError, Problem, load_app
-    from dashboards.runtime.page import Page, PageError, compile_page
-    from dashboards.runtime.session import SessionInfo, initial_values
+    from dashboards.runtime.loader import AppLoadError, load_app
 
     try:
         app = load_app("validate", files)
@@ -58,6 +55,29 @@ def inspect_release(files: dict[str, str]) -> dict[str, Any]:
             "handlers": [],
             "state_keys": [],
         }
+    problems, state_keys = loaded_app_problems(app)
+    return {
+        "ok": not problems,
+        "problems": [p.as_dict() for p in problems],
+        "handlers": sorted(app.handlers),
+        "callbacks": sorted(app.callbacks),
+        "state_keys": state_keys,
+        # What the platform tests before it enqueues an event for this release's on_event callbacks.
+        "on_event": [s.filter.coarse() for s in app.event_subscriptions(broadcast=False)],
+        "broadcast_on_event": len(app.event_subscriptions(broadcast=True)),
+    }
+
+
+def loaded_app_problems(app: Any) -> tuple[list[Any], list[str]]:
+    """What is wrong with an app that loaded (its page, its initial state), and its state keys.
+
+    Also what ``dashboards.testing`` checks, so an app its test client accepts is a valid release.
+    """
+    from dashboards.runtime.codecs import NotSerialisable, encode
+    from dashboards.runtime.loader import Problem
+    from dashboards.runtime.page import Page, PageError, compile_page
+    from dashboards.runtime.session import SessionInfo, initial_values
+
     problems: list[Problem] = []
     page: Page | None = None
     try:
@@ -94,16 +114,7 @@ def inspect_release(files: dict[str, str]) -> dict[str, Any]:
         problems.append(Problem("initial_state", f"initial_state failed: {type(error).__name__}: {error}"))
     if page is not None and values is not None and not problems:
         problems += _render_problems(page, values)
-    return {
-        "ok": not problems,
-        "problems": [p.as_dict() for p in problems],
-        "handlers": sorted(app.handlers),
-        "callbacks": sorted(app.callbacks),
-        "state_keys": state_keys,
-        # What the platform tests before it enqueues an event for this release's on_event callbacks.
-        "on_event": [s.filter.coarse() for s in app.event_subscriptions(broadcast=False)],
-        "broadcast_on_event": len(app.event_subscriptions(broadcast=True)),
-    }
+    return problems, state_keys
 
 
 _NO_MODULE = re.compile(r"^ModuleNotFoundError: No module named '([^'.]+)")

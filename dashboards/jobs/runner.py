@@ -20,11 +20,11 @@ from rq.timeouts import JobTimeoutException
 from dashboards.events.delivery import current_sender
 from dashboards.hosting.services import app_log_append
 from dashboards.jobs import queues, services
-from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, JOB_RESULT_MAX_BYTES, LATE_GRACE_SECONDS
+from dashboards.jobs.limits import ALIVE_REFRESH_SECONDS, LATE_GRACE_SECONDS
 from dashboards.jobs.models import Job
 from dashboards.jobs.progress import JobTarget, ProgressReporter, prepare_reporter_link
+from dashboards.jobs.specs import bounded_result
 from dashboards.runtime.applog import kept_lines
-from dashboards.runtime.codecs import JsonRefused, bounded_json_copy, unstorable_text
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.executor import get_executor, load_release
 from dashboards.runtime.loader import AppLoadError
@@ -165,7 +165,7 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
         failure = outcome.error
         log_lines.append(("error", f"job {job.function_name} #{job.pk} failed:\n{outcome.traceback}"))
     else:
-        result, failure = _bounded_result(outcome.value)
+        result, failure = bounded_result(outcome.value)
     if failure and job.attempt <= job.max_retries:
         log_lines.append(("warning", f"job {job.function_name} #{job.pk}: {failure}; it will be retried"))
     if log_lines:  # before the end is announced: whoever reads the log then finds these lines
@@ -182,14 +182,3 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
         services.job_fail(job_id=job.pk, error=failure, announcer=reporter.announce_end, claimed=job,
                           message=reporter.last_message)  # fmt: skip
     return {"status": "failed"}
-
-
-def _bounded_result(value: Any) -> tuple[Any, str]:
-    try:
-        result = bounded_json_copy(value, limit=JOB_RESULT_MAX_BYTES, what="it")
-    except JsonRefused as error:
-        return None, f"its result cannot be kept: {error}"
-    problem = unstorable_text(result)
-    if problem:  # PostgreSQL's JSON refuses it: the end would not be recorded at all
-        return None, f"its result cannot be kept: a string in it holds {problem}"
-    return result, ""

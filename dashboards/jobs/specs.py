@@ -13,11 +13,12 @@ from typing import Any
 
 from dashboards.jobs.limits import (
     JOB_ARGUMENTS_MAX_BYTES,
+    JOB_RESULT_MAX_BYTES,
     MAX_JOB_TIMEOUT_SECONDS,
     MAX_RETRIES,
     MIN_PERIOD_MS,
 )
-from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
+from dashboards.runtime.codecs import JsonRefused, bounded_json_copy, unstorable_text
 
 
 class JobRefused(ValueError):
@@ -109,3 +110,15 @@ def status_call_arguments(function: Any, state: Any, status: Any, result: Any, e
     if takes_any or len(positional) >= 3 + len(extra):
         return [state, status, result, *extra]
     return [state, status, *extra]
+
+
+def bounded_result(value: Any) -> tuple[Any, str]:
+    """A job's result as kept (a JSON copy), or why it cannot be (the test client uses it too)."""
+    try:
+        result = bounded_json_copy(value, limit=JOB_RESULT_MAX_BYTES, what="it")
+    except JsonRefused as error:
+        return None, f"its result cannot be kept: {error}"
+    problem = unstorable_text(result)
+    if problem:  # PostgreSQL's JSON refuses it: the end would not be recorded at all
+        return None, f"its result cannot be kept: a string in it holds {problem}"
+    return result, ""

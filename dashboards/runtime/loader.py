@@ -216,6 +216,7 @@ def load_app(key: str, files: dict[str, str]) -> LoadedApp:
     registered = registry.modules
     handlers, signatures, not_handlers = _collect_handlers(package, [main, *registered], registry.hidden)
     callbacks, problems = _collect_callbacks(main, handlers, not_handlers)
+    problems += [problem for problem in not_handlers.values() if problem.kind == "handler_name"]
     page_source = _page_source(main, files)
     if page_source is None:
         problems.append(
@@ -290,6 +291,7 @@ def _collect_handlers(
     handlers: dict[str, Callable[..., Any]] = {}
     signatures: dict[str, HandlerSignature] = {}
     not_handlers: dict[str, Problem] = {}
+    first_module: dict[str, str] = {}
     for module in modules:
         for name, value in vars(module).items():
             if name.startswith("_") or not inspect.isfunction(value) or id(value) in hidden:
@@ -298,6 +300,17 @@ def _collect_handlers(
                 continue  # imported (from the SDK, the standard library, a sibling): not this module's
             if name in PLATFORM_CALLED and module is modules[0]:
                 continue
+            module_name = module.__name__.rsplit(".", 1)[-1]
+            if name in first_module:  # the page would run one of them, whichever came last
+                not_handlers[name] = Problem(
+                    "handler_name",
+                    f"two handlers are named {name}: in {first_module[name]} and in {module_name} "
+                    "(init_handlers); rename one",
+                    file=value.__code__.co_filename.split("/", 1)[-1], line=value.__code__.co_firstlineno,
+                )  # fmt: skip
+                handlers.pop(name, None)
+                continue
+            first_module[name] = module_name
             try:
                 signatures[name] = handler_signature(name, value)
             except InjectionError as error:

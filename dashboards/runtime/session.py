@@ -387,7 +387,12 @@ class AppSession:
                 results = await db_call(run_deferred)(context.deferred)
             except Exception as error:
                 state.rollback()
-                logger.exception("session %s: %s: deferred work failed", self.info.session_id, name)
+                if isinstance(error, ValueError):  # refused for the app's own reason (an unknown team...)
+                    logger.info(
+                        "session %s: %s: deferred work refused: %s", self.info.session_id, name, error
+                    )
+                else:  # the platform's: the database away
+                    logger.exception("session %s: %s: deferred work failed", self.info.session_id, name)
                 lines.append(("error", f"{name}: {type(error).__name__}: {error}; its changes were undone"))
                 return self.error_frame(f"{name} could not be completed: {error}")
             self.jobs.watch_submitted(results)

@@ -90,6 +90,20 @@ def test_modules_and_init_handlers() -> None:
     assert report["handlers"] == ["from_extra"]
 
 
+def test_two_handlers_of_one_name_in_two_modules_are_a_problem() -> None:
+    """The page ran whichever was registered last, and the release was valid."""
+    files = {
+        "main.py": "from dashboards.sdk import init_handlers\nfrom . import tools\ninit_handlers(tools)\n"
+        "page = \"{% button 'x' on_click='go' %}\"\ndef go(state):\n    state.x = 1\n",
+        "tools.py": "def go(state):\n    state.x = 2\n",
+    }
+    report = validate_release_files(files)
+    assert not report["ok"]
+    problem = next(p for p in report["problems"] if p["kind"] == "handler_name")
+    assert problem["message"] == "two handlers are named go: in main and in tools (init_handlers); rename one"
+    assert (problem["file"], problem["line"]) == ("tools.py", 1)
+
+
 def test_an_app_that_exits_at_import_is_reported_with_its_line() -> None:
     report = validate_release_files({"main.py": "import sys\nsys.exit(3)\n"})
     assert kinds(report) == ["import_error"]

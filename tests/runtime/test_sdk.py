@@ -488,3 +488,62 @@ def test_the_test_client_refuses_what_the_platform_refuses() -> None:
         with pytest.raises(Exception, match="table"):  # the page's own error
             client.click("drop_rows")
         assert client.state.rows == [{"a": 1}]  # rolled back
+
+
+TEST_CLIENT_AS_PLATFORM_SOURCE = """
+import sys
+from dashboards.sdk import emit_event, invoke_long_callback
+initial_state = {"n": 0, "done": None}
+page = '{% text n id="n" %}{% text done id="done" %}'
+
+
+def big_event(state):
+    state.n = 1
+    emit_event("thing", "x" * 20000)
+
+
+def work(kind):
+    if kind == "big":
+        return "y" * 300000
+    if kind == "nan":
+        return float("nan")
+    sys.exit(3)
+
+
+def status(state, status, result=None):
+    state.done = status
+
+
+def run(state, payload):
+    invoke_long_callback(state, work, [payload], status)
+"""
+
+
+def test_the_test_client_fails_jobs_and_refuses_events_as_the_platform_does() -> None:
+    with AppTestClient(TEST_CLIENT_AS_PLATFORM_SOURCE) as app:
+        with pytest.raises(ValueError, match="attribute_value must fit in 8192 bytes"):
+            app.click("big_event")
+        assert app.state.n == 0  # undone
+        for kind in ("big", "nan", "exit"):
+            app.click("run", payload=kind)
+            assert (app.jobs[-1]["status"], app.state.done) == ("failed", False), app.jobs[-1]
+        assert [job["error"].split(":")[0] for job in app.jobs] == [
+            "its result cannot be kept",
+            "its result cannot be kept",
+            "SystemExit",
+        ]
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("page = \"{% button 'x' on_click='nope' %}\"\n", "names unknown handler 'nope'"),
+        ("page = \"{% button 'x' on_click='inc' %}\"\ndef inc(state, ctx):\n    pass\n", "'ctx'"),
+        ("page = 'x'\ninitial_state = {'n': object()}\n", "cannot be serialised"),
+    ],
+)
+def test_the_test_client_refuses_what_a_deploy_s_validation_refuses(source: str, reason: str) -> None:
+    from dashboards.runtime.loader import AppLoadError
+
+    with pytest.raises(AppLoadError, match=reason):
+        AppTestClient(source)
