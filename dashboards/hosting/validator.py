@@ -95,7 +95,7 @@ def loaded_app_problems(app: Any) -> tuple[list[Any], list[str]]:
                     )
     except PageError as error:
         page = None
-        problems.append(Problem("page", str(error), file="page", line=error.line))
+        problems.append(Problem("page", str(error).removeprefix("page: "), file="page", line=error.line))
     state_keys: list[str] = []
     values: dict[str, Any] | None = None
     try:

@@ -150,7 +150,12 @@ def compile_page(source: str) -> Page:
     except TemplateSyntaxError as error:
         info = getattr(error, "template_debug", None)
         line = info.get("line") if info else syntax_error_line(source)
-        raise PageError(f"page: {error}", line) from None
+        # Django's hint names {% load %}, which pages cannot use: what tags there are is the help.
+        message = str(error).replace(
+            "Did you forget to register or load this tag?", "A page has the components of docs/sdk.md and "
+            "Django's built-in tags."
+        )  # fmt: skip
+        raise PageError(f"page: {message}", line) from None
     nodes = _components_in(template.nodelist)
     components: dict[str, ComponentNode] = {}
     readers: dict[str, list[str]] = {}

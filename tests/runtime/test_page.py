@@ -293,3 +293,11 @@ def test_loops_under_a_time_limit_show_what_django_loops_show(loop: str, shown: 
     with render_deadline(5):
         html = page.render_components(["c1"], values)
     assert shown in html
+
+
+def test_a_misspelt_tag_is_named_with_its_line_and_no_advice_to_load_a_library() -> None:
+    with pytest.raises(PageError) as refused:
+        compile_page('a\n{% buton "x" %}')
+    assert refused.value.line == 2
+    assert "Invalid block tag on line 2: 'buton'" in str(refused.value)
+    assert "load" not in str(refused.value)  # {% load %} is withheld from pages
