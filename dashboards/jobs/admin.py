@@ -17,7 +17,8 @@ from dashboards.tenancy.admin_scoping import TenantFilter, TenantScopedAdmin
 
 @admin.register(Job)
 class JobAdmin(TenantScopedAdmin):
-    """Read-only: jobs are written by the platform; owners and developers may cancel them."""
+    """Read-only: jobs are written by the platform; owners and developers may cancel them, and delete
+    those that ended (a queued or running job's row is what its worker and its tab go by)."""
 
     list_display = [
         "pk",
@@ -40,6 +41,11 @@ class JobAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_active:
+            return False
+        return super().has_delete_permission(request, obj)
 
     @admin.action(description="Cancel the selected queued or running jobs")
     def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:

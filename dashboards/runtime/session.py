@@ -108,7 +108,15 @@ class SessionInfo:
 def initial_values(app: LoadedApp, info: SessionInfo) -> dict[str, Any]:
     """A fresh session's state: the app's ``initial_state`` dict (copied) or its function's result."""
     source = app.initial_state
-    values = source(info) if callable(source) else copy.deepcopy(source)
+    if callable(source):
+        values = source(info)
+    else:
+        values = {}
+        for key, value in source.items():  # one by one, so a value that cannot be copied is named
+            try:
+                values[key] = copy.deepcopy(value)
+            except Exception as error:
+                raise TypeError(f"state key {key!r} cannot be copied for each session: {error}") from None
     if not isinstance(values, dict):
         raise TypeError("initial_state must give a dict")
     for key in values:

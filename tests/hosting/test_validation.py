@@ -369,3 +369,11 @@ def test_validations_past_the_processs_share_wait_and_then_say_so(monkeypatch: p
     assert report["problems"][0]["message"] == "other releases were being validated for 0.3 s: deploy again"
     validation._validations.release()
     assert validation.validate_release_files({"main.py": "page = 'busy'\n"})["ok"]  # not kept as the answer
+
+
+def test_an_initial_state_value_that_cannot_be_copied_is_named() -> None:
+    report = validate_release_files(
+        {"main.py": "import threading\npage = 'x'\ninitial_state = {'ok': 1, 'lock': threading.Lock()}\n"}
+    )
+    assert not report["ok"]
+    assert "state key 'lock' cannot be copied for each session" in report["problems"][0]["message"]

@@ -191,3 +191,23 @@ def test_the_jobs_list_reads_no_job_s_arguments_or_result(world, counter_job) ->
         assert client.get("/t/acme/jobs/").status_code == 200
     reading = [q["sql"] for q in queries if "jobs_job" in q["sql"] and '"result"' in q["sql"]]
     assert reading == []
+
+
+def test_the_admin_deletes_ended_jobs_only(world, counter_job) -> None:
+    """A queued or running job's row is what its worker and its tab go by: cancelled first."""
+    owner = client_for(world.alice)
+    assert owner.get(f"/admin/jobs/job/{counter_job.pk}/delete/").status_code == 403  # queued
+    ended = services.job_submit(
+        tenant_id=counter_job.tenant_id, app_id=counter_job.app_id, release_id=counter_job.release_id,
+        user_id=world.avery.pk, session_id="", function="main:crunch", arguments=[1],
+    )  # fmt: skip
+    Job.objects.filter(pk=ended.pk).update(status=JobStatus.FAILED)
+
+    def delete_selected(*pks: int) -> int:
+        form = {"action": "delete_selected", "_selected_action": list(pks), "post": "yes"}
+        return owner.post("/admin/jobs/job/", form).status_code
+
+    assert delete_selected(counter_job.pk, ended.pk) == 403  # one of them is queued: none is deleted
+    assert Job.objects.count() == 2
+    assert delete_selected(ended.pk) == 302
+    assert list(Job.objects.values_list("pk", flat=True)) == [counter_job.pk]

@@ -130,3 +130,17 @@ def test_mark_all_read_of_one_tenant_or_all(world, analysts, operations) -> None
     assert notification_mark_all_read(user=world.alice) == 1
     assert not Notification.objects.filter(user=world.alice, read_at__isnull=True).exists()
     assert Notification.objects.filter(user=world.avery, read_at__isnull=True).count() == 1
+
+
+def test_leaving_a_tenant_leaves_its_unread_notifications_read(world, analysts) -> None:
+    """Coming back months later must not light the badge with old news."""
+    from dashboards.notifications.selectors import notification_unread_count
+
+    notification_send_to_team(team=analysts, level="info", message="Old news")
+    membership = Membership.objects.get(tenant=world.acme, user=world.avery)
+    before = notification_unread_count(user=world.avery)
+    assert before >= 1
+    tenancy.membership_remove(membership=membership, actor=tenancy.SYSTEM)
+    tenancy.membership_add(tenant=world.acme, user=world.avery, role="viewer", actor=tenancy.SYSTEM)
+    assert notification_unread_count(user=world.avery) == 0
+    assert Notification.objects.filter(user=world.avery, message="Old news").exists()  # kept, read
