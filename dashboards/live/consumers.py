@@ -6,7 +6,6 @@ import asyncio
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboards.events.event import Event
@@ -32,6 +31,7 @@ RENDER_QUEUE_LIMIT = 200  # renders waiting for one page; past it, the page is r
 class LivePageConsumer(AsyncWebsocketConsumer):
     subscription: Subscription | None = None
     renders: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
+    closing = False  # access lost: no more renders for this page
 
     async def connect(self) -> None:
         self.groups_joined: list[str] = []
@@ -54,7 +54,7 @@ class LivePageConsumer(AsyncWebsocketConsumer):
 
     async def _open(self, user: Any) -> None:
         session = self.scope.get("session")
-        self.subscription = await database_sync_to_async(subscription_for)(
+        self.subscription = await db_call(subscription_for)(
             user=user,
             query_string=self.scope.get("query_string", b""),
             login_key=session.session_key if session else None,
@@ -76,7 +76,7 @@ class LivePageConsumer(AsyncWebsocketConsumer):
         self.rechecking = recheck_access_periodically(
             lambda: self.access_changed({}), f"live page of user {user.pk}"
         )
-        if self.renders is not None:  # what changed since the page was rendered (a reconnect)
+        if self.renders is not None and not self.closing:  # what changed since the page was rendered
             for topic in await db_call(topics_missed)(subscription=self.subscription):
                 self._queue_render(topic, {})
 
@@ -143,17 +143,22 @@ class LivePageConsumer(AsyncWebsocketConsumer):
     async def access_changed(self, event: dict[str, Any]) -> None:
         if self.subscription is None:
             return
-        subscription = self.subscription
-        if not await database_sync_to_async(still_signed_in)(
-            user_id=subscription.user_id, session_key=subscription.login_key
-        ):
-            await self.close(CLOSE_SERVICE_RESTART)  # the page reconnects with the sign-in it has now
-            return
-        user = await database_sync_to_async(member_now)(subscription=subscription)
-        if user is None:
-            await self.close(CLOSE_FORBIDDEN)
+        # On the database pool, not Channels' one shared sync thread (every page view's).
+        code, user = await db_call(self._access_now)(subscription=self.subscription)
+        if code is not None:
+            self.closing = True
+            await self.close(code)
             return
         self.scope["user"] = user  # what the next renders judge
+
+    @staticmethod
+    def _access_now(*, subscription: Subscription) -> tuple[int | None, Any]:
+        """The close code for a user who may no longer hold this page's socket, or (None, the user
+        as they are now)."""
+        if not still_signed_in(user_id=subscription.user_id, session_key=subscription.login_key):
+            return CLOSE_SERVICE_RESTART, None  # the page reconnects with the sign-in it has now
+        user = member_now(subscription=subscription)
+        return (CLOSE_FORBIDDEN, None) if user is None else (None, user)
 
     async def login_ended(self, event: dict[str, Any]) -> None:
         await self.close(CLOSE_NOT_SIGNED_IN)

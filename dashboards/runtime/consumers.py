@@ -226,6 +226,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             # A change of access between the check at connect and the joining of the groups that
             # hear of changes was heard by no one: checked once more now they are joined.
             await self.access_changed({})
+            if self.closing:  # it may no longer: its jobs' ends wait on their rows for its next socket
+                return
             await self.session.jobs.resume()
         except Exception:  # the database away: the Jobs page and notifications still have the ends
             logger.exception("session %s: its jobs could not be resumed", self.session.info.session_id)
@@ -370,7 +372,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             return
         code = await db_call(self._access_lost)(user_id=self.user_id)
         if code is not None:
-            await self.close(code)
+            await self._close_for(code)
 
     def _access_lost(self, *, user_id: int) -> int | None:
         """On a pool thread: the close code for a user who may no longer hold this socket, or None."""
@@ -388,7 +390,12 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         """The app's sharing changed: only sockets opened through its link care (LinkSessionConsumer)."""
 
     async def login_ended(self, event: dict[str, Any]) -> None:
-        await self.close(CLOSE_NOT_SIGNED_IN)
+        await self._close_for(CLOSE_NOT_SIGNED_IN)
+
+    async def _close_for(self, code: int) -> None:
+        """Access lost: no more of the platform's work for this tab (a job's status function, say)."""
+        self.closing = True
+        await self.close(code)
 
     async def job_progress(self, event: dict[str, Any]) -> None:
         if self.session is not None:
@@ -443,4 +450,4 @@ class LinkSessionConsumer(AppSessionConsumer):
     async def link_changed(self, event: dict[str, Any]) -> None:
         token = self.scope["url_route"]["kwargs"]["token"]
         if not await db_call(access.still_shared)(app_id=self.app_id, token=token):
-            await self.close(CLOSE_FORBIDDEN)
+            await self._close_for(CLOSE_FORBIDDEN)

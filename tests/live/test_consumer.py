@@ -200,3 +200,20 @@ async def test_a_demoted_superuser_no_longer_gets_rows_only_superusers_see(live_
         frames.append(await page.receive_from())
     assert not any("Board-only plan" in frame for frame in frames)
     await page.disconnect()
+
+
+async def test_a_password_changed_elsewhere_closes_the_page_to_reconnect_afresh(
+    live_world, probe_topic
+) -> None:
+    from dashboards.runtime.protocol import CLOSE_SERVICE_RESTART
+
+    page = await connect_live(live_world.avery, f"tenant=acme&topics={probe_topic}")
+    await asyncio.sleep(0.3)  # its look at its access once open is done
+
+    def change_password() -> None:
+        user = type(live_world.avery).objects.get(pk=live_world.avery.pk)
+        user.set_password("another-brand-new-password-7")
+        user.save()
+
+    await sync_to_async(change_password)()
+    assert await page.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART}
