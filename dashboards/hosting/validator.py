@@ -142,9 +142,13 @@ def _render_problems(page: Any, values: dict[str, Any]) -> list[Any]:
     from dashboards.runtime.loader import Problem
     from dashboards.runtime.render_deadline import render_deadline
 
+    shown = {**values, **({SCENARIOS_KEY: []} if page_uses_scenarios(page) else {})}
     try:
         with render_deadline(VALIDATION_RENDER_SECONDS):  # a report, not validation's own time-out
-            page.render({**values, **({SCENARIOS_KEY: []} if page_uses_scenarios(page) else {})})
+            page.render(shown)
+            # The page shows a component that cannot show its value as a note in its place; a
+            # handler leaving that value is undone. So is the release whose initial state does.
+            page.render_components(list(page.components), shown)
     except NoReverseMatch:
         pass  # {% url %}: the platform's URLs are known to the web process only
     except Exception as error:

@@ -53,6 +53,11 @@ def test_a_valid_release_lists_handlers_and_state_keys_and_sees_no_secret() -> N
             2,
         ),
         ({"main.py": "page = 'x'\ninitial_state = {'when': object()}\n"}, "state", None),
+        (
+            {"main.py": "page = '{% table rows id=\"rows\" %}'\ninitial_state = {'rows': 'abc'}\n"},
+            "page",
+            None,
+        ),
         ({"main.py": "page = \"{% button 'x' on_click='nope' %}\"\n"}, "page", None),
         ({"main.py": "page = '{% for %}'\n"}, "page", None),
         ({"main.py": "page = 'a\\nb\\n{% if %}'\n"}, "page", 3),  # the line in the page, in debug or not
