@@ -189,6 +189,16 @@ def _read_event_filters(tenant_id: int) -> None:
         logger.exception("event filters of tenant %s not read ahead", tenant_id)
 
 
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's: alive
+    return True
+
+
 def _free_tenant_share(job: Any) -> None:
     tenant_id = (job.meta or {}).get(TENANT_META)
     if tenant_id is None:
@@ -285,6 +295,27 @@ class JobWorker(Worker):
                 return
             spare.end()
         super().fork_work_horse(job, queue)
+
+    def register_birth(self) -> None:
+        self._forget_dead_namesake()
+        super().register_birth()
+
+    def _forget_dead_namesake(self) -> None:
+        """A worker started under the name of one of this machine whose process is gone (killed with
+        SIGKILL, say): RQ refused the new one until the dead one's key expired, over a minute
+        later, so a supervisor restarting a named worker crash-looped meanwhile."""
+        hostname, pid, death = (
+            value.decode() if isinstance(value, bytes) else value
+            for value in self.connection.hmget(self.key, ["hostname", "pid", "death"])
+        )
+        if hostname is None or death is not None or hostname != self.hostname or not pid:
+            return
+        if int(pid) != os.getpid() and _process_exists(int(pid)):
+            return  # alive: RQ refuses this one, as it should
+        logger.warning(
+            "worker %s: the worker of that name (pid %s) is gone; its registration is ended", self.name, pid
+        )
+        self.connection.hset(self.key, "death", "the process was gone when a worker of its name started")
 
     def maintain_heartbeats(self, job: Any, *args: Any) -> None:
         """Every ALIVE_REFRESH_SECONDS while a horse runs (job_monitoring_interval): RQ's

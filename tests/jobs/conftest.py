@@ -40,10 +40,10 @@ def database_url() -> str:
 class RunningWorker:
     """One ``jobs_worker`` process; ``kill()`` is a real SIGKILL of it and its work horse."""
 
-    def __init__(self, log_path: Path, extra_env: dict[str, str]) -> None:
+    def __init__(self, log_path: Path, extra_env: dict[str, str], name: str | None = None) -> None:
         from django.conf import settings
 
-        self.name = f"test-{uuid.uuid4().hex[:8]}"
+        self.name = name or f"test-{uuid.uuid4().hex[:8]}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DASHBOARDS_TESTS_"))}
         env.update(DEBUG="true", DATABASE_URL=database_url(), REDIS_URL=settings.REDIS_URL,
                    PYTHONUNBUFFERED="1", **extra_env)  # fmt: skip
@@ -99,8 +99,8 @@ class RunningWorker:
 def start_worker(live_world, redis_client, tmp_path) -> Iterator[Callable[..., RunningWorker]]:
     started: list[RunningWorker] = []
 
-    def start(**extra_env: str) -> RunningWorker:
-        worker = RunningWorker(tmp_path / f"worker-{len(started)}.log", extra_env)
+    def start(name: str | None = None, **extra_env: str) -> RunningWorker:
+        worker = RunningWorker(tmp_path / f"worker-{len(started)}.log", extra_env, name=name)
         started.append(worker)
         return worker.wait_registered(redis_client)
 

@@ -319,3 +319,19 @@ def test_the_worker_unloads_a_release_no_job_asked_for_in_a_while(jobs_lab, live
     assert get_executor().loaded(release) is None
     worker._load_release(release)  # the next job's release is loaded again before the fork
     assert get_executor().loaded(release) is not None
+
+
+def test_a_worker_restarted_under_its_name_after_a_sigkill_starts_at_once(start_worker, redis_client) -> None:
+    """RQ refused it ("an active worker named ... already") until the dead one's key expired."""
+    first = start_worker(name="restarted-worker")
+    os.killpg(first.process.pid, signal.SIGKILL)  # the worker and everything it forked
+    first.process.wait(timeout=10)
+    again = start_worker(name="restarted-worker")
+
+    def registered_pid() -> int | None:
+        value = redis_client.hget("rq:worker:restarted-worker", "pid")
+        return int(value) if value else None
+
+    wait_for(lambda: registered_pid() == again.process.pid or again.process.poll() is not None, timeout=20)
+    assert again.process.poll() is None, again.log()
+    assert registered_pid() == again.process.pid
