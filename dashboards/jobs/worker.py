@@ -34,6 +34,7 @@ from typing import Any, NoReturn
 import channels_redis.core  # noqa: F401 - the progress reporter's channel layer
 from django.db import connections
 from rq import Worker
+from rq.exceptions import StopRequested
 from rq.executions import Execution
 from rq.serializers import JSONSerializer
 
@@ -185,6 +186,8 @@ def _read_event_filters(tenant_id: int) -> None:
     """
     try:
         load_event_filters(tenant_id)
+    except StopRequested:
+        raise  # SIGTERM: see run_maintenance_tasks
     except Exception:  # the horse reads them if need be
         logger.exception("event filters of tenant %s not read ahead", tenant_id)
 
@@ -205,6 +208,8 @@ def _free_tenant_share(job: Any) -> None:
         return  # a job (jobs have their own admission) or a task enqueued before fair shares
     try:
         event_task_ended(tenant_id=int(tenant_id), task_id=job.id)
+    except StopRequested:
+        raise  # SIGTERM: see run_maintenance_tasks
     except Exception:  # Redis away: the place frees itself when its lease ends
         logger.exception("events task %s: its tenant's place not freed", job.id)
 
@@ -223,22 +228,23 @@ class JobWorker(Worker):
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
+        steps = [
+            (jobs_reconcile, "jobs reconciler"),
+            (event_tasks_start_waiting, "start of waiting events tasks"),
+            (self._prune_event_log, "event log pruning"),
+            (self.residency.sweep_if_due, "unloading of idle releases"),
+        ]
         try:
-            jobs_reconcile()
-        except Exception:
-            logger.exception("jobs reconciler failed; it runs again at the next pass")
-        try:
-            event_tasks_start_waiting()
-        except Exception:
-            logger.exception("waiting events tasks not started; they are at the next pass")
-        try:
-            self._prune_event_log()
-        except Exception:
-            logger.exception("event log pruning failed; it runs again at the next pass")
-        try:
-            self.residency.sweep_if_due()
-        except Exception:
-            logger.exception("idle releases not unloaded; they are at the next pass")
+            for step, what in steps:
+                try:
+                    step()
+                except StopRequested:
+                    # SIGTERM's way out of the worker's loop (raised by RQ's handler wherever the
+                    # worker is): swallowed here, the worker ran on, and with Redis gone (the
+                    # embedded one ends with the same parent) it retried forever.
+                    raise
+                except Exception:
+                    logger.exception("%s failed; it runs again at the next pass", what)
         finally:
             connections.close_all()  # never hand an open database connection to a forked horse
 
@@ -327,6 +333,8 @@ class JobWorker(Worker):
         if job.func_name == TASK and job.args:
             try:
                 mark_alive(self.connection, int(job.args[0]))
+            except StopRequested:
+                raise  # SIGTERM: see run_maintenance_tasks
             except Exception as error:  # Redis restarting: the horse's own thread tries too
                 logger.info("job %s: liveness not refreshed by the worker (%s)", job.args[0], error)
 

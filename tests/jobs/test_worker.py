@@ -335,3 +335,22 @@ def test_a_worker_restarted_under_its_name_after_a_sigkill_starts_at_once(start_
     wait_for(lambda: registered_pid() == again.process.pid or again.process.poll() is not None, timeout=20)
     assert again.process.poll() is None, again.log()
     assert registered_pid() == again.process.pid
+
+
+@pytest.mark.parametrize("step", ["jobs_reconcile", "event_tasks_start_waiting"])
+def test_a_stop_asked_for_during_maintenance_stops_the_worker(
+    live_world, redis_client, monkeypatch, step
+) -> None:
+    """RQ's SIGTERM handler raises StopRequested wherever the worker is. Maintenance swallowed it
+    with the rest of its errors, and a worker whose Redis was gone too retried forever."""
+    from rq.exceptions import StopRequested
+
+    from dashboards.jobs import worker as worker_module
+
+    def stop_asked() -> None:
+        raise StopRequested
+
+    monkeypatch.setattr(worker_module, step, stop_asked)
+    worker = worker_module.build_worker(name=f"stop-test-{step}")
+    with pytest.raises(StopRequested):
+        worker.run_maintenance_tasks()
