@@ -53,12 +53,12 @@ def _load_as_validation_would(key: str, files: dict[str, str]) -> LoadedApp:
     """The app, or AppLoadError with what a deploy's validation report would say: an app that loads
     here is a valid release (a page naming an unknown handler, a parameter that cannot be injected,
     state that cannot be kept, were refused only when deployed)."""
-    from dashboards.hosting.validator import _with_import_hint, loaded_app_problems  # noqa: PLC0415
+    from dashboards.hosting.validator import loaded_app_problems, with_import_hint  # noqa: PLC0415
 
     try:
         app = load_app(key, files)
     except AppLoadError as error:
-        hinted = [Problem(**_with_import_hint(problem.as_dict(), files)) for problem in error.problems]
+        hinted = [Problem(**with_import_hint(problem.as_dict(), files)) for problem in error.problems]
         raise AppLoadError(hinted) from None
     problems, _ = loaded_app_problems(app)
     if problems:

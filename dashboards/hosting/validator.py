@@ -51,7 +51,7 @@ def inspect_release(files: dict[str, str]) -> dict[str, Any]:
     except AppLoadError as error:
         return {
             "ok": False,
-            "problems": [_with_import_hint(p.as_dict(), files) for p in error.problems],
+            "problems": [with_import_hint(p.as_dict(), files) for p in error.problems],
             "handlers": [],
             "state_keys": [],
         }
@@ -120,7 +120,7 @@ def loaded_app_problems(app: Any) -> tuple[list[Any], list[str]]:
 _NO_MODULE = re.compile(r"^ModuleNotFoundError: No module named '([^'.]+)")
 
 
-def _with_import_hint(problem: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
+def with_import_hint(problem: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
     """``import helpers`` of the release's own ``helpers.py``: the modules of a release form a
     package, so a sibling is imported relatively; the message says how."""
     match = _NO_MODULE.match(problem["message"]) if problem["kind"] == "import" else None

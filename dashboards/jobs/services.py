@@ -250,18 +250,16 @@ def job_finish(
     """``claimed``: the work horse's copy of the row (from ``job_claim``), so the end need not read
     the row again before the tab is told (unless the job runs a scenario). ``message``: the last
     progress message the job reported (the row may hold an older one)."""
-    last = {} if message is None else {"message": message[:MESSAGE_CHARS]}
     return _end(job_id, JobStatus.FINISHED, from_statuses=[JobStatus.STARTED], announcer=announcer,
-                claimed=claimed, result=result, progress=1.0, **last)  # fmt: skip
+                claimed=claimed, result=result, progress=1.0, message=message)  # fmt: skip
 
 
 def job_fail(
     *, job_id: int, error: str, from_statuses: list[str] | None = None, announcer: Announcer | None = None,
     claimed: Job | None = None, message: str | None = None,
 ) -> bool:  # fmt: skip
-    last = {} if message is None else {"message": message[:MESSAGE_CHARS]}
     return _end(job_id, JobStatus.FAILED, from_statuses=from_statuses or [JobStatus.STARTED],
-                announcer=announcer, claimed=claimed, error=error, result=None, **last)  # fmt: skip
+                announcer=announcer, claimed=claimed, error=error, result=None, message=message)  # fmt: skip
 
 
 def _end(
@@ -278,8 +276,13 @@ def _end(
     Two transactions: the end itself (and the scenario's), after which the tab is told at once
     (its status function is what the user waits for); then the tenant's next waiting jobs and the
     event for the pages and processors. If the process dies between them, the next submission or
-    end of the tenant's jobs, or the reconciler, admits the waiting jobs.
+    end of the tenant's jobs, or the reconciler, admits the waiting jobs. ``message=None`` keeps
+    the row's message.
     """
+    if fields.get("message") is None:
+        fields.pop("message", None)
+    else:
+        fields["message"] = str(fields["message"])[:MESSAGE_CHARS]
     if "error" in fields:
         fields["error"] = storable_text(str(fields["error"]))[:ERROR_SUMMARY_CHARS]  # NUL: PostgreSQL
     ended_at = timezone.now()

@@ -130,12 +130,13 @@ def still_shared(*, app_id: int, token: str) -> bool:
     return App.objects.filter(pk=app_id, link_token=token, access=AppAccess.LINK).exists()
 
 
-def still_signed_in(*, user_id: int, session_key: str | None) -> bool:
+def still_signed_in(*, user_id: int, session_key: str | None, user: Any = None) -> bool:
     """The browser session a socket was opened with still signs this user in.
 
     False once it was signed out, flushed (another user signed in on that browser), expired, or
     its password changed elsewhere (Django keeps a hash of it in the session). Whether the user is
-    active is ``still_allowed``'s to say (4403), or ``user_is_active``'s."""
+    active is ``still_allowed``'s to say (4403), or ``active_user``'s. ``user``: the row, if the
+    caller has just read it."""
     if not session_key:
         return False
     from importlib import import_module  # noqa: PLC0415
@@ -146,17 +147,21 @@ def still_signed_in(*, user_id: int, session_key: str | None) -> bool:
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     if str(session.get(SESSION_KEY)) != str(user_id):
         return False
-    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or user.pk != user_id:
+        user = get_user_model().objects.filter(pk=user_id).first()
     saved_hash = session.get(HASH_SESSION_KEY)
     return bool(user and saved_hash and constant_time_compare(saved_hash, user.get_session_auth_hash()))
 
 
-def user_is_active(*, user_id: int) -> bool:
-    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+def active_user(*, user_id: int) -> Any:
+    """The user, or None once deleted or deactivated."""
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
 
-def still_allowed(*, user_id: int, app_id: int) -> bool:
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+def still_allowed(*, user_id: int, app_id: int, user: Any = None) -> bool:
+    """``user``: the row from ``active_user``, if the caller has just read it."""
+    if user is None or user.pk != user_id:
+        user = active_user(user_id=user_id)
     app = App.objects.select_related("tenant").filter(pk=app_id).first()
     if user is None or app is None:
         return False

@@ -376,9 +376,10 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
 
     def _access_lost(self, *, user_id: int) -> int | None:
         """On a pool thread: the close code for a user who may no longer hold this socket, or None."""
-        if not access.still_allowed(user_id=user_id, app_id=self.app_id):
+        user = access.active_user(user_id=user_id)  # read once for both checks
+        if user is None or not access.still_allowed(user_id=user_id, app_id=self.app_id, user=user):
             return CLOSE_FORBIDDEN
-        if not access.still_signed_in(user_id=user_id, session_key=self._session_key()):
+        if not access.still_signed_in(user_id=user_id, session_key=self._session_key(), user=user):
             return CLOSE_SERVICE_RESTART  # reconnects with the sign-in the browser has now, checked afresh
         return None
 
@@ -434,8 +435,9 @@ class LinkSessionConsumer(AppSessionConsumer):
     def _access_lost(self, *, user_id: int) -> int | None:
         """A signed-in visitor's membership does not matter here; their sign-in does (the tab acts
         as them: its jobs, its inbox)."""
-        if not access.user_is_active(user_id=user_id) or not access.still_signed_in(
-            user_id=user_id, session_key=self._session_key()
+        user = access.active_user(user_id=user_id)
+        if user is None or not access.still_signed_in(
+            user_id=user_id, session_key=self._session_key(), user=user
         ):
             return CLOSE_SERVICE_RESTART  # reconnects with the sign-in the browser has now, checked afresh
         token = self.scope["url_route"]["kwargs"]["token"]
