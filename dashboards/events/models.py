@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from dashboards.events.event import ENTITY_TYPES, OPERATIONS, Event
+from dashboards.runtime.json_column import DepthSafeJSONField
 from dashboards.tenancy.models import Tenant, TenantScopedQuerySet
 
 
@@ -20,8 +21,8 @@ class LoggedEvent(models.Model):
     entity_id = models.CharField(max_length=64, blank=True)
     operation = models.CharField(max_length=20, choices=[(o, o) for o in OPERATIONS])
     attribute_name = models.CharField(max_length=100, blank=True)
-    attribute_value = models.JSONField(null=True, blank=True)
-    metadata = models.JSONField(default=dict, blank=True)
+    attribute_value = DepthSafeJSONField(null=True, blank=True)
+    metadata = DepthSafeJSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantScopedQuerySet.as_manager()

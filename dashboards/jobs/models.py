@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from dashboards.hosting.models import App, AppRelease
+from dashboards.runtime.json_column import DepthSafeJSONField
 from dashboards.tenancy.models import Tenant, TenantScopedQuerySet
 
 
@@ -35,15 +36,15 @@ class Job(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     session_id = models.CharField(max_length=64, blank=True, db_index=True)
     function = models.CharField(max_length=200, help_text="module:function of the release")
-    arguments = models.JSONField(default=list)
+    arguments = DepthSafeJSONField(default=list)
     argument_summary = models.CharField(max_length=250, blank=True)
     status_function = models.CharField(max_length=200, blank=True)
-    status_arguments = models.JSONField(default=list)
+    status_arguments = DepthSafeJSONField(default=list)
     period_ms = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.FloatField(null=True, blank=True)
     message = models.CharField(max_length=300, blank=True)
-    result = models.JSONField(null=True, blank=True)
+    result = DepthSafeJSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     timeout_seconds = models.PositiveIntegerField()
     max_retries = models.PositiveSmallIntegerField(default=0)

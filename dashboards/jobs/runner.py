@@ -27,6 +27,7 @@ from dashboards.jobs.specs import bounded_result
 from dashboards.runtime.applog import kept_lines
 from dashboards.runtime.context import AppContext, current_app_context
 from dashboards.runtime.executor import get_executor, load_release
+from dashboards.runtime.json_column import is_unreadable
 from dashboards.runtime.loader import AppLoadError
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,11 @@ def _run(job: Job, reporter: ProgressReporter, start_announcement: StartAnnounce
     except AppLoadError as error:
         start_announcement.wait()
         services.job_fail(job_id=job.pk, error=f"the app's code failed to load: {error}",
+                          announcer=reporter.announce_end, claimed=job)  # fmt: skip
+        return {"status": "failed"}
+    if is_unreadable(job.arguments):  # a row from before JSON's depth limit
+        start_announcement.wait()
+        services.job_fail(job_id=job.pk, error=f"its arguments cannot be read back: {job.arguments}",
                           announcer=reporter.announce_end, claimed=job)  # fmt: skip
         return {"status": "failed"}
     context = AppContext(

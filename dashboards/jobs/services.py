@@ -39,6 +39,7 @@ from dashboards.notifications.services import notification_send_to_teams, notifi
 from dashboards.runtime.broadcast import broadcast
 from dashboards.runtime.codecs import storable_text
 from dashboards.runtime.groups import tab_group
+from dashboards.runtime.json_column import UNREADABLE_NOTE, is_unreadable
 from dashboards.scenarios.submissions import scenario_job_ended, scenario_job_started, scenario_job_submitted
 from dashboards.tenancy.models import Tenant
 
@@ -77,6 +78,8 @@ def job_submit(
         raise JobRefused(f"timeout must be between 1 and {MAX_JOB_TIMEOUT_SECONDS} seconds")
     if not 0 <= int(max_retries) <= MAX_RETRIES:
         raise JobRefused(f"retries must be between 0 and {MAX_RETRIES}")
+    if any(is_unreadable(value) for value in [arguments, status_arguments, *arguments]):
+        raise JobRefused(f"its arguments cannot be read back: {UNREADABLE_NOTE}")  # an old row's
     with transaction.atomic():
         admitted, waiting = _lock_and_count(tenant_id)
         if waiting >= JOBS_WAITING_PER_TENANT:

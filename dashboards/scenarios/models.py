@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from dashboards.hosting.models import App
+from dashboards.runtime.json_column import DepthSafeJSONField
 from dashboards.scenarios.limits import NAME_MAX_CHARS
 from dashboards.tenancy.models import Tenant, TenantScopedQuerySet
 
@@ -31,10 +32,10 @@ class Scenario(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    parameters = models.JSONField(default=dict, blank=True)
-    results = models.JSONField(null=True, blank=True)
+    parameters = DepthSafeJSONField(default=dict, blank=True)
+    results = DepthSafeJSONField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=ScenarioStatus.choices, default=ScenarioStatus.DRAFT)
-    tags = models.JSONField(default=list, blank=True)
+    tags = DepthSafeJSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     job = models.ForeignKey(
         "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",

@@ -117,6 +117,34 @@ def test_retry_of_a_finished_job_submits_nothing(world, counter_job) -> None:
     assert Job.objects.count() == 1
 
 
+def _store_nested(job_id: int, field: str, depth: int) -> None:
+    """Written as text: encoding it in Python would itself hit the recursion limit under xdist."""
+    from django.db import connection
+
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Job._meta.db_table} SET {field} = %s{cast} WHERE id = %s",
+            ["[" * depth + "1" + "]" * depth, job_id],
+        )
+
+
+def test_a_row_nested_deeper_than_reads_allow_shows_a_note_and_is_not_retried(world, counter_job) -> None:
+    """Rows from before JSON's depth limit: decoding them deep in a request's stack was a 500."""
+    Job.objects.filter(pk=counter_job.pk).update(status=JobStatus.FINISHED)
+    _store_nested(counter_job.pk, "arguments", 990)
+    _store_nested(counter_job.pk, "result", 990)
+    avery = client_for(world.avery)
+    page = avery.get(f"/t/acme/jobs/{counter_job.pk}/")
+    assert page.status_code == 200
+    assert "stored nested too deeply to be read back" in page.text
+    assert avery.get("/t/acme/jobs/").status_code == 200
+    Job.objects.filter(pk=counter_job.pk).update(status=JobStatus.FAILED, error="boom")
+    response = avery.post(f"/t/acme/jobs/{counter_job.pk}/retry/", follow=True)
+    assert "was not submitted again: its arguments cannot be read back" in response.text
+    assert Job.objects.count() == 1
+
+
 def test_retry_of_a_deleted_scenarios_job_says_so_and_submits_nothing(world) -> None:
     """Its scenario is unset when the scenario is deleted: it ran as a plain job, writing nowhere."""
     from dashboards.hosting.models import App
