@@ -18,13 +18,16 @@ from dashboards.config.routing import websocket_urlpatterns  # noqa: E402
 from dashboards.config.server_tuning import tune_server_process  # noqa: E402
 from dashboards.config.static_files import AsyncStaticFiles  # noqa: E402
 from dashboards.config.websocket_auth import auth_middleware_stack  # noqa: E402
+from dashboards.config.websocket_origin import SameOriginValidator  # noqa: E402
 from dashboards.jobs.reconciler import start_reconciler_thread  # noqa: E402
 from dashboards.runtime.shutdown import close_at_shutdown, install_shutdown_hook  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": AsyncStaticFiles(django_http_application),
-        "websocket": AllowedHostsOriginValidator(auth_middleware_stack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            SameOriginValidator(auth_middleware_stack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )
 

@@ -18,13 +18,13 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from dashboards.runtime import limits
 from dashboards.runtime.applog import RunOutput, current_output, install_log_handler
-from dashboards.runtime.limits import HANDLER_POOL_THREADS, RELEASE_HANDLER_THREADS
+from dashboards.runtime.handler_threads import HandlerThreads
+from dashboards.runtime.limits import HANDLER_POOL_THREADS, LATE_HANDLER_THREADS_MAX, RELEASE_HANDLER_THREADS
 from dashboards.runtime.loader import AppLoadError, LoadedApp, Problem, load_app, unload
 
 logger = logging.getLogger(__name__)
@@ -192,7 +192,9 @@ class _Import:
 
 class InProcessExecutor:
     def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(HANDLER_POOL_THREADS, thread_name_prefix="app-handler")
+        self._pool = HandlerThreads(
+            HANDLER_POOL_THREADS, late_max=LATE_HANDLER_THREADS_MAX, name="app-handler"
+        )
         self._loaded: dict[str, LoadedApp] = {}
         self._load_lock = threading.Lock()  # guards the two dicts, never held while importing
         self._importing: dict[str, _Import] = {}
@@ -362,10 +364,14 @@ class InProcessExecutor:
             await slot.acquire()  # free: no wait, no yield
         finished: asyncio.Future[BaseException | None] = loop.create_future()
 
+        written_off = False
+
         def end(error: BaseException | None) -> None:
             # The slot is given back when the thread really ends, not when we stop waiting:
             # a release whose handlers hang uses up its own share of the pool, nobody else's.
             slot.release()
+            if written_off:
+                self._pool.written_off_ended()
             if not finished.done():
                 finished.set_result(error)
 
@@ -380,11 +386,13 @@ class InProcessExecutor:
             except RuntimeError:  # the loop is closed: nobody waits any more
                 pass
 
-        self._pool.submit(work)
+        self._pool.start(work)
 
-        def limit_reached() -> None:
+        def limit_reached() -> None:  # on the loop, as ``end`` is: no race between the two
+            nonlocal written_off
             if not finished.done():
                 finished.set_result(_LimitReached())
+                written_off = self._pool.write_off()  # its thread may never come back: replaced
 
         timer = loop.call_later(timeout, limit_reached)
         try:
@@ -443,7 +451,12 @@ class InProcessExecutor:
                 taken == 0 or left * BATCH_RATE_SAMPLE_SECONDS > taken * BATCH_SPREAD_AFTER_SECONDS
             )
         if threads:
-            await asyncio.wait(threads)
+            _, late = await asyncio.wait(threads, timeout=max(0.0, batch.deadline - time.monotonic()))
+            for thread in late:  # stuck in a call past the batch's limit: replaced in the pool
+                if self._pool.write_off():
+                    thread.add_done_callback(lambda _done: self._pool.written_off_ended())
+            if late:
+                await asyncio.wait(late)
         expiry.cancel()
 
     def call(self, app: LoadedApp, reference: str, arguments: list[Any]) -> HandlerOutcome:

@@ -12,9 +12,15 @@ DEFAULT_HANDLER_TIMEOUT_SECONDS = 10.0
 
 # Sync handlers run on a pool of their own (Channels' default would run every sync call of the
 # process on one shared thread, so one slow handler would stall every session). A release may use
-# at most RELEASE_HANDLER_THREADS of them at once, so one app's stuck handlers cannot starve others.
+# at most RELEASE_HANDLER_THREADS of them at once, so one app's stuck handlers cannot starve others,
+# and stuck ones are replaced (below), so many apps' stuck handlers cannot either.
 HANDLER_POOL_THREADS = 32
 RELEASE_HANDLER_THREADS = 8
+# A thread cannot be killed: a handler past its time limit keeps its thread, maybe for ever. Such a
+# call is written off and another thread takes its place, so hung handlers (at most
+# RELEASE_HANDLER_THREADS per release) never shrink what the other apps get; up to this many at
+# once, past which the pool shrinks again (and the log says so). Each costs a thread's memory.
+LATE_HANDLER_THREADS_MAX = 128
 
 # ORM calls from async code (runtime/db.py) run on a pool of their own whose threads keep their
 # database connections (opening one costs about 1 ms on SQLite, 6 to 7 ms on PostgreSQL). The size

@@ -52,3 +52,56 @@ async def test_a_websocket_from_a_foreign_origin_is_refused() -> None:
     connected, _ = await communicator.connect()
     assert connected is False
     await communicator.disconnect()
+
+
+@pytest.mark.django_db
+async def test_a_websocket_from_another_port_of_the_same_host_is_refused() -> None:
+    """Browsers send the session cookie to every port of a site: a page of another service on the
+    platform's host name must not open a user's sockets."""
+    from channels.testing import WebsocketCommunicator
+
+    from dashboards.config.asgi import application
+
+    for origin, host in [
+        (b"http://testserver:9999", b"testserver"),
+        (b"http://testserver", b"testserver:8000"),
+    ]:
+        communicator = WebsocketCommunicator(
+            application, "/ws/live/", headers=[(b"origin", origin), (b"host", host)]
+        )
+        connected, _ = await communicator.connect()
+        assert connected is False, origin
+        await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "same"),
+    [
+        ("http://testserver", "testserver", True),
+        ("https://dash.example.com", "dash.example.com:443", True),
+        ("http://localhost:8000", "localhost:8000", True),
+        ("http://LOCALHOST:8000", "localhost:8000", True),
+        ("http://[::1]:8000", "[::1]:8000", True),
+        ("http://localhost:9999", "localhost:8000", False),
+        ("https://dash.example.com:8443", "dash.example.com", False),
+        ("http://testserver.evil.example", "testserver", False),
+        ("null", "testserver", False),
+        ("", "testserver", False),
+        ("http://testserver", "", False),
+        ("http://testserver:notaport", "testserver", False),
+        ("ftp://testserver", "testserver", False),
+    ],
+)
+def test_the_origin_must_name_the_host_and_port_the_socket_was_opened_on(origin, host, same) -> None:
+    from dashboards.config.websocket_origin import same_site_origin
+
+    assert same_site_origin(origin=origin, host=host, trusted_origins=[]) is same
+
+
+def test_a_trusted_origin_may_open_sockets_from_another_port() -> None:
+    from dashboards.config.websocket_origin import same_site_origin
+
+    trusted = ["https://dash.example.com:8443"]
+    assert same_site_origin(
+        origin="https://dash.example.com:8443", host="dash.example.com", trusted_origins=trusted
+    )

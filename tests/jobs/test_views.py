@@ -124,7 +124,7 @@ def _store_nested(job_id: int, field: str, depth: int) -> None:
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Job._meta.db_table} SET {field} = %s{cast} WHERE id = %s",
+            f"UPDATE {Job._meta.db_table} SET {field} = %s{cast} WHERE id = %s",  # noqa: S608 - our own table and column
             ["[" * depth + "1" + "]" * depth, job_id],
         )
 

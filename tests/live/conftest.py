@@ -44,7 +44,7 @@ async def emit_probe(tenant_id: int, values: dict, *, log: bool = True) -> None:
 
 async def connect_live(user=None, query: str = "", cookie: str | None = None) -> WebsocketCommunicator:
     """A live page's socket; accepted (a refusal is a close message that follows)."""
-    headers = [(b"origin", b"http://testserver")]
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     if user is not None and cookie is None:
         cookie = await sync_to_async(signed_in_cookie)(user)
     if cookie:

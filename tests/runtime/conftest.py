@@ -115,7 +115,11 @@ def app_socket(
     return WebsocketCommunicator(
         application,
         f"/ws/t/{tenant}/apps/{app}/?{query}",
-        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://testserver")],
+        headers=[
+            (b"cookie", f"sessionid={cookie}".encode()),
+            (b"origin", b"http://testserver"),
+            (b"host", b"testserver"),
+        ],
     )
 
 

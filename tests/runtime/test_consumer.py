@@ -379,7 +379,7 @@ async def _user(name: str):
 
 
 async def _closed_with(path: str, cookie: str | None) -> int:
-    headers = [(b"origin", b"http://testserver")]
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     socket = WebsocketCommunicator(application, path, headers=headers)
@@ -391,7 +391,11 @@ async def _closed_with(path: str, cookie: str | None) -> int:
 
 
 async def _opens(path: str, cookie: str) -> bool:
-    headers = [(b"origin", b"http://testserver"), (b"cookie", f"sessionid={cookie}".encode())]
+    headers = [
+        (b"origin", b"http://testserver"),
+        (b"host", b"testserver"),
+        (b"cookie", f"sessionid={cookie}".encode()),
+    ]
     socket = WebsocketCommunicator(application, path, headers=headers)
     connected, _ = await socket.connect()
     closed = False

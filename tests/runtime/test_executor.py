@@ -196,3 +196,28 @@ async def test_waiting_for_a_busy_release_thread_counts_against_the_time_limit(e
     release.set()
     assert all(o.timed_out for o in await asyncio.gather(*stuck))
     assert (await executor.run_callable(app, lambda: "again", (), 1.0)).value == "again"
+
+
+async def test_hung_handlers_of_many_releases_leave_other_apps_their_threads() -> None:
+    """Each release may hold its share of threads; enough releases hanging used to fill the pool,
+    and every other app's clicks timed out waiting for a thread."""
+    executor = InProcessExecutor()
+    release = threading.Event()
+    hung_apps = [
+        executor.load(f"hung-{uuid.uuid4().hex[:8]}", {"main.py": SOURCE})
+        for _ in range(executor_module.HANDLER_POOL_THREADS // executor_module.RELEASE_HANDLER_THREADS + 1)
+    ]
+    hung = [
+        asyncio.ensure_future(executor.run_callable(app, release.wait, (10,), 0.2))
+        for app in hung_apps
+        for _ in range(executor_module.RELEASE_HANDLER_THREADS)
+    ]
+    try:
+        assert all(outcome.timed_out for outcome in await asyncio.gather(*hung))
+        other = executor.load(f"other-{uuid.uuid4().hex[:8]}", {"main.py": SOURCE})
+        outcomes = await asyncio.gather(
+            *(executor.run_callable(other, lambda: "ok", (), 1.0) for _ in range(8))
+        )
+        assert [outcome.value for outcome in outcomes] == ["ok"] * 8
+    finally:
+        release.set()

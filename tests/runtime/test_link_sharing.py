@@ -34,7 +34,7 @@ def visit(token: str, user=None) -> tuple[Client, str]:
 
 
 def link_socket(token: str, client: Client | None, session_id: str) -> WebsocketCommunicator:
-    headers = [(b"origin", b"http://testserver")]
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     if client is not None and client.cookies:  # the browser's cookies: its sign-in, or its visitor id
         cookies = "; ".join(f"{name}={morsel.coded_value}" for name, morsel in client.cookies.items())
         headers.append((b"cookie", cookies.encode()))
@@ -141,7 +141,11 @@ def test_visits_of_a_shared_link_leave_no_session_rows(world) -> None:
 
 async def test_a_forged_visitor_cookie_opens_nothing(live_world) -> None:
     token = await sync_to_async(share_counter)(live_world)
-    headers = [(b"origin", b"http://testserver"), (b"cookie", b"dashboards_visitor=someone-else")]
+    headers = [
+        (b"origin", b"http://testserver"),
+        (b"host", b"testserver"),
+        (b"cookie", b"dashboards_visitor=someone-else"),
+    ]
     socket = WebsocketCommunicator(application, f"/ws/l/{token}/?sid=abcdefghijkl&fresh=1", headers=headers)
     assert (await socket.connect())[0]
     assert (await socket.receive_output(timeout=3))["code"] == CLOSE_NOT_SIGNED_IN

@@ -12,6 +12,8 @@ from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_SERVICE_RESTART
 from tests.runtime.conftest import click, open_socket, signed_in_cookie
 from tests.support import deploy_test_app
 
+SAME_SITE = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+
 SLOW_START_SOURCE = '''
 import time
 
@@ -48,7 +50,7 @@ async def test_access_removed_while_the_socket_connects_closes_it(live_world) ->
     cookie = await sync_to_async(signed_in_cookie)(live_world.avery)
     socket = WebsocketCommunicator(
         application, "/ws/t/acme/apps/slow-start/?sid=connecting-while-removed&fresh=1",
-        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://testserver")],
+        headers=[(b"cookie", f"sessionid={cookie}".encode()), *SAME_SITE],
     )  # fmt: skip
     connecting = asyncio.ensure_future(socket.connect(timeout=10))
     await asyncio.sleep(0.4)  # authorised; its initial_state is running
@@ -79,7 +81,7 @@ async def test_a_password_changed_elsewhere_closes_the_tab_and_its_reconnect_is_
     assert await _closed_code(tab.socket) == CLOSE_SERVICE_RESTART  # the browser reconnects...
     again = WebsocketCommunicator(
         application, "/ws/t/acme/apps/counter/?sid=reconnecting-tab-1&fresh=0",
-        headers=[(b"cookie", f"sessionid={_cookie_of(tab)}".encode()), (b"origin", b"http://testserver")],
+        headers=[(b"cookie", f"sessionid={_cookie_of(tab)}".encode()), *SAME_SITE],
     )  # fmt: skip
     assert (await again.connect())[0]
     assert (await again.receive_output(timeout=5))["code"] == 4401  # ...and is no longer signed in
