@@ -438,6 +438,10 @@ def emit_event(
 
     if not isinstance(name, str) or not name.strip() or len(name) > 64:
         raise ValueError("an event name is a non-empty string of at most 64 characters")
+    if not isinstance(attribute_name, str):
+        raise ValueError(f"attribute_name is a string, not {type(attribute_name).__name__}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValueError(f"metadata is a dict, not {type(metadata).__name__}")
     operation_of(operation)
     context.emitted += 1
     if not _within_run_limit("emit_event", context.emitted, EMITS_PER_RUN):

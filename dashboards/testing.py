@@ -67,6 +67,15 @@ def _load_as_validation_would(key: str, files: dict[str, str]) -> LoadedApp:
     return app
 
 
+async def _with_what_it_started(handler: Any) -> Any:
+    """An async handler, then the tasks it left on the loop (an asyncio emitter's subscribers):
+    ``asyncio.run`` would cancel them, where the platform's loop runs them."""
+    result = await handler
+    while pending := asyncio.all_tasks() - {asyncio.current_task()}:
+        await asyncio.wait(pending)
+    return result
+
+
 class AppTestClient:
     def __init__(self, files: dict[str, str] | str, *, username: str = "tester") -> None:
         if isinstance(files, str):
@@ -157,20 +166,35 @@ class AppTestClient:
         return self._deliver_emitted()
 
     def _deliver_emitted(self, depth_limit: int = 3) -> set[str]:
+        """As the platform does, a callback that raises stops none of the others; its error is
+        raised once every callback has run (the first one, the others noted on it)."""
         mutated: set[str] = set()
+        failures: list[BaseException] = []
         for _ in range(depth_limit):
             events, self._undelivered = self._undelivered, []
             for event in events:
                 for on_event in self.app.event_subscriptions(broadcast=False):
                     if on_event.matches(event):
                         call = functools.partial(on_event.callback, event, *on_event.callback_args)
-                        self._run(call, immediate=True)
+                        self._run_noting(failures, call, immediate=True)
                 for broadcast in self.app.event_subscriptions(broadcast=True):
                     if broadcast.matches(event):
                         args = (self.state, event, *broadcast.callback_args)
-                        self._run(functools.partial(broadcast.callback, *args))
-                        mutated |= self.last_mutated
+                        if self._run_noting(failures, functools.partial(broadcast.callback, *args)):
+                            mutated |= self.last_mutated
+        if failures:
+            for other in failures[1:]:
+                failures[0].add_note(f"another event callback failed too: {type(other).__name__}: {other}")
+            raise failures[0]
         return mutated
+
+    def _run_noting(self, failures: list[BaseException], call: Callable[[], Any], **options: Any) -> bool:
+        try:
+            self._run(call, **options)
+        except Exception as error:
+            failures.append(error)
+            return False
+        return True
 
     def _emitted(self, event: Event) -> None:
         # Checked as the platform checks it (small JSON, storable text): EventRefused otherwise.
@@ -196,7 +220,7 @@ class AppTestClient:
         try:
             value = call()
             if inspect.iscoroutine(value):  # asyncio.iscoroutine is true of a generator too
-                asyncio.run(value)
+                asyncio.run(_with_what_it_started(value))
             elif inspect.isgenerator(value) or inspect.isasyncgen(value):  # as the platform refuses it
                 raise TypeError("a generator function cannot be a handler: a handler must be a plain "
                                 "or an async function")  # fmt: skip

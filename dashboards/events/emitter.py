@@ -265,6 +265,11 @@ class EventEmitter:
                 raise TypeError(f"{what} must be a function, not {type(function).__name__}")
             if self.service == "rq":
                 _check_module_level(what, function)
+        from dashboards.runtime.loader import hide_from_browser  # noqa: PLC0415
+
+        for function in (callback, on_success, on_failure):  # run by emissions only, never a click
+            if function is not None:
+                hide_from_browser(function)
         subscription = Subscription(self, event, callback, bool(once), on_success, on_failure)
         with self._lock:
             self._subscriptions.append(subscription)
@@ -340,8 +345,14 @@ class EventEmitter:
             async_on_loop=self.service == "asyncio",
         )
         self._start(emission, delivery, on_caller_loop=self.service == "asyncio")
-        if context is not None and _process_may_end(context) and _running_loop() is None:
-            emission.wait()  # a job's process may end right after it: deliver first
+        if (
+            context is not None
+            and _running_loop() is None
+            and (_process_may_end(context) or context.tenant_id == 0)
+        ):
+            # A job's process may end right after it: deliver first. In the app authors' test
+            # client (tenant 0) too, so that what the subscribers did is there when click() returns.
+            emission.wait()
         return emission
 
     def join(self, timeout: float | None = None) -> bool:

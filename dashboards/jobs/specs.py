@@ -100,7 +100,8 @@ def check_retries(retries: Any) -> int:
 
 
 def status_call_arguments(function: Any, state: Any, status: Any, result: Any, extra: list[Any]) -> list[Any]:
-    """(state, status, *extra), or (state, status, result, *extra) when the function takes one more."""
+    """(state, status, *extra), or Taipy's (state, status, *extra, result) when the function takes
+    one more (the result is None until the job ends)."""
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
@@ -108,7 +109,7 @@ def status_call_arguments(function: Any, state: Any, status: Any, result: Any, e
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     takes_any = any(p.kind is p.VAR_POSITIONAL for p in parameters)
     if takes_any or len(positional) >= 3 + len(extra):
-        return [state, status, result, *extra]
+        return [state, status, *extra, result]
     return [state, status, *extra]
 
 

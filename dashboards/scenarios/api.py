@@ -31,6 +31,7 @@ from dashboards.scenarios.values import (
     ScenarioError,
     ScenarioNotFound,
     check_id,
+    check_tag_filter,
 )
 
 __all__ = [
@@ -77,7 +78,7 @@ def list_scenarios(*, status: str | None = None, tag: str | None = None) -> list
     """This app's scenarios in this tenant, most recently changed first (at most 200)."""
     if status is not None and status not in STATUSES:
         raise ScenarioError(f"status is one of {', '.join(STATUSES)}")
-    return _store("list_scenarios").list(status, tag)
+    return _store("list_scenarios").list(status, check_tag_filter(tag))
 
 
 def get_scenario(scenario_id: int | Scenario) -> Scenario:

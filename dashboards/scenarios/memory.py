@@ -18,6 +18,7 @@ from dashboards.scenarios.values import (
     Scenario,
     ScenarioBusy,
     ScenarioNotFound,
+    changed_parameters,
     check_name,
     check_parameters,
     check_tags,
@@ -66,7 +67,7 @@ class MemoryScenarios:
     def write(self, scenario_id: int, values: dict[str, Any]) -> Scenario:
         row = self.get(scenario_id)
         incoming = check_parameters(values)
-        changed = {k: v for k, v in incoming.items() if row.parameters.get(k, ...) != v}
+        changed = changed_parameters(row.parameters, incoming)
         if not changed:
             return row
         self.events += [("data_node", "update", key) for key in changed]

@@ -22,6 +22,7 @@ from dashboards.scenarios.values import (
     ScenarioBusy,
     ScenarioError,
     ScenarioNotFound,
+    changed_parameters,
     check_name,
     check_parameters,
     check_tags,
@@ -86,7 +87,7 @@ def scenario_write_parameters(
     incoming = check_parameters(values)
     with transaction.atomic():
         row = _locked(scenario)
-        changed = {key: value for key, value in incoming.items() if row.parameters.get(key, ...) != value}
+        changed = changed_parameters(row.parameters, incoming)
         if not changed:
             return row
         row.parameters = check_parameters({**row.parameters, **changed})  # the total stays bounded

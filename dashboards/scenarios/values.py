@@ -8,6 +8,7 @@ everywhere.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -146,10 +147,31 @@ def check_parameters(values: Any) -> dict[str, Any]:
 def check_id(scenario_id: Any) -> int:
     if isinstance(scenario_id, Scenario):
         return scenario_id.id
-    try:
-        value = int(scenario_id)
-    except (TypeError, ValueError):
-        raise ScenarioNotFound(f"there is no scenario {scenario_id!r}") from None
-    if isinstance(scenario_id, bool) or value <= 0:
+    # A whole number, or its digits (a scenario's id read from a select): 1.9 is no id, nor True.
+    if isinstance(scenario_id, int) and not isinstance(scenario_id, bool):
+        value = scenario_id
+    elif isinstance(scenario_id, str) and scenario_id.strip().isascii() and scenario_id.strip().isdigit():
+        value = int(scenario_id.strip())
+    else:
+        raise ScenarioNotFound(f"there is no scenario {scenario_id!r}")
+    if value <= 0:
         raise ScenarioNotFound(f"there is no scenario {scenario_id!r}")
     return value
+
+
+def changed_parameters(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """The keys whose value differs as JSON: Python's ``True == 1 == 1.0`` would drop a change."""
+    return {
+        key: value
+        for key, value in incoming.items()
+        if key not in current or json.dumps(current[key], sort_keys=True) != json.dumps(value, sort_keys=True)
+    }
+
+
+def check_tag_filter(tag: Any) -> str | None:
+    if tag is None or tag == "":
+        return None
+    if not isinstance(tag, str):
+        raise ScenarioError(f"tag is a string, not {type(tag).__name__}")
+    _require_storable("a tag", tag)
+    return tag.strip()

@@ -508,3 +508,64 @@ def test_what_an_rq_subscriber_emits_runs_before_its_work_horse_ends(live_world,
     wait_for(lambda: any("inner ran 1" in line for line in app_log()), timeout=30)
     time.sleep(0.2)
     assert sum("outer ran 1" in line for line in app_log()) == 1
+
+
+def test_subscribers_are_never_handlers_the_browser_could_call() -> None:
+    source = """
+from dashboards.sdk import EventEmitter
+
+page = "{% text x %}"
+emitter = EventEmitter("shop")
+
+
+def on_order(payload, state):
+    state.x = payload
+
+
+def on_done(result):
+    pass
+
+
+emitter.subscribe("shop:order", on_order, on_success=on_done)
+
+
+def place(state):
+    state.x = 1
+"""
+    client = AppTestClient({"main.py": source})
+    assert "place" in client.app.handlers
+    assert "on_order" not in client.app.handlers and "on_done" not in client.app.handlers
+
+
+def test_the_test_client_waits_for_what_handlers_emitted() -> None:
+    """Subscribers of an emission from a plain handler (on the emitter's loop) or from an async one
+    (on the handler's loop, which asyncio.run would cancel) have run when click() returns."""
+    source = """
+from dashboards.sdk import EventEmitter, notify_team
+
+page = "{% text x %}"
+emitter = EventEmitter("shop")
+threads = EventEmitter("shop-threads", service="threads")
+
+
+async def on_order(number):
+    notify_team("Analysts", "info", f"order {number}")
+
+
+emitter.subscribe("shop:order", on_order)
+threads.subscribe("shop:order", on_order)
+
+
+def plain(state):
+    emitter.emit("shop:order", 1)
+    threads.emit("shop:order", 2)
+
+
+async def in_async(state):
+    emitter.emit("shop:order", 3)
+"""
+    client = AppTestClient({"main.py": source})
+    client.click("plain")
+    assert sorted(n["message"] for n in client.team_notifications) == ["order 1", "order 2"]
+    client.click("in_async")
+    assert client.team_notifications[-1]["message"] == "order 3"

@@ -525,3 +525,40 @@ def test_a_loop_through_scenarios_stops_at_the_depth_limit(live_world, job_worke
         time.sleep(0.2)
     time.sleep(3)  # time for a round past the limit, if there were one
     assert Scenario.objects.filter(app=app).count() == expected
+
+
+def test_in_the_test_client_a_failing_callback_stops_none_of_the_others() -> None:
+    from dashboards.events.event import Event
+    from dashboards.testing import AppTestClient
+
+    source = """
+from dashboards.sdk import EventProcessor
+
+page = "{% text seen %}"
+initial_state = {"seen": 0}
+ran = []
+processor = EventProcessor()
+
+
+def bad(event):
+    raise RuntimeError("bad callback")
+
+
+def good(event):
+    ran.append("good")
+
+
+def show(state, event):
+    state.seen += 1
+
+
+processor.on_event(bad)
+processor.on_event(good)
+processor.broadcast_on_event(show)
+"""
+    client = AppTestClient(source)
+    with pytest.raises(RuntimeError, match="bad callback"):
+        client.deliver_event(Event(entity_type="custom", operation="update", entity_id="x"))
+    assert client.app.handlers.get("good") is None
+    assert client.state.seen == 1
+    assert client.app.function("main:good").__globals__["ran"] == ["good"]

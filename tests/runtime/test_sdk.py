@@ -547,3 +547,56 @@ def test_the_test_client_refuses_what_a_deploy_s_validation_refuses(source: str,
 
     with pytest.raises(AppLoadError, match=reason):
         AppTestClient(source)
+
+
+STATUS_ARGUMENTS_SOURCE = """
+from dashboards.sdk import invoke_long_callback
+
+page = "{% text seen %}"
+initial_state = {"seen": []}
+
+
+def work(n):
+    return n * 2
+
+
+def on_status(state, status, label, result):
+    state.seen = [*state.seen, [status if isinstance(status, bool) else "tick", label, result]]
+
+
+def start(state):
+    invoke_long_callback(state, work, [21], on_status, ["report"])
+"""
+
+
+def test_the_status_function_gets_its_arguments_then_the_result_as_in_taipy() -> None:
+    client = AppTestClient(STATUS_ARGUMENTS_SOURCE)
+    client.click("start")
+    assert client.state["seen"][-1] == [True, "report", 42]
+
+
+EMIT_BAD_INPUT_SOURCE = """
+from dashboards.sdk import emit_event
+
+page = "{% text x %}"
+ARGUMENTS = {}
+
+
+def emit(state):
+    emit_event("m", 1, **ARGUMENTS)
+"""
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"metadata": ["a", "b"]}, "metadata is a dict, not list"),
+        ({"attribute_name": 5}, "attribute_name is a string, not int"),
+    ],
+)
+def test_emit_event_refuses_bad_fields_clearly(kwargs, says) -> None:
+    client = AppTestClient({"main.py": EMIT_BAD_INPUT_SOURCE})
+    client.app.handlers["emit"].__globals__["ARGUMENTS"].update(kwargs)
+    with pytest.raises(ValueError, match=says):
+        client.click("emit")
+    assert client.events == []

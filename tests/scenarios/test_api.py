@@ -105,3 +105,57 @@ def test_json_of_a_snapshot_is_state_friendly() -> None:
     with AppTestClient(SCENARIO_LAB_SOURCE) as app:
         app.click("create", payload={"name": "Plan"})
         assert json.loads(json.dumps(app.state.last))["created_at"]
+
+
+BAD_INPUT_SOURCE = """
+from dashboards.sdk import create_scenario, get_scenario, list_scenarios, write_parameters
+
+page = "{% text x %}"
+
+
+def flip(state):
+    scenario = create_scenario("flags", {"on": 1, "ratio": 1, "list": [1]})
+    state.x = write_parameters(scenario, on=True, ratio=1.0, list=[True]).parameters
+
+
+def by_float_id(state):
+    scenario = create_scenario("one")
+    state.x = get_scenario(float(scenario.id) + 0.9).name
+
+
+def by_digits(state):
+    scenario = create_scenario("two")
+    state.x = get_scenario(str(scenario.id)).name
+
+
+def by_number_tag(state):
+    state.x = list_scenarios(tag=5)
+"""
+
+
+def test_values_equal_in_python_but_not_in_json_are_written() -> None:
+    """True == 1 == 1.0 in Python: a write of True over 1 was dropped, with no event."""
+    with AppTestClient(BAD_INPUT_SOURCE) as app:
+        app.click("flip")
+        assert json.dumps(app.state.x, sort_keys=True) == '{"list": [true], "on": true, "ratio": 1.0}'
+
+
+def test_the_database_store_writes_them_too(world) -> None:
+    from dashboards.hosting.models import App
+    from dashboards.scenarios.services import scenario_write_parameters
+
+    app = App.objects.get(tenant=world.acme, slug="planner")
+    scenario = scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name="Flags", parameters={"on": 1})
+    scenario_write_parameters(scenario=scenario, values={"on": True})
+    scenario.refresh_from_db()
+    assert scenario.parameters == {"on": True} and scenario.parameters["on"] is True
+
+
+def test_ids_are_whole_numbers_or_their_digits_and_a_tag_filter_is_text() -> None:
+    with AppTestClient(BAD_INPUT_SOURCE) as app:
+        with pytest.raises(Exception, match="there is no scenario"):
+            app.click("by_float_id")
+        app.click("by_digits")
+        assert app.state.x == "two"
+        with pytest.raises(Exception, match="tag is a string"):
+            app.click("by_number_tag")
