@@ -13,6 +13,7 @@ from dashboards.runtime.protocol import (
     MSG_HANDLER,
     MSG_PAYLOAD,
     MSG_REPEAT_KEY,
+    MSG_SETTLED,
     MSG_TARGET,
     RESERVED_NAMESPACES,
     namespace_of,
@@ -35,6 +36,7 @@ class Route:
     payload: Any
     target: str | None
     repeat_key: str | None
+    settled: bool = False  # an input's change (not its typing): it may be shown what its handler made of it
 
 
 def shown(name: str) -> str:
@@ -82,4 +84,5 @@ def route_event(message: Any, app: LoadedApp) -> Route:
         payload=message.get(MSG_PAYLOAD),
         target=target,
         repeat_key=None if repeat_key is None else str(repeat_key),
+        settled=message.get(MSG_SETTLED) is True,
     )

@@ -45,6 +45,7 @@ MSG_HANDLER = "handler"
 MSG_TARGET = "target"
 MSG_PAYLOAD = "payload"
 MSG_REPEAT_KEY = "repeat_key"
+MSG_SETTLED = "settled"  # true: the input's change event (blur, Enter, a pick): the user is done with it
 
 TOAST_LEVELS = ("info", "success", "warning", "error")
 TOAST_POSITIONS = ("top-right", "top-left", "bottom-right", "bottom-left")

@@ -39,6 +39,7 @@ from dashboards.runtime.state import SessionState, check_state_key
 logger = logging.getLogger(__name__)
 LogSink = Callable[[list[tuple[str, str]]], Awaitable[None]]
 INPUT_KINDS = frozenset({"text_input", "number", "slider", "checkbox", "select"})
+_NOT_SETTLED: Any = object()  # a handler not run for an input's settled change
 # Digits of a number in a message past which it is refused: Python's int() stops at 4300 anyway
 # (with a ValueError), and no id or value of the protocol comes near it.
 MESSAGE_NUMBER_DIGITS = 1000
@@ -212,11 +213,13 @@ class AppSession:
             route.handler,
             route.target,
             lambda: self.executor.run(self.app, route.handler, arguments, self.timeout),
+            settled_payload=route.payload if route.settled else _NOT_SETTLED,
         )
 
     async def run_code(
-        self, name: str, target: str | None, call: Callable[[], Awaitable[HandlerOutcome]]
-    ) -> str:
+        self, name: str, target: str | None, call: Callable[[], Awaitable[HandlerOutcome]],
+        *, settled_payload: Any = _NOT_SETTLED,
+    ) -> str:  # fmt: skip
         """Run app code against this tab's state (a handler, a status function); return the frame."""
         state = self.state
         context = self.app_context()
@@ -238,7 +241,7 @@ class AppSession:
             lines.append(("error", outcome.traceback or outcome.error))
             frame = self.error_frame(f"Something went wrong in {name}: {outcome.error}")
         else:
-            frame = await self._commit(name, target, context, lines)
+            frame = await self._commit(name, target, context, lines, settled_payload)
         if lines:  # written after the frame goes out: the user does not wait for the database
             self.write_later(self._write_log(lines))
         return frame
@@ -357,9 +360,29 @@ class AppSession:
             session_id=self.info.session_id,
         )
 
+    def _input_shows_other(self, target: str, payload: Any, values: dict[str, Any]) -> bool:
+        """The input the user just left shows ``payload``; its one state key holds something else
+        (its handler clamped or cleaned it): it is sent back, or the page would show a stale value."""
+        keys = self.page.keys_read.get(target) if target in self.page.components else None
+        if not keys or len(keys) != 1:
+            return False
+        value = values.get(keys[0])
+        kind = self.page.component_kind(target)
+        if kind == "checkbox":
+            return bool(value) != bool(payload)
+        if kind in ("number", "slider"):
+            if value is None or payload is None:
+                return (value is None) != (payload is None)
+            try:
+                return float(value) != float(payload)
+            except (TypeError, ValueError, OverflowError):
+                return True
+        return ("" if value is None else str(value)) != ("" if payload is None else str(payload))
+
     async def _commit(
-        self, name: str, target: str | None, context: AppContext, lines: list[tuple[str, str]]
-    ) -> str:
+        self, name: str, target: str | None, context: AppContext, lines: list[tuple[str, str]],
+        settled_payload: Any = _NOT_SETTLED,
+    ) -> str:  # fmt: skip
         state = self.state
         mutated = state.mutated_keys()
         values = state.values()
@@ -374,8 +397,14 @@ class AppSession:
             return self.error_frame(f"{name} left state that cannot be kept: {error}")
         deleted = {key for key in mutated if key not in values}
         component_ids = self.page.components_reading(mutated)  # a deleted key reads None: shown as such
-        if target in component_ids and self.page.component_kind(target) in INPUT_KINDS:
-            component_ids.remove(target)  # never overwrite the input the user is typing in
+        if target is not None and self.page.component_kind(target) in INPUT_KINDS:
+            if settled_payload is not _NOT_SETTLED and self._input_shows_other(
+                target, settled_payload, values
+            ):
+                if target not in component_ids:  # the user left it showing what the state is not
+                    component_ids.append(target)
+            elif target in component_ids:
+                component_ids.remove(target)  # never overwrite the input the user is typing in
         sizes = {key: size for key, size in self._value_bytes.items() if key not in deleted}
         sizes.update((key, len(text)) for key, text in encoded.items())
         try:  # before the state is kept: a state the page cannot show would break every reload

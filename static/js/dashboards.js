@@ -74,18 +74,21 @@
     return null;
   }
 
-  function message(event, handler, target, payload, repeatKey) {
+  function message(event, handler, target, payload, repeatKey, settled) {
     var body = { event: event, payload: payload };
     if (handler) body.handler = handler;
     if (target) body.target = target;
     if (repeatKey !== undefined && repeatKey !== null) body.repeat_key = repeatKey;
+    if (settled) body.settled = true;
     return JSON.stringify(body);
   }
 
   document.addEventListener("htmx:wsConfigSend", function (evt) {
     var elt = evt.detail.elt || evt.target;
     var data = elt.dataset;
-    evt.detail.messageBody = message(data.event, data.handler, data.target, payloadOf(elt), data.repeatKey);
+    // A change (blur, Enter, a pick), not typing: the server may send the input back as the state has it.
+    var settled = !!evt.detail.triggeringEvent && evt.detail.triggeringEvent.type === "change";
+    evt.detail.messageBody = message(data.event, data.handler, data.target, payloadOf(elt), data.repeatKey, settled);
     window.dashboards.lastSendAt = performance.now();
   });
 

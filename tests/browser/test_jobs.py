@@ -68,3 +68,15 @@ def test_the_jobs_page_moves_live_and_stops_a_running_job(people) -> None:
     expect(avery_app.locator("#status")).to_have_text(
         "The report failed: see the Jobs page.", timeout=10_000
     )  # the tab's status function ran with False
+
+
+def test_a_number_the_app_clamps_shows_what_the_app_uses_once_the_user_leaves_it(people) -> None:
+    """-5 steps: the report builds 1 step; the field says so once the user has left it, not while
+    they type (typing is never overwritten)."""
+    page = open_app_page(people("avery"), REPORT)
+    steps = page.get_by_label("Steps")
+    steps.fill("-5")
+    page.wait_for_timeout(400)  # sent while typing: the field keeps what the user typed
+    expect(steps).to_have_value("-5")
+    steps.press("Tab")
+    expect(steps).to_have_value("1")

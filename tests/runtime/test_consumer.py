@@ -790,3 +790,41 @@ async def test_a_closed_tab_s_last_changes_are_in_redis_when_its_disconnect_ends
     app = await sync_to_async(App.objects.get)(tenant=live_world.acme, slug="counter")
     key = SnapshotKey(live_world.acme.pk, app.pk, f"u{live_world.avery.pk}", tab.session_id)
     assert redis_client.hget(key.redis_key, "count") == b"5"
+
+
+CLAMPING_SOURCE = '''
+page = """
+{% number steps min=1 max=50 on_change="set_steps" id="steps" %}
+{% text_input name on_change="set_name" id="name" %}
+{% text steps id="shown" %}
+"""
+initial_state = {"steps": 10, "name": ""}
+
+
+def set_steps(state, payload):
+    state.steps = min(50, max(1, int(payload or 1)))
+
+
+def set_name(state, payload):
+    state.name = (payload or "").strip()
+'''
+
+
+async def test_an_input_left_showing_what_its_handler_changed_is_sent_back(live_world) -> None:
+    """Typing never gets its input back (it would fight the user); once the user is done with it
+    (its change event), an input whose value the handler clamped or cleaned shows the state's."""
+    await sync_to_async(deploy_test_app)(live_world.acme, "clamping", CLAMPING_SOURCE)
+    tab = await open_socket(live_world.avery, app="clamping")
+    typing = await click(tab, "set_steps", event="ui:change", payload=-5, target="steps")
+    assert component_ids(typing) == ["shown"]
+    left = await click(tab, "set_steps", event="ui:change", payload=-5, target="steps", settled=True)
+    assert "steps" in component_ids(left) and 'value="1"' in left
+    kept = await click(tab, "set_steps", event="ui:change", payload=7, target="steps", settled=True)
+    assert component_ids(kept) == ["shown"]  # shows what the user typed: not swapped under them
+    cleaned = await click(tab, "set_name", event="ui:change", payload="  Ada ", target="name", settled=True)
+    assert component_ids(cleaned) == ["name"] and 'value="Ada"' in cleaned
+    await tab.socket.send_to(text_data=json.dumps(
+        {"event": "ui:change", "handler": "set_name", "payload": "Ada", "target": "name", "settled": True}
+    ))  # fmt: skip
+    assert await tab.socket.receive_nothing(timeout=0.3)  # it shows what the state holds already
+    await tab.socket.disconnect()
