@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dashboards.jobs.models import ENDED_STATUSES, Job, JobStatus
+from dashboards.jobs.models import ACTIVE_STATUSES, ENDED_STATUSES, Job, JobStatus
 from dashboards.jobs.selectors import jobs_of_tab
 from dashboards.jobs.services import job_mark_status_delivered
 from dashboards.jobs.specs import JobProgress, status_call_arguments
@@ -55,6 +55,8 @@ class TabJobs:
         self.session = session
         self.watches: dict[int, JobWatch] = {}
         self.post: Post | None = None  # the consumer's ordered queue; None: no socket (tests)
+        self._looked_up: set[int] = set()  # unknown jobs whose row was read once already
+        self._lookups: set[asyncio.Task[None]] = set()  # held: the loop keeps weak references only
 
     # --- registering ---
     def watch_submitted(self, results: list[Any]) -> None:
@@ -79,6 +81,8 @@ class TabJobs:
                 self.post(functools.partial(self.ended, job.pk), True)
 
     def close(self) -> None:
+        for lookup in list(self._lookups):
+            lookup.cancel()
         for watch in self.watches.values():
             if watch.ticker is not None:
                 watch.ticker.cancel()
@@ -96,9 +100,32 @@ class TabJobs:
         """A progress report from the worker: the next "still running" run shows the latest one."""
         watch = self.watches.get(job_id)
         if watch is None:
+            self._adopt(job_id, fraction, message)
             return
         watch.fraction, watch.message = fraction, message
         self._post_running(watch)
+
+    def _adopt(self, job_id: int, fraction: float | None, message: str) -> None:
+        """A job of this tab it did not start here: a Retry from the Jobs page (the new job keeps
+        the tab's session), or one that began after the tab resumed. Its row is read once; if it
+        is this tab's and has a status function, the tab watches it from now on."""
+        if job_id in self._looked_up or self.post is None:
+            return
+        self._looked_up.add(job_id)
+        task = asyncio.get_running_loop().create_task(self._adopt_from_row(job_id, fraction, message))
+        self._lookups.add(task)
+        task.add_done_callback(self._lookups.discard)
+
+    async def _adopt_from_row(self, job_id: int, fraction: float | None, message: str) -> None:
+        try:
+            job = await db_call(_active_job_of_tab)(self.session.key, self.session.info, job_id)
+        except Exception as error:  # the database away: its end is still delivered from the row
+            logger.info("session %s: job %s not watched (%s)", self.session.info.session_id, job_id, error)
+            return
+        if job is None or job_id in self.watches:
+            return
+        self._watch(job)
+        self.note_progress(job_id, fraction, message)
 
     def _post_running(self, watch: JobWatch) -> None:
         if watch.queued or self.post is None:
@@ -188,6 +215,13 @@ def _undelivered_jobs(key: SnapshotKey, info: SessionInfo) -> list[Job]:
         tenant_id=key.tenant_id, app_id=key.app_id, user_id=info.user_id, session_id=info.session_id
     )
     return list(jobs.filter(status_delivered=False).exclude(status_function="").order_by("created_at"))
+
+
+def _active_job_of_tab(key: SnapshotKey, info: SessionInfo, job_id: int) -> Job | None:
+    jobs = jobs_of_tab(
+        tenant_id=key.tenant_id, app_id=key.app_id, user_id=info.user_id, session_id=info.session_id
+    )
+    return jobs.filter(pk=job_id, status__in=ACTIVE_STATUSES).exclude(status_function="").first()
 
 
 def _take_ended_job(key: SnapshotKey, info: SessionInfo, job_id: int) -> Job | None:

@@ -249,3 +249,21 @@ def _share_by_link(app) -> str:
     app.access = "link"
     app.save()
     return app.link_token
+
+
+async def test_a_job_retried_from_the_jobs_page_reports_its_progress_to_the_open_tab(
+    jobs_lab, job_worker, live_world
+) -> None:
+    """The retry keeps the tab's session: its end reached the tab, its progress did not."""
+    from dashboards.jobs.services import job_resubmit
+
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "explode", "args": ["first try"]})
+    await frames_until(tab, "job failed")
+    failed = await sync_to_async(Job.objects.get)(function="main:explode")
+    await sync_to_async(Job.objects.filter(pk=failed.pk).update)(function="main:crunch", arguments=[6, 0.15])
+    failed.function, failed.arguments = "main:crunch", [6, 0.15]
+    await sync_to_async(job_resubmit)(job=failed, user_id=live_world.adam.pk)
+    frames = await frames_until(tab, "job done")
+    assert any("step 4 of 6" in frame for frame in frames), frames  # while it ran, not only its end
+    await tab.socket.disconnect()
