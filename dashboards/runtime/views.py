@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from dashboards.hosting.selectors import app_for_link
 from dashboards.hosting.services import app_log_append
+from dashboards.runtime.limits import WEBSOCKET_MAX_MESSAGE_BYTES
 from dashboards.runtime.access import app_and_access_for_user, link_visitor, remember_link_visitor
 from dashboards.runtime.render_deadline import render_deadline
 from dashboards.runtime.services import (
@@ -73,6 +74,7 @@ def _show_app(
         "has_chart": runtime.page.has_chart,
         "socket_path": socket_path,
         "via_link": via_link,
+        "max_message_bytes": WEBSOCKET_MAX_MESSAGE_BYTES,  # the page refuses larger events itself
     }
     return render(request, "runtime/app_page.html", context)
 

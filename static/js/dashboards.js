@@ -88,9 +88,44 @@
     var data = elt.dataset;
     // A change (blur, Enter, a pick), not typing: the server may send the input back as the state has it.
     var settled = !!evt.detail.triggeringEvent && evt.detail.triggeringEvent.type === "change";
-    evt.detail.messageBody = message(data.event, data.handler, data.target, payloadOf(elt), data.repeatKey, settled);
+    var body = message(data.event, data.handler, data.target, payloadOf(elt), data.repeatKey, settled);
+    if (tooLarge(body)) { evt.preventDefault(); return; }
+    evt.detail.messageBody = body;
     window.dashboards.lastSendAt = performance.now();
   });
+
+  // The server closes a socket that sends more than it accepts at once (1009), and the tab goes
+  // dead: a pasted text that large is refused here instead, with a toast, and the tab goes on.
+  var MAX_MESSAGE_BYTES = root ? parseInt(root.dataset.maxMessageBytes || "0", 10) : 0;
+  function tooLarge(body) {
+    if (!MAX_MESSAGE_BYTES || body.length * 3 <= MAX_MESSAGE_BYTES) return false;  // UTF-8: 3 bytes a char at most
+    var bytes = new TextEncoder().encode(body).length;
+    if (bytes <= MAX_MESSAGE_BYTES) return false;
+    localToast("That is too large to send (" + Math.ceil(bytes / 1024) + " KB; at most " +
+               Math.floor(MAX_MESSAGE_BYTES / 1024) + " KB at once): it was not sent.");
+    return true;
+  }
+
+  function localToast(text) {
+    var stack = document.getElementById("dashboards-toasts-top-right");
+    if (!stack) return;
+    var toast = document.createElement("div");
+    toast.className = "toast toast-error";
+    toast.setAttribute("role", "alert");
+    toast.dataset.duration = "8000";
+    var words = document.createElement("span");
+    words.className = "toast-message";
+    words.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "\u00d7";
+    toast.appendChild(words);
+    toast.appendChild(close);
+    stack.appendChild(toast);
+    if (window.dashboardsToasts) window.dashboardsToasts.arm();
+  }
 
   document.addEventListener("htmx:wsOpen", function (evt) {
     socket = evt.detail.socketWrapper;
@@ -189,7 +224,7 @@
   }
 
   function send(body) {
-    if (socket) socket.send(body);
+    if (socket && !tooLarge(body)) socket.send(body);
   }
 
   document.addEventListener("htmx:wsAfterMessage", function () {

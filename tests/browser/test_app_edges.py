@@ -81,3 +81,15 @@ def test_an_answer_lost_with_the_connection_is_made_good_by_the_reconnect(page: 
     assert [query.split("fresh=")[1][:1] for query in queries] == ["1", "0"]
     add.click()
     expect(page.locator("#count .dc-metric-value")).to_have_text("3")
+
+
+def test_a_paste_larger_than_the_server_accepts_is_refused_in_the_page_and_the_tab_goes_on(
+    page: Page,
+) -> None:
+    """The server closes a socket sent more than 64 KiB at once (1009): the tab went dead."""
+    open_app(page)
+    page.get_by_label("Your name").fill("x" * 70_000)
+    expect(page.get_by_role("alert").filter(has_text="too large to send")).to_be_visible()
+    page.get_by_role("button", name="Add one").click()
+    expect(page.locator("#count .dc-metric-value")).to_have_text("1")
+    expect(page.locator("#connection-status")).to_be_hidden()
