@@ -23,6 +23,28 @@
     return socket;
   };
 
+  // A topic's fragments go to every page that names it: the Jobs list and a job's own page both
+  // follow "jobs", and each shows only some of the rows and outcomes. A fragment whose target this
+  // page does not have is left out before htmx swaps (htmx logs an error for each one).
+  htmx.defineExtension("shown-only", {
+    transformResponse: function (text) {
+      if (text.indexOf("hx-swap-oob") < 0) return text;
+      var template = document.createElement("template");
+      template.innerHTML = text;
+      var dropped = false;
+      Array.prototype.slice.call(template.content.children).forEach(function (node) {
+        var oob = node.getAttribute("hx-swap-oob");
+        if (!oob) return;
+        var colon = oob.indexOf(":");
+        var selector = colon >= 0 ? oob.slice(colon + 1) : (node.id ? "#" + CSS.escape(node.id) : "");
+        var shown = false;
+        try { shown = !selector || !!document.querySelector(selector); } catch (e) { shown = true; }
+        if (!shown) { node.remove(); dropped = true; }
+      });
+      return dropped ? template.innerHTML : text;
+    }
+  });
+
   document.addEventListener("htmx:wsOpen", function (evt) {
     if (evt.target && evt.target.id === "live-socket") document.documentElement.dataset.live = "open";
   });

@@ -56,6 +56,8 @@ def test_the_team_hears_when_the_job_ends_and_other_tenants_do_not(people) -> No
 
 def test_the_jobs_page_moves_live_and_stops_a_running_job(people) -> None:
     jobs_page = open_live_page(people("adam"), "/t/acme/jobs/")  # a developer of Acme
+    console_errors: list[str] = []
+    jobs_page.on("console", lambda line: line.type == "error" and console_errors.append(line.text))
     avery_app = open_app_page(people("avery"), REPORT)
     build(avery_app, 40)  # 8 seconds
     row = jobs_page.locator("tr.job-row").filter(has_text="build_report").first
@@ -68,6 +70,7 @@ def test_the_jobs_page_moves_live_and_stops_a_running_job(people) -> None:
     expect(avery_app.locator("#status")).to_have_text(
         "The report failed: see the Jobs page.", timeout=10_000
     )  # the tab's status function ran with False
+    assert console_errors == []  # the job's outcome, for its own page, is not swapped into this one
 
 
 def test_a_number_the_app_clamps_shows_what_the_app_uses_once_the_user_leaves_it(people) -> None:
