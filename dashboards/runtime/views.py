@@ -10,8 +10,8 @@ from django.shortcuts import render
 
 from dashboards.hosting.selectors import app_for_link
 from dashboards.hosting.services import app_log_append
-from dashboards.runtime.limits import WEBSOCKET_MAX_MESSAGE_BYTES
 from dashboards.runtime.access import app_and_access_for_user, link_visitor, remember_link_visitor
+from dashboards.runtime.limits import WEBSOCKET_MAX_MESSAGE_BYTES
 from dashboards.runtime.render_deadline import render_deadline
 from dashboards.runtime.services import (
     AppUnavailable,

@@ -39,7 +39,12 @@ def build_report(steps):
 def report_status(state, status, result):
     if isinstance(status, bool):
         state.fraction = 1.0 if status else state.fraction
-        state.status = "Report built." if status else "The report failed: see the Jobs page."
+        state.status = (
+            "Report built."
+            if status
+            else "The report did not finish (it failed or was stopped): see the Jobs page."
+        )
+        state.message = ""  # the last step shown while it ran is history now
         state.rows = result or 0
         notify(state, "success" if status else "error", state.status)
     else:
