@@ -7,13 +7,14 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.views.decorators.http import require_POST
 
 from dashboards.hosting import services, uploads
 from dashboards.hosting.models import App, AppAccess, AppLogEntry, AppQuerySet, AppRelease, AppReleaseQuerySet
@@ -38,9 +39,12 @@ DIFF_MAX_OUTPUT_LINES = 5_000  # shown on one page
 # The release page's source: a release at its size limit was a 105 MiB page.
 SOURCE_SHOWN_LINES = 20_000  # all files together
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+ACTIVATE_BUTTON = "Activate this release"
 
 # The version the release page compares with (?compare=N), for the request being answered.
 _compare_version: contextvars.ContextVar[int | None] = contextvars.ContextVar("compare_version", default=None)
+# The release the Add form starts from (the active release of ?app=ID), for the request being answered.
+_deploy_base: contextvars.ContextVar[AppRelease | None] = contextvars.ContextVar("deploy_base", default=None)
 # The app whose form is being built (None: a new app), for its choices of teams.
 _form_app: contextvars.ContextVar[App | None] = contextvars.ContextVar("form_app", default=None)
 
@@ -166,6 +170,7 @@ class ReleaseForm(forms.ModelForm):
     source = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
         help_text="Paste main.py here, or upload a file below.",
+        strip=False,  # kept as pasted: the active source, edited and saved, differs by the edit alone
     )  # fmt: skip
     upload = forms.FileField(
         required=False,
@@ -217,7 +222,33 @@ class AppReleaseAdmin(TenantScopedAdmin):
         return list(self.readonly_fields) if obj else []
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        return {"app": request.GET.get("app")}
+        initial: dict[str, Any] = {"app": request.GET.get("app")}
+        active = _deploy_base.get()
+        # Pasted source becomes main.py alone: only a release of main.py alone is filled in (a
+        # release of several files is offered as a .zip to upload, by the template's note).
+        if active is not None and set(active.files) == {"main.py"}:
+            initial["source"] = active.files["main.py"]  # edit a handler: edit, then save
+        return initial
+
+    def _active_release_of_app_in_query(self, request: HttpRequest) -> AppRelease | None:
+        """The active release of ``?app=ID``, among the apps the form offers this user (the same
+        scoping path: another tenant's app, or an odd id, is no app)."""
+        app_id = request.GET.get("app", "")
+        if not (app_id.isdecimal() and len(app_id) <= 18):
+            return None
+        app = self._scoped_choices(AppRelease._meta.get_field("app"), request).filter(pk=int(app_id)).first()
+        return cast(App, app).active_release if app is not None else None
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
+        active = self._active_release_of_app_in_query(request) if request.method == "GET" else None
+        extra_context = {**(extra_context or {}), "active_release": active}
+        if active is not None:
+            extra_context["active_release_files"] = sorted(active.files)
+        token = _deploy_base.set(active)
+        try:
+            return super().add_view(request, form_url, extra_context)
+        finally:
+            _deploy_base.reset(token)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AppRelease]:
         # The list shows none of a release's files or report; a release's page reads them when shown.
@@ -250,12 +281,26 @@ class AppReleaseAdmin(TenantScopedAdmin):
         obj.pk, obj.version = release.pk, release.version  # what the admin's history names it by
         if not release.is_valid:
             self.message_user(
-                request, f"{release} is invalid: see its report. It cannot be activated.", messages.ERROR
+                request,
+                f"{release} is saved but invalid: see its report below. It can never be activated: fix "
+                "the source and deploy a new release.",
+                messages.ERROR,
             )
         elif form.cleaned_data.get("activate"):
             services.release_activate(release=release, actor=request.user)
             self.message_user(
                 request, f"{release} is valid and now active for new sessions.", messages.SUCCESS
+            )
+        else:
+            active_id = obj.app.active_release_id
+            releases = release_list(app=obj.app).filter(pk=active_id) if active_id else None
+            version = releases.values_list("version", flat=True).first() if releases is not None else None
+            now = f"new sessions still get v{version}" if version else "the app has no active release yet"
+            self.message_user(
+                request,
+                f'{release} is valid and saved, but not active: {now}. Press "{ACTIVATE_BUTTON}" on '
+                "this page to make it active.",
+                messages.WARNING,
             )
 
     def response_add(
@@ -263,18 +308,55 @@ class AppReleaseAdmin(TenantScopedAdmin):
     ) -> Any:
         return redirect(reverse("admin:hosting_apprelease_change", args=[obj.pk]))
 
-    @admin.action(description="Activate the selected release")
+    @admin.action(description="Activate the selected release", permissions=["activate"])
     def activate(self, request: HttpRequest, queryset: QuerySet[AppRelease]) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one release to activate.", messages.ERROR)
             return
-        release = queryset.get()
+        self._activate(request, queryset.get())
+
+    def has_activate_permission(self, request: HttpRequest, obj: AppRelease | None = None) -> bool:
+        """Who may activate: the list's action and the release page's button both ask this."""
+        return self._allowed(request, obj, self.editable_tenants(request))
+
+    def activate_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The release page's "Activate this release" button (a POST; the admin checks its CSRF
+        token). The release is found through the admin's queryset: another tenant's is a 404."""
+        release = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_activate_permission(request, release):
+            raise PermissionDenied
+        self._activate(request, release)
+        return redirect(reverse("admin:hosting_apprelease_change", args=[release.pk]))
+
+    def _activate(self, request: HttpRequest, release: AppRelease) -> None:
+        if release.app.active_release_id == release.pk:
+            self.message_user(request, f"{release} is already the active release.", messages.INFO)
+            return
         try:
             services.release_activate(release=release, actor=request.user)
         except ValidationError as error:
             self.message_user(request, error.messages[0], messages.ERROR)
         else:
             self.message_user(request, f"{release} is now active for new sessions.", messages.SUCCESS)
+
+    def download_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """A release's files as a .zip, the form the Add page's upload takes back (a release of
+        several files cannot be pasted: the source box becomes main.py alone)."""
+        release = get_object_or_404(self.get_queryset(request), pk=object_id)
+        name = f"{release.app.slug}-v{release.version}"
+        archive = uploads.release_archive(files=release.files, folder=name)
+        response = HttpResponse(archive, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+        return response
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path("<int:object_id>/activate/", self.admin_site.admin_view(require_POST(self.activate_view)),
+                 name="hosting_apprelease_activate"),
+            path("<int:object_id>/download/", self.admin_site.admin_view(self.download_view),
+                 name="hosting_apprelease_download"),
+            *super().get_urls(),
+        ]  # fmt: skip
 
     @admin.display(boolean=True, description="Active")
     def is_active(self, release: AppRelease) -> bool:
@@ -294,16 +376,23 @@ class AppReleaseAdmin(TenantScopedAdmin):
 
     @admin.display(description="Source")
     def source_display(self, release: AppRelease) -> SafeString:
+        # Each line's number is its data-line attribute, drawn by the stylesheet (release.css) as
+        # generated content: a copy of the source brings no numbers.
         blocks, budget = [], SOURCE_SHOWN_LINES
         for name, text in sorted(release.files.items()):
             lines = source_lines(text)
-            shown = "\n".join(f"{n:4} {line}" for n, line in enumerate(lines[:budget], 1))
+            shown = format_html_join(
+                "\n", '<span class="line" data-line="{}">{}</span>', enumerate(lines[:budget], 1)
+            )
             if len(lines) > budget:
                 left_out = len(lines) - budget
-                shown += f"\n… {left_out:,} more lines not shown (the page shows {SOURCE_SHOWN_LINES:,})"
+                shown = format_html(
+                    '{}\n<span class="left-out">… {} more lines not shown (the page shows {})</span>',
+                    shown, f"{left_out:,}", f"{SOURCE_SHOWN_LINES:,}",
+                )  # fmt: skip
             budget = max(0, budget - len(lines))
             blocks.append((name, shown))
-        return format_html_join("", "<h3>{}</h3><pre>{}</pre>", blocks)
+        return format_html_join("", '<h3>{}</h3><pre class="release-source">{}</pre>', blocks)
 
     @admin.display(description="Changes")
     def diff_display(self, release: AppRelease) -> SafeString:
@@ -326,6 +415,12 @@ class AppReleaseAdmin(TenantScopedAdmin):
     ) -> Any:
         compare = request.GET.get("compare", "")
         token = _compare_version.set(int(compare) if compare.isascii() and compare.isdigit() else None)
+        release = self.get_object(request, object_id)
+        if release is not None:  # the Activate button: on a valid release not active, for who may
+            extra_context = {**(extra_context or {}), "can_activate": (
+                release.is_valid and release.app.active_release_id != release.pk
+                and self.has_activate_permission(request, release)
+            ), "activate_button": ACTIVATE_BUTTON}  # fmt: skip
         try:
             response = super().change_view(request, object_id, form_url, extra_context)
             if hasattr(response, "render"):

@@ -52,6 +52,15 @@ def release_files_from_upload(name: str, content: bytes) -> dict[str, str]:
     return {"main.py": decode_text(name, content)}
 
 
+def release_archive(*, files: dict[str, str], folder: str) -> bytes:
+    """A release's files as a .zip of one folder: what ``release_files_from_upload`` reads back."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in sorted(files.items()):
+            archive.writestr(f"{folder}/{name}", text.encode("utf-8", errors="surrogatepass"))
+    return buffer.getvalue()
+
+
 def release_files_from_folder(folder: Path) -> dict[str, str]:
     """main.py, its modules and page.html of a folder (its other files and subfolders are not read)."""
     # Hidden names are an editor's or a system's, not the app's: Emacs's lock file .#main.py (a

@@ -217,7 +217,7 @@ def test_the_page_numbers_lines_as_python_and_its_report_do(client: Client, worl
     assert (problem["file"], problem["line"]) == ("main.py", 3)
     client.force_login(world.adam)
     page = client.get(f"/admin/hosting/apprelease/{release.pk}/change/").text
-    assert "   3 x = (" in page
+    assert '<span class="line" data-line="3">x = (</span>' in page
 
 
 def test_the_release_page_reads_no_other_release_s_source(client: Client, world, counter: App) -> None:
