@@ -234,6 +234,20 @@
   });
   document.addEventListener("DOMContentLoaded", function () { drawCharts(); });
 
+  // An app's own events from its page's markup: <button data-emit="sales:export"
+  // data-emit-payload='{"format": "csv"}'>. Pages run no inline script (the CSP allows none), so
+  // this is how a page's element sends one; dashboards.emit() is there for scripts of the platform.
+  document.addEventListener("click", function (evt) {
+    var elt = evt.target.closest && evt.target.closest("[data-emit]");
+    if (!elt || !root || !root.contains(elt)) return;
+    var payload = null;
+    if (elt.dataset.emitPayload !== undefined) {
+      try { payload = JSON.parse(elt.dataset.emitPayload); } catch (e) { payload = elt.dataset.emitPayload; }
+    }
+    evt.preventDefault();
+    window.dashboards.emit(elt.dataset.emit, payload);
+  });
+
   window.dashboards = {
     /** Send an app-defined event, e.g. dashboards.emit("sales:export", {format: "csv"}). */
     emit: function (name, data) { send(message(name, null, null, data === undefined ? null : data)); },

@@ -93,3 +93,9 @@ def test_a_paste_larger_than_the_server_accepts_is_refused_in_the_page_and_the_t
     page.get_by_role("button", name="Add one").click()
     expect(page.locator("#count .dc-metric-value")).to_have_text("1")
     expect(page.locator("#connection-status")).to_be_hidden()
+
+
+def test_an_element_of_the_page_sends_an_app_event_with_data_emit(page: Page) -> None:
+    open_app(page, app="edges")
+    page.get_by_role("button", name="Export").click()
+    expect(page.locator("#exported")).to_have_text("exported as csv")

@@ -6,6 +6,7 @@ initial_state = {
     "broken": {"data": [None]},  # Plotly throws on it
     "fine": {"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {"title": {"text": "Fine"}}},
     "rows": [],
+    "exported": "",
 }
 
 page = """
@@ -16,7 +17,9 @@ page = """
   {% button "Big download" on_click="big_download" id="big" %}
   {% button "Long toast" on_click="long_toast" id="long" %}
   {% button "Double" on_click="double" id="double" %}
+  <button type="button" data-emit="edges:export" data-emit-payload='{"format": "csv"}'>Export</button>
 </div>
+{% text exported id="exported" %}
 {% table rows id="rows" %}
 """
 
@@ -40,3 +43,11 @@ def double(state):
         "layout": {"title": {"text": "Fine"}},
     }
     update_chart_layout(state, "fine", {"title": {"text": "Doubled"}})
+
+
+def export(state, payload):
+    """Sent by the page's own markup (data-emit), not by a component."""
+    state.exported = f"exported as {payload['format']}"
+
+
+callbacks = {"edges:export": export}
