@@ -6,8 +6,10 @@ failed broadcast is logged and never fails the write that caused it; the databas
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -18,9 +20,24 @@ WARN_EVERY_SECONDS = 60.0
 _last_warning = 0.0
 
 
+_paused = False
+
+
+@contextlib.contextmanager
+def broadcasts_paused() -> Iterator[None]:
+    """For a command run while no platform process can listen (``make run`` seeds the demo before
+    it starts Redis): its writes announce nothing, instead of a warning that looks like a fault."""
+    global _paused  # noqa: PLW0603 - one switch per process
+    _paused = True
+    try:
+        yield
+    finally:
+        _paused = False
+
+
 def broadcast(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or _paused:
         return
     try:
         async_to_sync(layer.group_send)(group, message)
