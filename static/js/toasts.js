@@ -1,7 +1,8 @@
 /* Toasts on every signed-in page (docs/notifications.md): the server renders them into the
    #dashboards-toasts-<position> containers through htmx out-of-band swaps; this file times them
    out after data-duration ms (0: until dismissed), pauses the timer while pointed at or focused,
-   dismisses them with their button or Escape, and keeps each stack short. */
+   dismisses them with their button or Escape, keeps each stack short, and keeps the top corners'
+   stacks below the header. */
 (function () {
   "use strict";
   var MAX_PER_STACK = 5;
@@ -52,6 +53,18 @@
   document.addEventListener("focusin", pause);
   document.addEventListener("mouseout", resume);
   document.addEventListener("focusout", resume);
+
+  // The top corners' stacks start below the header (platform.css): its height, measured again
+  // whenever it changes (it wraps onto more lines in a narrow window).
+  function measureHeader() {
+    var header = document.querySelector(".topbar");
+    if (header) document.documentElement.style.setProperty("--topbar-height", header.offsetHeight + "px");
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    measureHeader();
+    var header = document.querySelector(".topbar");
+    if (header && window.ResizeObserver) new ResizeObserver(measureHeader).observe(header);
+  });
 
   document.addEventListener("htmx:wsAfterMessage", armToasts);
   document.addEventListener("htmx:oobAfterSwap", armToasts);
