@@ -1,6 +1,8 @@
-"""The pages' layout in a real browser: a phone's width, toasts beside the header."""
+"""The pages' layout in a real browser: a phone's width, toasts beside the header, the admin's icon."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -9,6 +11,7 @@ from tests.browser.conftest import open_live_page
 from tests.browser.test_notifications import notify
 
 PHONE = {"width": 375, "height": 740}
+ICON = re.compile(r"^/static/favicon\b.*\.svg$")  # with its hash in the name, as production serves it
 # The pages a person opens most, and those with the widest tables (the platform's and the apps').
 PHONE_PAGES = [
     "/t/acme/",
@@ -90,3 +93,15 @@ def test_toasts_leave_the_header_links_usable(people, platform, width: int) -> N
     expect(corner.locator(".toast").filter(has_text=f"Bottom left {width}")).to_be_visible()
     box = corner.bounding_box()
     assert box is not None and box["x"] < 40 and box["y"] + box["height"] > 740 - 40
+
+
+def test_admin_pages_name_their_icon_and_request_no_missing_file(people) -> None:
+    page = people("alice").new_page()
+    missing: list[str] = []
+    page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    page.on("console", lambda message: missing.append(message.text) if message.type == "error" else None)
+    for path in ("/admin/", "/admin/hosting/app/"):
+        page.goto(path)
+        expect(page.locator('link[rel="icon"]')).to_have_attribute("href", ICON)
+    page.wait_for_timeout(500)  # the browser asks for an icon after the page loads
+    assert missing == []
