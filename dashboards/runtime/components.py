@@ -51,6 +51,7 @@ class ComponentNode(Node):
     """A component: positional and keyword arguments are template expressions."""
 
     kind = "component"
+    element = "div"  # the element it renders: "span" for a component that sits inside text
     child_nodelists: tuple[str, ...] = ()
 
     def __init__(self, args: list[FilterExpression], kwargs: dict[str, FilterExpression]) -> None:
@@ -114,9 +115,8 @@ class ComponentNode(Node):
                 self.kind.replace("_", " "),
                 _reason(error),
             )
-        template_ = '<div id="{}" class="{}" hx-swap-oob="true">{}</div>'
-        if not context.get(OOB_FLAG):
-            template_ = '<div id="{}" class="{}">{}</div>'
+        swap = ' hx-swap-oob="true"' if context.get(OOB_FLAG) else ""
+        template_ = f'<{self.element} id="{{}}" class="{{}}"{swap}>{{}}</{self.element}>'
         return sendable(format_html(template_, self.dom_id(context), classes, inner))
 
     def render_inner(self, context: template.Context) -> SafeString:
@@ -209,7 +209,10 @@ def _component(kind: str):  # type: ignore[no-untyped-def]
 
 @_component("text")
 class TextNode(ComponentNode):
-    """``{% text greeting %}``: a value as text."""
+    """``{% text greeting %}``: a value as text, in a ``<span>``, so it may sit inside a ``<p>`` or a
+    heading (a ``<div>`` there would end the paragraph: ``<p></p><div>...</div><p></p>``)."""
+
+    element = "span"
 
     def render_inner(self, context: template.Context) -> SafeString:
         value = self.arg(context, 0, "")

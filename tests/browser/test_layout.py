@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import open_live_page
+from tests.browser.conftest import open_app_page, open_live_page
 from tests.browser.test_notifications import notify
 
 PHONE = {"width": 375, "height": 740}
@@ -105,3 +105,9 @@ def test_admin_pages_name_their_icon_and_request_no_missing_file(people) -> None
         expect(page.locator('link[rel="icon"]')).to_have_attribute("href", ICON)
     page.wait_for_timeout(500)  # the browser asks for an icon after the page loads
     assert missing == []
+
+
+def test_a_text_component_sits_inside_the_paragraph_around_it(people) -> None:
+    page = open_app_page(people("avery"), "/t/acme/apps/counter/")
+    expect(page.locator("p > span#greeting")).to_have_count(1)
+    expect(page.locator("#app-root p:empty")).to_have_count(0)  # no paragraph split in two around it

@@ -143,7 +143,7 @@ async def click(opened: Opened, handler: str, event: str = "ui:click", payload=N
 
 
 def component_ids(frame: str) -> list[str]:
-    return re.findall(r'<div id="([^"]+)" class="dc ', frame)
+    return re.findall(r'<(?:div|span) id="([^"]+)" class="dc ', frame)
 
 
 @pytest.fixture

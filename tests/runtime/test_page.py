@@ -256,7 +256,8 @@ def test_a_width_from_state_cannot_make_a_filter_build_gigabytes(expression: str
     values = {"name": "Ada", "price": 1.5, "width": 10**9, "spec": "0999999999d"}
     with pytest.raises(RenderError, match="above 1000 are refused"):
         page.render_components(["t"], values)
-    assert page.render_components(["t"], {**values, "width": 6, "spec": "06d"}).count("<div") == 1
+    shown = page.render_components(["t"], {**values, "width": 6, "spec": "06d"})
+    assert shown.count("<span") == 1  # one element: the text component
 
 
 LOOPS_OVER_STATE = (
@@ -301,3 +302,15 @@ def test_a_misspelt_tag_is_named_with_its_line_and_no_advice_to_load_a_library()
     assert refused.value.line == 2
     assert "Invalid block tag on line 2: 'buton'" in str(refused.value)
     assert "load" not in str(refused.value)  # {% load %} is withheld from pages
+
+
+def test_text_is_a_span_so_it_sits_inside_a_paragraph() -> None:
+    page = compile_page('<p>Hello, {% text name id="name" %}!</p>{% metric count id="count" %}')
+    html = page.render({"name": "Ada", "count": 1})
+    assert html.startswith('<p>Hello, <span id="name" class="dc dc-text">Ada</span>!</p><div id="count"')
+    swapped = page.render_components(["name"], {"name": "<b>Grace</b>"})
+    assert swapped == '<span id="name" class="dc dc-text" hx-swap-oob="true">&lt;b&gt;Grace&lt;/b&gt;</span>'
+    broken = compile_page('<p>{% text name|ljust:width id="name" %}</p>')
+    html = broken.render({"name": "Ada", "width": 10**9})  # a whole page shows why, in the same span
+    assert html.startswith('<p><span id="name" class="dc dc-text dc-broken"><span class="dc-error"')
+    assert html.endswith("</span></span></p>")
