@@ -48,9 +48,28 @@ def test_a_scenarios_page_shows_its_parameters_results_and_job(world) -> None:
     )
     page = client_for(world.avery).get(f"/t/acme/scenarios/{scenario.pk}/")
     assert page.status_code == 200
-    assert "&#x27;growth&#x27;: 7" in page.text and f"/t/acme/jobs/{job.pk}/" in page.text
+    assert "&quot;growth&quot;: 7" in page.text and f"/t/acme/jobs/{job.pk}/" in page.text
     body = client_for(world.avery).get(f"/t/acme/scenarios/{scenario.pk}/?part=body")
     assert body.text.startswith('<div id="scenario-body"') and "Submitted" in body.text
+
+
+def test_parameters_and_results_read_as_indented_json_escaped(world) -> None:
+    app = planner(world)
+    scenario = services.scenario_create(
+        tenant_id=app.tenant_id,
+        app_id=app.pk,
+        name="Shown",
+        parameters={"growth": -50, "note": "<b>é</b>", "on": True, "cap": None},
+    )
+    scenario.status, scenario.results = "completed", {"total": 12.5, "months": [1, 2]}
+    scenario.save()
+    text = client_for(world.avery).get(f"/t/acme/scenarios/{scenario.pk}/?part=body").text
+    assert "{\n  &quot;growth&quot;: -50,\n  &quot;note&quot;: &quot;&lt;b&gt;é&lt;/b&gt;&quot;," in text
+    assert "&quot;on&quot;: true,\n  &quot;cap&quot;: null\n}" in text  # JSON, not Python's repr
+    assert "&quot;total&quot;: 12.5" in text and "<b>" not in text and "True" not in text
+    scenario.results = None
+    scenario.save()
+    assert "Nothing returned." in client_for(world.avery).get(f"/t/acme/scenarios/{scenario.pk}/").text
 
 
 def test_other_tenants_and_hidden_apps_answer_404(world) -> None:
