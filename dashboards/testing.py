@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dashboards.events.emitter import EMISSION_TASK_NAME
 from dashboards.events.event import Event
 from dashboards.events.values import event_fields_checked
 from dashboards.jobs.specs import JobProgress, JobSpec, bounded_result, status_call_arguments
@@ -68,11 +69,12 @@ def _load_as_validation_would(key: str, files: dict[str, str]) -> LoadedApp:
 
 
 async def _with_what_it_started(handler: Any) -> Any:
-    """An async handler, then the tasks it left on the loop (an asyncio emitter's subscribers):
-    ``asyncio.run`` would cancel them, where the platform's loop runs them."""
+    """An async handler, then the emissions it left on the loop (an asyncio emitter's subscribers):
+    ``asyncio.run`` would cancel them, where the platform's loop runs them. Other tasks it started
+    (a ticker of its own) are cancelled at the end, as ``asyncio.run`` does."""
     result = await handler
-    while pending := asyncio.all_tasks() - {asyncio.current_task()}:
-        await asyncio.wait(pending)
+    while emissions := {task for task in asyncio.all_tasks() if task.get_name() == EMISSION_TASK_NAME}:
+        await asyncio.wait(emissions)
     return result
 
 

@@ -47,6 +47,7 @@ from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 from dashboards.runtime.context import AppContext, current_app_context
 
 logger = logging.getLogger(__name__)
+EMISSION_TASK_NAME = "dashboards-emission"  # the test client waits for these, and only these
 
 SERVICES = ("asyncio", "threads", "rq")
 EMITTER_POOL_THREADS = 32  # subscribers of every emitter of this process, plain ones and "threads"
@@ -383,7 +384,7 @@ class EventEmitter:
             self._pending.add(emission)
         loop = _running_loop() if on_caller_loop else None
         if loop is not None:
-            task = loop.create_task(deliver(delivery))
+            task = loop.create_task(deliver(delivery), name=EMISSION_TASK_NAME)
             emission._task, emission._loop = task, loop
             task.add_done_callback(lambda done: emission._finish(_runs_of(done)))
         else:

@@ -34,6 +34,7 @@ class HandlerThreads(Executor):
         self._late = 0  # running a call that was written off
         self._started = 0  # for thread names
         self._shut_down = False
+        self._full_logged = False
 
     @property
     def late(self) -> int:
@@ -77,17 +78,21 @@ class HandlerThreads(Executor):
         True when counted; the caller then calls ``written_off_ended`` when that call returns."""
         with self._lock:
             if self._late >= self._late_max:
-                logger.error("%d handler calls are past their time limit and still running: no thread "
-                             "replaces the next one, so the pool shrinks", self._late)  # fmt: skip
+                if not self._full_logged:  # once per crossing, not at every timed-out click
+                    self._full_logged = True
+                    logger.error("%d handler calls are past their time limit and still running: no thread "
+                                 "replaces the next ones, so the pool shrinks", self._late)  # fmt: skip
                 return False
             self._late += 1
-            if self._work and self._waiting < len(self._work):  # callers already waiting for a thread
+            waiting_callers = self._work and self._waiting < len(self._work)
+            if waiting_callers and self._threads < self._size + self._late:  # never beyond that
                 self._add_thread()
             return True
 
     def written_off_ended(self) -> None:
         with self._lock:
             self._late -= 1
+            self._full_logged = False
             if self._threads > self._size + self._late:
                 self._wake.notify_all()  # a waiting thread beyond the size retires
 
@@ -108,15 +113,17 @@ class HandlerThreads(Executor):
         while True:
             with self._lock:
                 self._waiting += 1
-                while not self._work and not self._surplus():
+                while not self._work and not self._should_end():
                     self._wake.wait()
                 self._waiting -= 1
-                if not self._work:
+                if self._threads > self._size + self._late or not self._work:  # beyond the size, or shut down
                     self._threads -= 1
+                    if self._work:
+                        self._wake.notify()  # the call this thread leaves is another's
                     return
                 call = self._work.popleft()
             call()
             del call
 
-    def _surplus(self) -> bool:
+    def _should_end(self) -> bool:
         return self._shut_down or self._threads > self._size + self._late

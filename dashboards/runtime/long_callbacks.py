@@ -56,6 +56,7 @@ class TabJobs:
         self.watches: dict[int, JobWatch] = {}
         self.post: Post | None = None  # the consumer's ordered queue; None: no socket (tests)
         self._looked_up: set[int] = set()  # unknown jobs whose row was read once already
+        self._ended: set[int] = set()  # jobs whose end this tab has heard
         self._lookups: set[asyncio.Task[None]] = set()  # held: the loop keeps weak references only
 
     # --- registering ---
@@ -122,8 +123,8 @@ class TabJobs:
         except Exception as error:  # the database away: its end is still delivered from the row
             logger.info("session %s: job %s not watched (%s)", self.session.info.session_id, job_id, error)
             return
-        if job is None or job_id in self.watches:
-            return
+        if job is None or job_id in self.watches or job_id in self._ended:
+            return  # its end came while the row was read: watching it now would tick for ever
         self._watch(job)
         self.note_progress(job_id, fraction, message)
 
@@ -148,6 +149,8 @@ class TabJobs:
         with them the status function runs at once and the row is marked delivered after the
         frame. Without them, or with Redis away, the row is read and marked first.
         """
+        self._looked_up.add(job_id)  # an end: a lookup of its row under way must not watch it again
+        self._ended.add(job_id)
         claimed = await _claim_delivery(job_id)
         watch = self.watches.get(job_id)
         self._forget(job_id)

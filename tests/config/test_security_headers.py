@@ -105,3 +105,29 @@ def test_a_trusted_origin_may_open_sockets_from_another_port() -> None:
     assert same_site_origin(
         origin="https://dash.example.com:8443", host="dash.example.com", trusted_origins=trusted
     )
+
+
+def test_a_site_served_over_https_takes_sockets_from_https_pages_only() -> None:
+    """A page on plain HTTP (a man in the middle's) would get the cookie sent over wss://."""
+    from dashboards.config.websocket_origin import same_site_origin
+
+    assert same_site_origin(
+        origin="https://dash.example.com", host="dash.example.com", trusted_origins=[], https=True
+    )
+    assert not same_site_origin(
+        origin="http://dash.example.com", host="dash.example.com", trusted_origins=[], https=True
+    )
+
+
+def test_wildcard_trusted_origins_work_for_sockets_as_for_forms() -> None:
+    from dashboards.config.websocket_origin import same_site_origin
+
+    trusted = ["https://*.example.com"]
+    assert same_site_origin(origin="https://eu.example.com", host="internal:8000", trusted_origins=trusted)
+    assert not same_site_origin(origin="http://eu.example.com", host="internal:8000", trusted_origins=trusted)
+    assert not same_site_origin(
+        origin="https://eu.example.com.evil", host="internal:8000", trusted_origins=trusted
+    )
+    assert not same_site_origin(
+        origin="https://evilexample.com", host="internal:8000", trusted_origins=trusted
+    )

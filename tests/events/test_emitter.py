@@ -569,3 +569,25 @@ async def in_async(state):
     assert sorted(n["message"] for n in client.team_notifications) == ["order 1", "order 2"]
     client.click("in_async")
     assert client.team_notifications[-1]["message"] == "order 3"
+
+
+def test_the_test_client_does_not_wait_for_a_handlers_own_background_task() -> None:
+    source = """
+import asyncio
+
+page = "{% text n %}"
+initial_state = {"n": 0}
+
+
+async def ticker():
+    while True:
+        await asyncio.sleep(0.01)
+
+
+async def go(state):
+    asyncio.get_running_loop().create_task(ticker())
+    state.n = 1
+"""
+    client = AppTestClient({"main.py": source})
+    client.click("go")  # returns: only emissions are waited for, the rest is cancelled as asyncio.run does
+    assert client.state.n == 1
