@@ -126,7 +126,7 @@ def notify(
     rather than show the user a toast other than the one asked for.
     """
     _require_state(state, "notify")
-    _check_level("notify", level)
+    level = _check_level("notify", level)
     if position not in TOAST_POSITIONS:
         raise ValueError(
             f"notify: position must be one of {', '.join(TOAST_POSITIONS)}, not {_brief(position)}"
@@ -288,9 +288,18 @@ def _require_str(what: str, name: str, value: Any) -> str:
     return str.__str__(value)  # a plain str, even from a str subclass
 
 
-def _check_level(what: str, level: Any) -> None:
-    if not isinstance(level, str) or level not in TOAST_LEVELS:
-        raise ValueError(f"{what}: level must be one of {', '.join(TOAST_LEVELS)}, not {_brief(level)}")
+def _check_level(what: str, level: Any) -> str:
+    """The level as the platform names it; Taipy's ``"I"``, ``"S"``, ``"W"``, ``"E"`` and any case
+    (``"INFO"``) are taken too."""
+    if isinstance(level, str):
+        name = level.strip().lower()
+        name = _LEVEL_INITIALS.get(name, name)
+        if name in TOAST_LEVELS:
+            return name
+    raise ValueError(f"{what}: level must be one of {', '.join(TOAST_LEVELS)}, not {_brief(level)}")
+
+
+_LEVEL_INITIALS = {level[0]: level for level in TOAST_LEVELS}
 
 
 def _check_link(what: str, link: Any) -> None:
@@ -390,7 +399,7 @@ def notify_team(team: str, level: str, message: str, link: str | None = None) ->
     """
     context = require_app_context("notify_team")
     team = _require_str("notify_team", "team", team)
-    _check_level("notify_team", level)
+    level = _check_level("notify_team", level)
     message = _require_str("notify_team", "message", message)
     _check_link("notify_team", link)
     tenant_id = context.tenant_id

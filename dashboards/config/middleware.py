@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import cache
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.cache import patch_cache_control
 
 from dashboards.config.inline_scripts import inline_script_source, inline_scripts_of
 
@@ -40,6 +41,21 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         policy = content_security_policy(frozenset(inline_scripts_of(request)))
         response.headers.setdefault("Content-Security-Policy", policy)
+        return response
+
+
+class PrivateByDefaultMiddleware:
+    """Pages are for the person who asked: a response that says nothing of caching is ``private``,
+    so no proxy or CDN between keeps a signed-in page (its data, its tab's state) for others.
+    Static files say otherwise themselves (whitenoise, before Django)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True)
         return response
 
 

@@ -131,3 +131,13 @@ def test_wildcard_trusted_origins_work_for_sockets_as_for_forms() -> None:
     assert not same_site_origin(
         origin="https://evilexample.com", host="internal:8000", trusted_origins=trusted
     )
+
+
+def test_signed_in_pages_are_private_to_caches(client: Client, world) -> None:
+    client.force_login(world.avery)
+    for path in ("/t/acme/apps/counter/", "/t/acme/jobs/", "/inbox/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "private" in response.headers["Cache-Control"], path
+    login = Client().get("/accounts/login/")  # Django's own say more, and keep it
+    assert "no-cache" in login.headers["Cache-Control"] or "private" in login.headers["Cache-Control"]

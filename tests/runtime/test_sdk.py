@@ -135,6 +135,15 @@ def test_notify_shows_what_it_is_given(app) -> None:
     assert run(app, "notify", "info", "Until dismissed", duration=0)[0]["duration"] == 0
 
 
+TAIPY_LEVELS = [("I", "info"), ("S", "success"), ("W", "warning"), ("e", "error"), ("INFO", "info"),
+                (" Warning ", "warning")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("level", "shown"), TAIPY_LEVELS)
+def test_notify_takes_taipys_level_names(app, level, shown) -> None:
+    assert run(app, "notify", level, "Saved")[0]["level"] == shown
+
+
 def test_a_long_toast_message_is_shortened_not_sent_whole(app) -> None:
     [toast] = run(app, "notify", "info", "x" * 10_000_000)
     assert len(toast["message"]) == TOAST_MESSAGE_MAX_CHARS and toast["message"].endswith("…")
