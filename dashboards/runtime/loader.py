@@ -213,9 +213,13 @@ def load_app(key: str, files: dict[str, str]) -> LoadedApp:
         raise AppLoadError([_import_problem(error)]) from None
     finally:
         _registering.reset(token)
-    registered = registry.modules
+    outside = [m for m in registry.modules if not m.__name__.startswith(package + ".")]
+    registered = [m for m in registry.modules if m not in outside]
     handlers, signatures, not_handlers = _collect_handlers(package, [main, *registered], registry.hidden)
     callbacks, problems = _collect_callbacks(main, handlers, not_handlers)
+    for module in outside:
+        why = f"init_handlers: {module.__name__} is not a module of this release; only its own hold handlers"
+        problems.append(Problem("init_handlers", why))
     problems += [problem for problem in not_handlers.values() if problem.kind == "handler_name"]
     page_source = _page_source(main, files)
     if page_source is None:

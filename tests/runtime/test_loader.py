@@ -37,6 +37,16 @@ def test_init_handlers_still_exposes_a_sibling_modules_functions() -> None:
     assert handlers_of(files) == ["go", "reset"]
 
 
+def test_init_handlers_given_a_module_outside_the_release_says_so() -> None:
+    """It was ignored: the developer's functions were silently not handlers."""
+    from dashboards.runtime.loader import AppLoadError
+
+    files = {"main.py": "import json\nfrom dashboards.sdk import init_handlers\ninit_handlers(json)\n" + PAGE
+             + "def go(state):\n    state.x = 1\n"}  # fmt: skip
+    with pytest.raises(AppLoadError, match="init_handlers: json is not a module of this release"):
+        handlers_of(files)
+
+
 def test_initial_state_is_called_by_the_platform_only() -> None:
     files = {"main.py": PAGE + "def initial_state(session):\n    return {}\ndef go(state):\n    pass\n"}
     assert handlers_of(files) == ["go"]
