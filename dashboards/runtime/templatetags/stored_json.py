@@ -1,4 +1,4 @@
-"""``{{ value|pretty_json }}``: a scenario's parameters and results as people read them."""
+"""``{{ value|pretty_json }}``: JSON the platform keeps, as people read it."""
 
 from __future__ import annotations
 
