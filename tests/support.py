@@ -101,9 +101,15 @@ class RunningPlatform:
         self.manage("migrate", "--noinput", "-v0")
         self.manage("seed_demo", "--allow-without-debug")
         apps = Path(__file__).parent / "browser" / "apps"
-        for slug, name in (("lab", "Lab"), ("edges", "Edges")):  # the browser tests' own apps
-            self.manage("deploy_app", str(apps / f"{slug}.py"), "--tenant", "acme", "--app", slug, "--create",
-                        "--name", name)  # fmt: skip
+        # The browser tests' own apps; "drafts" (the lab's code) is redeployed by a test, so no
+        # other test sees a new version of an app it has open.
+        for slug, name, source in (
+            ("lab", "Lab", "lab"),
+            ("edges", "Edges", "edges"),
+            ("drafts", "Drafts", "lab"),
+        ):
+            command = ["deploy_app", str(apps / f"{source}.py"), "--tenant", "acme", "--app", slug]
+            self.manage(*command, "--create", "--name", name)
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "run_platform", "--port", str(self.port)],

@@ -23,11 +23,10 @@ SELECT_AND_COPY = """pre => {
 
 
 def test_edit_the_active_source_save_it_as_a_draft_and_activate_it_from_its_page(page: Page) -> None:
-    # The lab (tests/browser/apps/lab.py) is deployed again with the same source: other tests see
-    # no change but its version.
+    # "Drafts" holds the lab's code (tests/browser/apps/lab.py); no other test opens it.
     sign_in(page, "adam")  # developer of Acme
     page.goto("/admin/hosting/app/")
-    page.get_by_role("row").filter(has_text="Lab").get_by_role("link", name="Deploy a release").click()
+    page.get_by_role("row").filter(has_text="Drafts").get_by_role("link", name="Deploy a release").click()
     expect(page.get_by_test_id("release-prefill")).to_contain_text("edit it and save")
     source = page.get_by_label("Source")
     assert source.input_value() == LAB

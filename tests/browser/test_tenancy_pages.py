@@ -14,7 +14,7 @@ def test_sign_in_switch_tenants_and_sign_out(page: Page) -> None:
     expect(page.get_by_role("heading", name="Your tenants")).to_be_visible()
     page.get_by_role("link", name="Acme Corp").click()
     expect(page.get_by_role("heading", name="Acme Corp", level=1)).to_be_visible()
-    expect(page.get_by_test_id("app-cards").locator("li")).to_have_count(6)  # the demo apps, Lab and Edges
+    expect(page.get_by_test_id("app-cards").locator("li")).to_have_count(7)  # demo apps, Lab, Edges, Drafts
     expect(page.get_by_text("Sales explorer")).to_be_visible()
 
     page.get_by_test_id("current-tenant").click()  # the switcher in the header
