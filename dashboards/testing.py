@@ -40,7 +40,7 @@ from dashboards.runtime.dispatch import route_event
 from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, STATE_MAX_BYTES
 from dashboards.runtime.loader import AppLoadError, LoadedApp, Problem, load_app, unload
 from dashboards.runtime.page import Page, compile_page
-from dashboards.runtime.protocol import CMD_TOAST, UI_CHANGE, UI_CLICK
+from dashboards.runtime.protocol import CMD_TOAST, HANDLER_EVENTS, UI_CHANGE, UI_CLICK
 from dashboards.runtime.render_deadline import render_deadline
 from dashboards.runtime.session import SessionInfo, encode_values, initial_values
 from dashboards.runtime.state import SessionState
@@ -126,7 +126,10 @@ class AppTestClient:
         return self.send({"event": UI_CHANGE, "handler": handler, "target": target, "payload": value})
 
     def emit(self, event: str, payload: Any = None) -> set[str]:
-        """An app-defined event, as ``dashboards.emit(event, payload)`` sends it from the page."""
+        """An app-defined event, as ``dashboards.emit(event, payload)`` or ``data-emit`` send it."""
+        if event in HANDLER_EVENTS:
+            raise ValueError(f"{event} is a component's event, which names its handler: "
+                             f"click(handler, payload=...) sends it")  # fmt: skip
         return self.send({"event": event, "payload": payload})
 
     def send(self, message: dict[str, Any]) -> set[str]:

@@ -120,14 +120,35 @@ def loaded_app_problems(app: Any) -> tuple[list[Any], list[str]]:
 _NO_MODULE = re.compile(r"^ModuleNotFoundError: No module named '([^'.]+)")
 
 
+_MISSING_SIBLING = re.compile(
+    r"^(?:ImportError: cannot import name '(\w+)' from '[\w.]+' \(unknown location\)"
+    r"|ModuleNotFoundError: No module named '[\w.]+\.(\w+)')"
+)
+
+
 def with_import_hint(problem: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
-    """``import helpers`` of the release's own ``helpers.py``: the modules of a release form a
-    package, so a sibling is imported relatively; the message says how."""
-    match = _NO_MODULE.match(problem["message"]) if problem["kind"] == "import" else None
+    """The two import mistakes of a release's own modules, with what to do:
+
+    - ``import helpers`` of its ``helpers.py``: the modules of a release form a package, so a
+      sibling is imported relatively;
+    - ``from . import helpers`` when ``helpers.py`` was left out (``main.py`` deployed alone, not
+      its folder): the message named the platform's internal package and nothing else.
+    """
+    if problem["kind"] != "import":
+        return problem
+    match = _NO_MODULE.match(problem["message"])
     if match and f"{match[1]}.py" in files:
         problem["message"] += (
             f" (the release's modules form a package: import a sibling module relatively,"
             f" `from . import {match[1]}`)"
+        )
+        return problem
+    missing = _MISSING_SIBLING.match(problem["message"])
+    name = missing and (missing[1] or missing[2])
+    if name and f"{name}.py" not in files:
+        problem["message"] = (
+            f"{name}.py is not part of this release: deploy the app's folder or a .zip of it, with "
+            "every module main.py imports, not main.py alone"
         )
     return problem
 

@@ -155,6 +155,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_APP_BROKEN)
             return None, False
         self.app_id, self.user_id = app.pk, user_id
+        self.release_version = runtime.release.version
         self.session, rerender = await session_resume(
             app=app, user=user, session_id=session_id, runtime=runtime, fresh=query.get("fresh") == "1",
             visitor=visitor,
@@ -364,7 +365,13 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
 
     # --- messages from the rest of the platform ---
     async def release_activated(self, event: dict[str, Any]) -> None:
-        message = f"Version {event['version']} of this app is available: reload the page to use it."
+        version, mine = event["version"], getattr(self, "release_version", None)
+        if version == mine:
+            return  # this tab runs it already
+        if mine is not None and version < mine:
+            message = f"This app was rolled back to version {version}: reload the page to use it."
+        else:
+            message = f"Version {version} of this app is available: reload the page to use it."
         await self.send(text_data=render_commands([toast_command("info", message, duration=0)]))
 
     async def access_changed(self, event: dict[str, Any]) -> None:

@@ -36,7 +36,6 @@ CMD_TOAST = "dashboards:toast"
 CMD_SET_CONTENT = "dashboards:set-content"
 CMD_DOWNLOAD = "dashboards:download"
 CMD_NAVIGATE = "dashboards:navigate"
-CMD_NEW_RELEASE = "dashboards:new-release"
 CMD_CHART_LAYOUT = "plotly:update-layout"
 
 # Keys of an incoming message (compact: the browser's script builds them)

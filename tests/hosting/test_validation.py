@@ -382,3 +382,13 @@ def test_an_initial_state_value_that_cannot_be_copied_is_named() -> None:
     )
     assert not report["ok"]
     assert "state key 'lock' cannot be copied for each session" in report["problems"][0]["message"]
+
+
+@pytest.mark.parametrize("importing", ["from . import analytics\n", "from .analytics import pick\n"])
+def test_main_py_deployed_without_its_sibling_modules_says_to_deploy_the_folder(importing) -> None:
+    """The message named the platform's internal package ('dashboards_apps.r...') and nothing else."""
+    report = validate_release_files({"main.py": importing + "page = '{% text x %}'\n"})
+    assert kinds(report) == ["import"]
+    message = report["problems"][0]["message"]
+    assert message.startswith("analytics.py is not part of this release: deploy the app's folder or a .zip")
+    assert "dashboards_apps" not in message

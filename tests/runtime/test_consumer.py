@@ -597,6 +597,29 @@ async def test_a_new_release_is_announced_to_open_tabs(live_world) -> None:
     await tab.socket.disconnect()
 
 
+async def test_a_rollback_is_announced_as_one(live_world) -> None:
+    """A tab on version 2 was told that version 1 'is available', as if it were an upgrade."""
+    from dashboards.hosting.models import App
+    from dashboards.hosting.services import app_rollback, release_activate, release_create
+    from dashboards.ops.demo import DEMO_APPS_DIR
+
+    def deploy() -> None:
+        app = App.objects.get(tenant=live_world.acme, slug="counter")
+        source = (DEMO_APPS_DIR / "counter.py").read_text() + "\n# v2\n"
+        release_activate(release=release_create(app=app, files={"main.py": source}, author=None))
+
+    await sync_to_async(deploy)()
+    tab = await open_socket(live_world.avery)  # on version 2
+
+    def roll_back() -> None:
+        app_rollback(app=App.objects.get(tenant=live_world.acme, slug="counter"), actor=None)
+
+    await sync_to_async(roll_back)()
+    frame = await tab.socket.receive_from(timeout=2)
+    assert "This app was rolled back to version 1: reload the page to use it." in frame
+    await tab.socket.disconnect()
+
+
 async def test_only_a_tab_saved_on_an_older_release_keeps_it(live_world) -> None:
     """A tab open across a deploy reconnects onto its own release; a new session naming a release
     that was never activated (ids are sequential) gets the active one instead."""

@@ -71,6 +71,10 @@ class Command(BaseCommand):
         if not options["no_activate"]:
             services.release_activate(release=release)
             self.stdout.write(self.style.SUCCESS(f"{release} is active for new sessions."))
+        else:
+            active = release.app.active_release
+            still = f"new sessions still get v{active.version}" if active else "the app has no active release"
+            self.stdout.write(f"{release} is not active ({still}): activate it in the admin, on its page.")
 
     @staticmethod
     def _read(name: str) -> dict[str, str]:
