@@ -38,7 +38,7 @@ from dashboards.runtime.state import SessionState, check_state_key
 
 logger = logging.getLogger(__name__)
 LogSink = Callable[[list[tuple[str, str]]], Awaitable[None]]
-INPUT_KINDS = frozenset({"text_input", "number", "slider", "checkbox", "select"})
+INPUT_KINDS = frozenset({"text_input", "number", "slider", "checkbox", "select", "scenario_selector"})
 _NOT_SETTLED: Any = object()  # a handler not run for an input's settled change
 # Digits of a number in a message past which it is refused: Python's int() stops at 4300 anyway
 # (with a ValueError), and no id or value of the protocol comes near it.

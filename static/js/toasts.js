@@ -41,13 +41,30 @@
     startTimer(toast);
   }
 
+  // Dismissed from the keyboard, a toast hands focus on: to the next toast's button, or back to
+  // where the user was before they went into the toasts (it fell to <body> and Tab restarted).
+  var focusedBefore = null;
+  document.addEventListener("focusin", function (evt) {
+    if (!(evt.target.closest && evt.target.closest(".toast"))) focusedBefore = evt.target;
+  });
+
+  function dismiss(toast) {
+    var hadFocus = toast.contains(document.activeElement);
+    var next = toast.nextElementSibling || toast.previousElementSibling;
+    toast.remove();
+    if (!hadFocus) return;
+    var button = next && next.querySelector(".toast-close");
+    var back = button || (focusedBefore && document.contains(focusedBefore) ? focusedBefore : null);
+    if (back) back.focus({ preventScroll: true });
+  }
+
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest && evt.target.closest(".toast-close");
-    if (button) button.closest(".toast").remove();
+    if (button) dismiss(button.closest(".toast"));
   });
   document.addEventListener("keydown", function (evt) {
     var toast = evt.key === "Escape" && evt.target.closest && evt.target.closest(".toast");
-    if (toast) toast.remove();
+    if (toast) dismiss(toast);
   });
   document.addEventListener("mouseover", pause);
   document.addEventListener("focusin", pause);

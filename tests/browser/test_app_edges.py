@@ -99,3 +99,25 @@ def test_an_element_of_the_page_sends_an_app_event_with_data_emit(page: Page) ->
     open_app(page, app="edges")
     page.get_by_role("button", name="Export").click()
     expect(page.locator("#exported")).to_have_text("exported as csv")
+
+
+def test_keyboard_focus_stays_on_a_field_the_app_sends_back_and_returns_from_a_dismissed_toast(
+    page: Page,
+) -> None:
+    """Focus fell to <body> when the element holding it was swapped, or a toast closed."""
+    open_app(page)
+    name = page.get_by_label("Your name")
+    name.fill("  Bob  ")
+    name.press("Enter")  # the handler trims it: the field is sent back, and keeps the focus
+    expect(name).to_have_value("Bob")
+    assert page.evaluate("document.activeElement.id") == "name-input"
+
+    open_app(page, app="edges")
+    long_toast = page.get_by_role("button", name="Long toast")
+    long_toast.focus()
+    long_toast.press("Enter")
+    close = page.get_by_role("alert").filter(has_text="very-long-folder-name").get_by_role("button")
+    close.focus()
+    close.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="very-long-folder-name")).to_have_count(0)
+    assert page.evaluate("document.activeElement.textContent") == "Long toast"

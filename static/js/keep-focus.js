@@ -1,0 +1,45 @@
+/* Keyboard focus across htmx's out-of-band swaps (docs/protocol.md). A component, a job's row or
+   the inbox is replaced whole when the server sends it again: the element that had focus is gone
+   and focus fell to <body>, so a keyboard user pressing ArrowDown in a select, Enter in a field
+   whose value the app corrected, or a row's button, lost their place. Before each message the
+   focused element is noted (its id, or the id of the nearest element with one and its tag); after
+   the swap, if focus fell to <body>, the element that took its place gets it back, with its text
+   selection. */
+(function () {
+  "use strict";
+  var noted = null;
+
+  function note() {
+    var active = document.activeElement;
+    if (!active || active === document.body || active === document.documentElement) { noted = null; return; }
+    var holder = active.id ? active : active.parentElement && active.parentElement.closest("[id]");
+    if (!holder) { noted = null; return; }
+    var selection = null;
+    try {
+      if (typeof active.selectionStart === "number") selection = [active.selectionStart, active.selectionEnd];
+    } catch (e) { selection = null; }  // a type without a text selection (number)
+    noted = { id: active.id, holder: holder.id, tag: active.tagName, selection: selection };
+  }
+
+  function restore() {
+    var was = noted;
+    noted = null;
+    var active = document.activeElement;
+    if (!was || (active && active !== document.body && active !== document.documentElement)) return;
+    var target = was.id ? document.getElementById(was.id) : null;
+    if (!target) {
+      var holder = document.getElementById(was.holder);
+      target = holder && (holder.tagName === was.tag ? holder : holder.querySelector(was.tag));
+    }
+    if (!target || typeof target.focus !== "function") return;
+    target.focus({ preventScroll: true });
+    if (was.selection) {
+      try { target.setSelectionRange(was.selection[0], was.selection[1]); } catch (e) { /* not a text field */ }
+    }
+  }
+
+  document.addEventListener("htmx:wsBeforeMessage", note);
+  document.addEventListener("htmx:wsAfterMessage", restore);
+  document.addEventListener("htmx:beforeSwap", note);  // the inbox's own swaps (hx-post, outerHTML)
+  document.addEventListener("htmx:afterSettle", restore);
+})();
