@@ -385,6 +385,8 @@ class TableNode(ComponentNode):
 
     def render_inner(self, context: template.Context) -> SafeString:
         columns, rows = table_rows(self.arg(context, 0), self.kwarg(context, "columns"))
+        if not rows and not columns:  # an empty <table> is announced as a table of nothing
+            return format_html('<p class="dc-empty">{}</p>', self.kwarg(context, "empty", "No rows yet."))
         head = format_html_join("", '<th scope="col">{}</th>', ((plain(c),) for c in columns))
         body = format_html_join(
             "",
@@ -441,7 +443,11 @@ class ChartNode(ComponentNode):
             PLOTLY_CLICK,
             PLOTLY_SELECTED,
         )
-        return format_html('<div class="dc-plot" data-figure="{}"{}></div>', _figure_json(figure), handlers)
+        alt = self.kwarg(context, "alt")  # what it shows, for whoever cannot see it
+        described = format_html(' role="figure" aria-label="{}"', alt) if alt else ""
+        return format_html(
+            '<div class="dc-plot" data-figure="{}"{}{}></div>', _figure_json(figure), handlers, described
+        )
 
 
 def _figure_json(figure: dict[str, Any]) -> str:
@@ -608,7 +614,10 @@ class ScenarioListNode(ScenarioComponentNode):
             if handler:
                 with context.push({REPEAT_KEY: str(row.get("id"))}):
                     attrs = self.event_attributes(context, UI_CLICK, handler, "click")
-                action = format_html('<td><button type="button"{}>{}</button></td>', attrs, label)
+                action = format_html(  # "Open" alone, row after row, says nothing to a screen reader
+                    '<td><button type="button" aria-label="{} {}"{}>{}</button></td>',
+                    label, row.get("name"), attrs, label,
+                )  # fmt: skip
             tags = ", ".join(str(t) for t in row.get("tags") or ())
             body.append(
                 format_html(

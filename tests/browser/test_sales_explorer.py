@@ -46,3 +46,15 @@ def test_pages_without_a_chart_do_not_load_plotly(page: Page) -> None:
     page.on("request", lambda request: loaded.append(request.url))
     open_app(page, app="counter")
     assert not [url for url in loaded if "plotly" in url]
+
+
+def test_a_keyboard_picks_a_region_too_and_the_chart_is_named(page: Page) -> None:
+    """A bar's click needs a mouse: the region select does the same from the keyboard."""
+    open_app(page, app="sales", user="alice")
+    expect(page.get_by_role("figure", name="Revenue by region: click a bar to pick it")).to_be_visible()
+    region = page.get_by_label("Region", exact=True)
+    region.focus()
+    region.select_option("West")
+    expect(page.locator("#heading")).to_have_text("Region: West")
+    expect(page.locator("#sales-table tbody tr")).to_have_count(8)
+    assert page.evaluate("document.activeElement.id") == "region-input"  # still where the user is

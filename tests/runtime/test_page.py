@@ -314,3 +314,11 @@ def test_text_is_a_span_so_it_sits_inside_a_paragraph() -> None:
     html = broken.render({"name": "Ada", "width": 10**9})  # a whole page shows why, in the same span
     assert html.startswith('<p><span id="name" class="dc dc-text dc-broken"><span class="dc-error"')
     assert html.endswith("</span></span></p>")
+
+
+def test_components_say_what_they_are_to_a_screen_reader() -> None:
+    """An empty table was an empty <table>; a chart, its axis ticks; every scenario button "Open"."""
+    page = compile_page('{% table rows id="t" %}{% chart figure id="c" alt="Revenue by region" %}')
+    html = page.render_components(["t", "c"], {"rows": [], "figure": {"data": [], "layout": {}}})
+    assert '<p class="dc-empty">No rows yet.</p>' in html and "<table" not in html
+    assert 'role="figure" aria-label="Revenue by region"' in html

@@ -39,6 +39,7 @@ def test_the_list_has_a_row_per_scenario_with_its_button() -> None:
     assert html.count("<tr data-scenario-id=") == 2
     assert 'data-target="l-7" data-repeat-key="7"' in html and 'data-handler="open"' in html
     assert '<tr data-scenario-id="9" aria-current="true">' in html
+    assert 'aria-label="Open Baseline"' in html  # which one it opens, for a screen reader
     assert "No scenarios yet." in page.render({"scenarios": []})
 
 

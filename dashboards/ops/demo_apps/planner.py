@@ -26,7 +26,7 @@ page = """
   {% number months label="Months" min=1 max=36 step=1 on_change="set_months" id="months" %}
   <div class="row">{% button "Save and run" on_click="run" id="run" %}
   {% button "Show results" on_click="show" id="show" %}</div>
-  <p>{% text status id="status" %}</p>
+  <p role="status">{% text status id="status" %}</p>
   {% metric total label="Total revenue" id="total" %}
   {% table forecast id="forecast" %}
   <h3>All scenarios</h3>

@@ -22,7 +22,7 @@ page = """
   <div class="row">{% button "Build the report" on_click="build" id="build" %}</div>
   {% progress fraction label="Progress" id="bar" %}
   <p>{% text message id="message" %}</p>
-  <p>{% text status id="status" %}</p>
+  <p role="status">{% text status id="status" %}</p>
   {% metric rows label="Rows in the report" id="rows" %}
 </section>
 """

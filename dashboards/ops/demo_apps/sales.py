@@ -36,6 +36,7 @@ def _rows(region):
 
 initial_state = {
     "region": None,
+    "region_options": [["", "All regions"], *REGIONS],
     "heading": "All regions",
     "rows": _rows(None),
     "figure": _figure(),
@@ -45,9 +46,10 @@ initial_state = {
 page = """
 <div class="row">
   {% metric total label="Revenue shown" id="total" %}
-  {% text heading id="heading" %}
+  <p role="status">{% text heading id="heading" %}</p>
 </div>
-{% chart figure on_click="pick_region" id="chart" %}
+{% chart figure on_click="pick_region" id="chart" alt="Revenue by region: click a bar to pick it" %}
+{% select region options=region_options label="Region" on_change="choose_region" id="region" %}
 <div class="row">
   {% button "Show all regions" on_click="show_all" id="show-all" %}
   {% download_button "Download CSV" on_click="export_csv" id="export" %}
@@ -72,6 +74,11 @@ def pick_region(state, payload):
         notify(state, "warning", "Click on a bar to pick a region.")
         return
     _select(state, region)
+
+
+def choose_region(state, payload):
+    """The keyboard's way to what a bar's click does."""
+    _select(state, payload if payload in REGIONS else None)
 
 
 def show_all(state):
