@@ -485,11 +485,32 @@ def _failed(error: BaseException, output: list[tuple[str, str]], started: float)
     return HandlerOutcome(
         ok=False,
         error=f"{type(error).__name__}: {error}",
-        traceback="".join(traceback.format_exception(error)),
+        traceback=app_traceback(error),
         output=output,
         duration=time.perf_counter() - started,
         exception=error,
     )
+
+
+def app_traceback(error: BaseException) -> str:
+    """The traceback as the app's developers read it in its log: the frames of their own code, not
+    the platform's around it (the executor's thread, the SDK function that refused an argument).
+    All of it when none is theirs (an error of the platform's, or of a library at import)."""
+    shown = traceback.TracebackException.from_exception(error)
+    _keep_app_frames(shown, set())
+    return "".join(shown.format())
+
+
+def _keep_app_frames(shown: traceback.TracebackException, seen: set[int]) -> None:
+    if id(shown) in seen:
+        return
+    seen.add(id(shown))
+    frames = [frame for frame in shown.stack if frame.filename.startswith("<app ")]
+    if frames:
+        shown.stack = traceback.StackSummary.from_list(frames)
+    for chained in (shown.__cause__, shown.__context__):
+        if chained is not None:
+            _keep_app_frames(chained, seen)
 
 
 _default: InProcessExecutor | None = None

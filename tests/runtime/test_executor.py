@@ -12,6 +12,7 @@ import pytest
 from dashboards.runtime import executor as executor_module
 from dashboards.runtime.applog import current_output
 from dashboards.runtime.executor import InProcessExecutor
+from dashboards.runtime.state import SessionState
 
 SOURCE = 'page = "{% text x %}"\n'
 
@@ -221,3 +222,20 @@ async def test_hung_handlers_of_many_releases_leave_other_apps_their_threads() -
         assert [outcome.value for outcome in outcomes] == ["ok"] * 8
     finally:
         release.set()
+
+
+async def test_a_failures_traceback_shows_the_apps_frames_not_the_platforms() -> None:
+    """The app's log showed the executor's thread first; an SDK refusal, the SDK's insides."""
+    source = SOURCE + (
+        "from dashboards.sdk import notify\n\n\ndef helper():\n    raise KeyError('missing')\n\n\n"
+        "def boom(state):\n    helper()\n\n\ndef refused(state):\n    notify(state, 'loud', 'x')\n"
+    )
+    executor = InProcessExecutor()
+    app = executor.load(f"trace-{uuid.uuid4().hex[:8]}", {"main.py": source})
+    outcome = await executor.run(app, "boom", {"state": SessionState({})}, 1.0)
+    assert "executor.py" not in outcome.traceback
+    assert "in boom" in outcome.traceback and "in helper" in outcome.traceback
+    assert outcome.traceback.rstrip().endswith("KeyError: 'missing'")
+    refused = await executor.run(app, "refused", {"state": SessionState({})}, 1.0)
+    assert "in refused" in refused.traceback and "sdk.py" not in refused.traceback
+    assert "level must be one of" in refused.traceback
