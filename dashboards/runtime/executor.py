@@ -1,7 +1,8 @@
 """The one way tenant code runs: load a release, run a handler with a time limit.
 
-``InProcessExecutor`` runs handlers in this process: async ones on the event loop, plain ones
-on a bounded thread pool of their own, each release limited to a share of it. The interface is
+``InProcessExecutor`` runs handlers in this process: async ones on an event loop of their
+release's own (never the server's: see app_loops.py), plain ones on a bounded thread pool of
+their own, each release limited to a share of it. The interface is
 small on purpose, so that an executor running tenant code in isolated processes can replace it
 without touching the consumer (see docs/runtime.md for what in-process execution does not
 guarantee).
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from dashboards.runtime import limits
+from dashboards.runtime.app_loops import AppLoops
 from dashboards.runtime.applog import RunOutput, current_output, install_log_handler
 from dashboards.runtime.handler_threads import HandlerThreads
 from dashboards.runtime.limits import HANDLER_POOL_THREADS, LATE_HANDLER_THREADS_MAX, RELEASE_HANDLER_THREADS
@@ -96,6 +98,13 @@ async def _contained(awaitable: Any) -> tuple[Any, BaseException | None]:
         if isinstance(error, asyncio.CancelledError) and current is not None and current.cancelling():
             raise  # cancelled by the platform (its limit, its tab closed), not the app's own raise
         return None, error
+
+
+def _settle(
+    future: asyncio.Future[tuple[Any, BaseException | None]], outcome: tuple[Any, BaseException | None]
+) -> None:
+    if not future.done():
+        future.set_result(outcome)
 
 
 def _name_of(function: Any) -> str:
@@ -201,7 +210,8 @@ class InProcessExecutor:
         self._slots: dict[tuple[int, str], asyncio.Semaphore] = {}
         self._open_batches: dict[tuple[int, str, Any], _Batch] = {}
         self._batch_tasks: set[asyncio.Task[None]] = set()  # the loop keeps weak references only
-        self._abandoned: set[asyncio.Task[Any]] = set()  # app tasks past their limit, still running
+        self._app_loops = AppLoops()
+        self._checks: set[asyncio.Task[bool]] = set()  # of app loops whose call passed its limit
         install_log_handler()
 
     def load(self, key: str, files: dict[str, str]) -> LoadedApp:
@@ -262,6 +272,7 @@ class InProcessExecutor:
                 unload(key)
             for slot_key in [k for k in list(self._slots) if k[1] == key]:  # the loop may add one
                 self._slots.pop(slot_key, None)
+        self._app_loops.forget(key)
 
     def _slot(self, key: str) -> asyncio.Semaphore:
         loop_key = (id(asyncio.get_running_loop()), key)
@@ -298,7 +309,7 @@ class InProcessExecutor:
         context.run(current_output.set, output)
         try:
             if is_async:
-                value = await self._on_loop(context, function(*args, **kwargs), timeout)
+                value = await self._on_loop(app, context, function(*args, **kwargs), timeout)
             else:
                 returned: list[Any] = []
                 error = await self._in_thread(
@@ -310,7 +321,8 @@ class InProcessExecutor:
                     return _failed(error, output, started)
                 value = returned[0]
                 if inspect.isawaitable(value):  # a plain function wrapping an async one: await its work
-                    value = await self._on_loop(context, value, timeout - (time.perf_counter() - started))
+                    left = timeout - (time.perf_counter() - started)
+                    value = await self._on_loop(app, context, value, left)
                 elif inspect.isgenerator(value) or inspect.isasyncgen(value):  # its body never ran: say so
                     raise TypeError(f"{_name_of(function)} is a generator function; a handler must be "
                                     "a plain or an async function")  # fmt: skip
@@ -323,22 +335,37 @@ class InProcessExecutor:
             return _failed(error, output, started)
         return HandlerOutcome(ok=True, output=output, duration=time.perf_counter() - started, value=value)
 
-    async def _on_loop(self, context: contextvars.Context, awaitable: Any, timeout: float) -> Any:
-        """App code on the event loop, contained: whatever it raises (even SystemExit, or a
-        CancelledError of its own) is its failure, never the loop's or the tab's; and at the limit
-        the tab stops waiting, even for code that ignores being cancelled."""
-        task = asyncio.get_running_loop().create_task(_contained(awaitable), context=context)
+    async def _on_loop(
+        self, app: LoadedApp, context: contextvars.Context, awaitable: Any, timeout: float
+    ) -> Any:
+        """App code on its release's own event loop (app_loops.py), contained: whatever it raises
+        (even SystemExit, or a CancelledError of its own) is its failure, never the loop's or the
+        tab's; and at the limit the tab stops waiting, even for code that ignores being cancelled
+        or never awaits (its loop is then written off if it stays stuck)."""
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[tuple[Any, BaseException | None]] = loop.create_future()
+
+        def done(task: asyncio.Task[tuple[Any, BaseException | None]]) -> None:  # on the app loop
+            outcome = (None, asyncio.CancelledError()) if task.cancelled() else task.result()
+            try:
+                loop.call_soon_threadsafe(_settle, finished, outcome)
+            except RuntimeError:  # the caller's loop is closed: nobody waits any more
+                pass
+
+        app_loop = self._app_loops.serving(app.key)
+        call = app_loop.start(_contained(awaitable), context, done)
         try:
-            done, _ = await asyncio.wait({task}, timeout=max(timeout, 0.0))
+            ended, _ = await asyncio.wait({finished}, timeout=max(timeout, 0.0))
         except asyncio.CancelledError:  # the tab went away: so does its handler
-            task.cancel()
+            call.cancel()
             raise
-        if not done:
-            task.cancel()
-            self._abandoned.add(task)  # held until it ends: the loop keeps weak references only
-            task.add_done_callback(self._abandoned.discard)
+        if not ended:
+            call.cancel()
+            check = loop.create_task(self._app_loops.check_stuck(app.key, app_loop))
+            self._checks.add(check)  # the loop keeps weak references only
+            check.add_done_callback(self._checks.discard)
             raise TimeoutError
-        value, error = task.result()
+        value, error = finished.result()
         if error is not None:
             raise _AppRaised(error)
         return value

@@ -86,15 +86,69 @@ async def test_a_hanging_call_times_out_alone_and_the_calls_behind_it_move_to_an
     assert all(o.ok for o in outcomes[1:])
 
 
-async def test_coroutine_functions_are_awaited_on_the_loop(executor_and_app) -> None:
+async def test_coroutine_functions_are_awaited_on_their_releases_own_loop(executor_and_app) -> None:
     executor, app = executor_and_app
     seen = []
 
     async def callback() -> None:
-        seen.append(current_output.get() is not None)
+        seen.append((current_output.get() is not None, asyncio.get_running_loop()))
 
     outcome = await executor.run_batched(app, "async", callback, 1.0)
-    assert outcome.ok and seen == [True]
+    assert outcome.ok and seen[0][0]
+    assert seen[0][1] is not asyncio.get_running_loop()  # never the server's
+
+
+async def test_an_async_handler_that_never_awaits_holds_neither_the_server_nor_other_apps() -> None:
+    """On the server's loop, `time.sleep` (or a computation) in an async handler held every tab
+    of the process, every tenant's. Now it holds its own release's loop, which is written off
+    once it stays stuck past the limit: the release's next call gets a new loop."""
+    executor = InProcessExecutor()
+    stuck_app = executor.load(f"stuck-{uuid.uuid4().hex[:8]}", {"main.py": SOURCE})
+    other_app = executor.load(f"other-{uuid.uuid4().hex[:8]}", {"main.py": SOURCE})
+    release = threading.Event()
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def blocks() -> None:
+        release.wait(10)  # a blocking call that never awaits
+
+    async def quick() -> str:
+        loops.append(asyncio.get_running_loop())
+        return "ok"
+
+    try:
+        stuck = asyncio.ensure_future(executor.run_callable(stuck_app, blocks, (), 0.3))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        for _ in range(5):
+            await asyncio.sleep(0.01)  # the server's loop turns meanwhile
+        assert time.monotonic() - started < 0.25
+        assert (await executor.run_callable(other_app, quick, (), 1.0)).value == "ok"  # another app
+        assert (await stuck).timed_out
+        while executor._checks:  # the check of the stuck loop (about a second)
+            await asyncio.sleep(0.05)
+        again = await executor.run_callable(stuck_app, quick, (), 1.0)  # a new loop of its own
+        assert again.ok and again.value == "ok" and loops[1] is not loops[0]
+    finally:
+        release.set()
+
+
+async def test_a_release_keeps_its_loop_across_calls_so_a_module_client_works(executor_and_app) -> None:
+    """An HTTP client made at module level is bound to the loop of its first call."""
+    executor, app = executor_and_app
+    loops = []
+
+    async def handler() -> None:
+        loops.append(asyncio.get_running_loop())
+
+    for _ in range(3):
+        assert (await executor.run_callable(app, handler, (), 1.0)).ok
+    assert loops[0] is loops[1] is loops[2] and loops[0].is_running()
+    executor.forget(app.key)  # an unloaded release's loop stops
+    for _ in range(100):
+        if loops[0].is_closed():
+            break
+        await asyncio.sleep(0.01)
+    assert loops[0].is_closed()
 
 
 async def test_an_app_raising_timeout_error_failed_it_did_not_time_out(executor_and_app) -> None:
