@@ -46,6 +46,20 @@ def test_a_layout_update_applies_to_the_figure_swapped_in_by_the_same_answer(pag
     expect(page.locator("#fine .gtitle")).to_have_text("Doubled")
 
 
+def test_an_async_handler_that_blocks_holds_up_no_other_app(page: Page) -> None:
+    """On the server's loop, a blocking call in one app's async handler froze every app's tabs."""
+    open_app(page, app="edges")
+    other = page.context.new_page()
+    open_app(other, app="lab")
+    page.get_by_role("button", name="Stall").click()  # blocks its handler for 4 s
+    page.wait_for_timeout(200)  # the click is on the server
+    other.get_by_role("button", name="Add one").click()
+    expect(other.locator("#count .dc-metric-value")).to_have_text("1", timeout=3000)
+    expect(page.locator("#stalled")).to_have_text("")  # still blocked: the other app did not wait
+    expect(page.locator("#stalled")).to_have_text("stalled for 4 s", timeout=10_000)
+    other.close()
+
+
 def test_an_answer_lost_with_the_connection_is_made_good_by_the_reconnect(page: Page) -> None:
     """The connection drops after the server answered a click and before the page got it: the
     reconnect (fresh=0) gets every component again, so the page shows what the server holds."""

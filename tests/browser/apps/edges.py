@@ -1,4 +1,7 @@
-"""A test app at the edges of what a page is sent: large answers, a chart Plotly cannot draw, long toasts."""
+"""A test app at the edges of what a page is sent: large answers, a chart Plotly cannot draw, long
+toasts; and an async handler that blocks without awaiting."""
+
+import time
 
 from dashboards.sdk import download, notify, update_chart_layout
 
@@ -7,6 +10,7 @@ initial_state = {
     "fine": {"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {"title": {"text": "Fine"}}},
     "rows": [],
     "exported": "",
+    "stalled": "",
 }
 
 page = """
@@ -17,9 +21,11 @@ page = """
   {% button "Big download" on_click="big_download" id="big" %}
   {% button "Long toast" on_click="long_toast" id="long" %}
   {% button "Double" on_click="double" id="double" %}
+  {% button "Stall" on_click="stall" id="stall" %}
   <button type="button" data-emit="edges:export" data-emit-payload='{"format": "csv"}'>Export</button>
 </div>
 {% text exported id="exported" %}
+{% text stalled id="stalled" %}
 {% table rows id="rows" %}
 """
 
@@ -43,6 +49,12 @@ def double(state):
         "layout": {"title": {"text": "Fine"}},
     }
     update_chart_layout(state, "fine", {"title": {"text": "Doubled"}})
+
+
+async def stall(state):
+    """The mistake an async handler makes most: a blocking call. It holds this app's loop only."""
+    time.sleep(4)
+    state.stalled = "stalled for 4 s"
 
 
 def export(state, payload):
