@@ -42,6 +42,7 @@ from types import EllipsisType
 from typing import Any
 
 from dashboards.events.limits import SUBSCRIBER_TIME_LIMIT_SECONDS
+from dashboards.runtime.app_loops import AppLoop, process_app_loops
 from dashboards.runtime.applog import RunOutput, current_output, kept_lines
 from dashboards.runtime.codecs import JsonRefused, bounded_json_copy
 from dashboards.runtime.context import AppContext, current_app_context
@@ -387,6 +388,11 @@ class EventEmitter:
             task = loop.create_task(deliver(delivery), name=EMISSION_TASK_NAME)
             emission._task, emission._loop = task, loop
             task.add_done_callback(lambda done: emission._finish(_runs_of(done)))
+        elif (app_loop := _release_loop(delivery.context)) is not None:
+            emission._loop = app_loop.loop
+            future = app_loop.submit(deliver(delivery))
+            emission._future = future
+            future.add_done_callback(lambda done: emission._finish(_runs_of(done)))
         else:
             emission._loop = _background_loop()
             future = asyncio.run_coroutine_threadsafe(deliver(delivery), emission._loop)
@@ -602,6 +608,15 @@ def _shared_for_this_process() -> dict[str, Any]:
         if _shared["pid"] != os.getpid():
             _shared.update(pid=os.getpid(), loop=None, pool=None)
         return _shared
+
+
+def _release_loop(context: AppContext | None) -> AppLoop | None:
+    """The loop of the emitting release (runtime/app_loops.py): an async subscriber that blocks
+    holds up its own app's deliveries, not every tenant's. None outside the platform's processes'
+    app code (the app authors' test client, tenant 0, has one app: the private loop)."""
+    if context is None or not context.tenant_id or not context.package:
+        return None
+    return process_app_loops().serving(context.package)
 
 
 def _background_loop() -> asyncio.AbstractEventLoop:

@@ -11,14 +11,17 @@ wait for the stuck loop (they time out, for this release's tabs only), and the l
 
 One loop per release, not per call, so what a module keeps across calls (an HTTP client and its
 connections, bound to the loop that made them) goes on working, and tabs of one release awaiting
-I/O share a thread.
+I/O share a thread. The loops are the process's (``process_app_loops``): an app's emitter
+delivers its async subscribers on its release's loop too, never on a loop all tenants share.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import logging
+import os
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -108,6 +111,21 @@ class AppLoop:
         task.add_done_callback(done)
         task.add_done_callback(self._call_ended)
 
+    def submit(self, coroutine: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
+        """``asyncio.run_coroutine_threadsafe``, counted as a call: a retired loop waits for it."""
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def done(task: asyncio.Task[Any]) -> None:
+            if task.cancelled():
+                future.cancel()
+            elif task.exception() is not None:
+                future.set_exception(task.exception())
+            else:
+                future.set_result(task.result())
+
+        self.start(coroutine, contextvars.copy_context(), done)
+        return future
+
     def _call_ended(self, _task: asyncio.Task[Any]) -> None:
         self._calls -= 1
         if self._retired and self._calls == 0:
@@ -148,7 +166,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 class AppLoops:
-    """The app loops of one executor: one serving each release, and those written off."""
+    """The app loops of a process, by release package: one serving each release, and those written off."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -205,3 +223,16 @@ class AppLoops:
     def serving_count(self) -> int:
         with self._lock:
             return len(self._serving)
+
+
+_process: dict[str, Any] = {"pid": None, "loops": None}
+_process_lock = threading.Lock()
+
+
+def process_app_loops() -> AppLoops:
+    """This process's app loops (made again after a fork: an RQ work horse has no thread of its parent)."""
+    with _process_lock:
+        if _process["pid"] != os.getpid():
+            _process.update(pid=os.getpid(), loops=AppLoops())
+        loops: AppLoops = _process["loops"]
+        return loops

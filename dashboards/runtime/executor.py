@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from dashboards.runtime import limits
-from dashboards.runtime.app_loops import AppLoops
+from dashboards.runtime.app_loops import process_app_loops
 from dashboards.runtime.applog import RunOutput, current_output, install_log_handler
 from dashboards.runtime.handler_threads import HandlerThreads
 from dashboards.runtime.limits import HANDLER_POOL_THREADS, LATE_HANDLER_THREADS_MAX, RELEASE_HANDLER_THREADS
-from dashboards.runtime.loader import AppLoadError, LoadedApp, Problem, load_app, unload
+from dashboards.runtime.loader import AppLoadError, LoadedApp, Problem, load_app, release_package, unload
 
 logger = logging.getLogger(__name__)
 BATCH_RATE_SAMPLE_SECONDS = 0.001
@@ -210,7 +210,7 @@ class InProcessExecutor:
         self._slots: dict[tuple[int, str], asyncio.Semaphore] = {}
         self._open_batches: dict[tuple[int, str, Any], _Batch] = {}
         self._batch_tasks: set[asyncio.Task[None]] = set()  # the loop keeps weak references only
-        self._app_loops = AppLoops()
+        self._app_loops = process_app_loops()
         self._checks: set[asyncio.Task[bool]] = set()  # of app loops whose call passed its limit
         install_log_handler()
 
@@ -272,7 +272,7 @@ class InProcessExecutor:
                 unload(key)
             for slot_key in [k for k in list(self._slots) if k[1] == key]:  # the loop may add one
                 self._slots.pop(slot_key, None)
-        self._app_loops.forget(key)
+        self._app_loops.forget(release_package(key))
 
     def _slot(self, key: str) -> asyncio.Semaphore:
         loop_key = (id(asyncio.get_running_loop()), key)
@@ -352,7 +352,7 @@ class InProcessExecutor:
             except RuntimeError:  # the caller's loop is closed: nobody waits any more
                 pass
 
-        app_loop = self._app_loops.serving(app.key)
+        app_loop = self._app_loops.serving(app.package)
         call = app_loop.start(_contained(awaitable), context, done)
         try:
             ended, _ = await asyncio.wait({finished}, timeout=max(timeout, 0.0))
@@ -361,7 +361,7 @@ class InProcessExecutor:
             raise
         if not ended:
             call.cancel()
-            check = loop.create_task(self._app_loops.check_stuck(app.key, app_loop))
+            check = loop.create_task(self._app_loops.check_stuck(app.package, app_loop))
             self._checks.add(check)  # the loop keeps weak references only
             check.add_done_callback(self._checks.discard)
             raise TimeoutError

@@ -130,8 +130,13 @@ _finder = _ReleaseFinder()
 sys.meta_path.insert(0, _finder)
 
 
+def release_package(key: str) -> str:
+    """The package a release's modules are imported under."""
+    return f"{APPS_PACKAGE}.r{key}"
+
+
 def _register(key: str, files: dict[str, str]) -> str:
-    package = f"{APPS_PACKAGE}.r{key}"
+    package = release_package(key)
     with _finder.lock:
         _finder.packages.add(package)
         for name, source in files.items():
@@ -146,7 +151,7 @@ def _register(key: str, files: dict[str, str]) -> str:
 
 def unload(key: str) -> None:
     """Forget a release's modules (used after validation and in tests)."""
-    package = f"{APPS_PACKAGE}.r{key}"
+    package = release_package(key)
     for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
         del sys.modules[name]
     with _finder.lock:

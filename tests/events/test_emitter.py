@@ -591,3 +591,38 @@ async def go(state):
     client = AppTestClient({"main.py": source})
     client.click("go")  # returns: only emissions are waited for, the rest is cancelled as asyncio.run does
     assert client.state.n == 1
+
+
+def test_an_async_subscriber_that_blocks_holds_up_only_its_own_apps_emissions(
+    emitter_lab, live_world
+) -> None:
+    """Emitted from a plain handler, async subscribers ran on one private loop of the process:
+    one app's blocking call held every tenant's deliveries. Each release has its own loop now."""
+    other = deploy_test_app(live_world.acme, "emitter-other", EMITTER_LAB_SOURCE, name="Other")
+    release = threading.Event()
+
+    async def blocks() -> None:
+        release.wait(10)  # a blocking call that never awaits
+
+    async def quick() -> str:
+        return "delivered"
+
+    stuck_bus, other_bus = EventEmitter("stuck", time_limit=20), EventEmitter("other")
+    stuck_bus.subscribe("go", blocks)
+    other_bus.subscribe("go", quick)
+    try:
+        token = current_app_context.set(handler_context(emitter_lab))
+        try:
+            stuck = stuck_bus.emit("go")
+        finally:
+            current_app_context.reset(token)
+        token = current_app_context.set(handler_context(other))
+        try:
+            delivered = other_bus.emit("go")
+        finally:
+            current_app_context.reset(token)
+        assert delivered.wait(5) and [run.result for run in delivered.runs] == ["delivered"]
+        assert not stuck.done()
+    finally:
+        release.set()
+    assert stuck.wait(5) and stuck.runs[0].ok
