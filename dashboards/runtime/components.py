@@ -396,7 +396,11 @@ class TableNode(ComponentNode):
                 for row in rows[: self.max_rows]
             ),
         )
-        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+        caption = self.kwarg(context, "caption")  # the table's name for screen readers, shown above it
+        caption_html = format_html("<caption>{}</caption>", caption) if caption else ""
+        return format_html(
+            "<table>{}<thead><tr>{}</tr></thead><tbody>{}</tbody></table>", caption_html, head, body
+        )
 
 
 TABLE_TAKES = "a table shows a list of dicts, a list of lists (with columns=) or a DataFrame"

@@ -74,17 +74,23 @@ def is_local_path(url: Any) -> bool:
     )
 
 
+# A toast's level in words too, not by its colour alone (WCAG 1.4.1); a screen reader reads it first.
+TOAST_LEVEL_LABELS = {"info": "Info", "success": "Success", "warning": "Warning", "error": "Error"}
+
+
 def render_toast(command: dict[str, Any]) -> str:
     link = format_html(' <a href="{}">Open</a>', command["link"]) if command.get("link") else ""
     role = "alert" if command["level"] in ("error", "warning") else "status"
     return format_html(
         '<div id="dashboards-toasts-{}" hx-swap-oob="beforeend">'
-        '<div class="toast toast-{}" role="{}" data-duration="{}"><span class="toast-message">{}</span>{}'
+        '<div class="toast toast-{}" role="{}" data-duration="{}"><span class="toast-message">'
+        '<strong class="toast-level">{}<span class="visually-hidden">:</span></strong> {}</span>{}'
         '<button type="button" class="toast-close" aria-label="Dismiss">&times;</button></div></div>',
         command["position"],
         command["level"],
         role,
         command["duration"],
+        TOAST_LEVEL_LABELS[command["level"]],
         command["message"],
         link,
     )

@@ -115,7 +115,15 @@
     toast.dataset.duration = "8000";
     var words = document.createElement("span");
     words.className = "toast-message";
-    words.textContent = text;
+    var level = document.createElement("strong");
+    level.className = "toast-level"; // as the server's toasts (frames.py): the level in words too
+    level.textContent = "Error";
+    var colon = document.createElement("span");
+    colon.className = "visually-hidden";
+    colon.textContent = ":";
+    level.appendChild(colon);
+    words.appendChild(level);
+    words.appendChild(document.createTextNode(" " + text));
     var close = document.createElement("button");
     close.type = "button";
     close.className = "toast-close";

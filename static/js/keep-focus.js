@@ -4,10 +4,11 @@
    whose value the app corrected, or a row's button, lost their place. Before each message the
    focused element is noted (its id, or the id of the nearest element with one and its tag); after
    the swap, if focus fell to <body>, the element that took its place gets it back, with its text
-   selection. */
+   selection; when nothing took its place, the first control of its holder, or the holder. */
 (function () {
   "use strict";
   var noted = null;
+  var FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled])";
 
   function note() {
     var active = document.activeElement;
@@ -27,9 +28,18 @@
     var active = document.activeElement;
     if (!was || (active && active !== document.body && active !== document.documentElement)) return;
     var target = was.id ? document.getElementById(was.id) : null;
-    if (!target) {
-      var holder = document.getElementById(was.holder);
-      target = holder && (holder.tagName === was.tag ? holder : holder.querySelector(was.tag));
+    var holder = document.getElementById(was.holder);
+    if (!target && holder) {
+      target = holder.tagName === was.tag ? holder : holder.querySelector(was.tag);
+    }
+    if (!target && holder && holder !== document.body) {
+      // The control went with the swap (an inbox row's "Mark as read" once it is read): the
+      // user stays where they were, on what the holder still offers, or on the holder itself.
+      target = holder.querySelector(FOCUSABLE);
+      if (!target) {
+        if (!holder.hasAttribute("tabindex")) holder.setAttribute("tabindex", "-1");
+        target = holder;
+      }
     }
     if (!target || typeof target.focus !== "function") return;
     target.focus({ preventScroll: true });

@@ -103,7 +103,9 @@ def test_a_paste_larger_than_the_server_accepts_is_refused_in_the_page_and_the_t
     """The server closes a socket sent more than 64 KiB at once (1009): the tab went dead."""
     open_app(page)
     page.get_by_label("Your name").fill("x" * 70_000)
-    expect(page.get_by_role("alert").filter(has_text="too large to send")).to_be_visible()
+    refused = page.get_by_role("alert").filter(has_text="too large to send")
+    expect(refused).to_be_visible()
+    expect(refused.locator(".toast-level")).to_have_text("Error:")  # as the server's toasts
     page.get_by_role("button", name="Add one").click()
     expect(page.locator("#count .dc-metric-value")).to_have_text("1")
     expect(page.locator("#connection-status")).to_be_hidden()

@@ -94,6 +94,8 @@ def test_a_failing_handler_shows_an_error_toast_and_the_page_keeps_working(page:
     page.get_by_role("button", name="Break").click()
     toast = page.get_by_role("alert").filter(has_text="this button always fails")
     expect(toast).to_be_visible()
+    expect(toast.locator(".toast-level")).to_have_text("Error:")  # in words, not by colour alone
+    expect(toast.locator(".toast-level")).to_be_visible()
     page.get_by_role("button", name="Add one").click()
     expect(page.locator("#count .dc-metric-value")).to_have_text("1")  # the failed +100 was undone
     toast.get_by_role("button", name="Dismiss").click()

@@ -116,3 +116,21 @@ def test_a_long_unbroken_message_wraps_and_its_actions_stay_in_the_window(people
     mark = row.get_by_role("button", name="Mark as read")
     box = mark.bounding_box()
     assert box is not None and box["x"] + box["width"] <= width
+
+
+def test_keyboard_focus_stays_in_place_when_notifications_are_marked_read(people, platform) -> None:
+    """The swapped inbox put focus on its first button, wherever the user had been."""
+    notify(platform, "Focus first", "--level", "info")
+    notify(platform, "Focus second", "--level", "info", "--link", "/t/acme/")
+    inbox = open_live_page(people("alice"), "/inbox/")
+    row = inbox.get_by_test_id("notification").filter(has_text="Focus first")
+    row_id = row.get_attribute("id")
+    row.get_by_role("button", name="Mark as read").focus()
+    inbox.keyboard.press("Enter")
+    expect(row).not_to_contain_text("Unread")
+    # On the row the user was on (which has no control left), not the top of the inbox.
+    inbox.wait_for_function("(id) => document.activeElement.closest('tr')?.id === id", arg=row_id)
+    inbox.get_by_role("button", name="Mark all as read").focus()
+    inbox.keyboard.press("Enter")
+    expect(inbox.get_by_test_id("inbox-summary")).to_have_text("No unread notifications")
+    inbox.wait_for_function("() => document.activeElement.id === 'inbox-head'")  # its summary, not a link

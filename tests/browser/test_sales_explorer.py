@@ -17,6 +17,7 @@ def test_clicking_a_bar_filters_the_table_and_the_csv_follows(page: Page, tmp_pa
     expect(bars).to_have_count(4)
     rows = page.locator("#sales-table tbody tr")
     expect(rows).to_have_count(32)
+    expect(page.get_by_role("table", name="Sales")).to_be_visible()  # its caption names it
 
     box = bars.nth(2).bounding_box()  # East; Plotly's drag layer takes the click, as for a person
     assert box is not None

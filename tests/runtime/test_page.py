@@ -322,3 +322,7 @@ def test_components_say_what_they_are_to_a_screen_reader() -> None:
     html = page.render_components(["t", "c"], {"rows": [], "figure": {"data": [], "layout": {}}})
     assert '<p class="dc-empty">No rows yet.</p>' in html and "<table" not in html
     assert 'role="figure" aria-label="Revenue by region"' in html
+    named = compile_page('{% table rows id="t" caption="Orders" %}{% table rows id="u" caption=title %}')
+    html = named.render_components(["t", "u"], {"rows": [{"n": 1}], "title": "<b>Mine</b>"})
+    assert "<table><caption>Orders</caption><thead>" in html
+    assert "<caption>&lt;b&gt;Mine&lt;/b&gt;</caption>" in html  # from state: escaped

@@ -324,6 +324,13 @@ def test_platform_toasts_fall_back_to_safe_values() -> None:
     assert toast_command("info", "m", duration=10**30)["duration"] == TOAST_MAX_DURATION_MS
     assert toast_command("info", "bad \udcff byte")["message"] == "bad \ufffd byte"
     assert render_commands([toast_command("info", "bad \udcff byte")]).encode("utf-8")
+    for level, words in (
+        ("info", "Info"),
+        ("success", "Success"),
+        ("warning", "Warning"),
+        ("error", "Error"),
+    ):
+        assert f'<strong class="toast-level">{words}<' in render_commands([toast_command(level, "m")])
 
 
 # --- through the socket: the session goes on ---

@@ -28,7 +28,7 @@ page = """
   {% button "Show results" on_click="show" id="show" %}</div>
   <p role="status">{% text status id="status" %}</p>
   {% metric total label="Total revenue" id="total" %}
-  {% table forecast id="forecast" %}
+  {% table forecast id="forecast" caption="Forecast by month" %}
   <h3>All scenarios</h3>
   {% scenario_list on_click="open_scenario" selected=scenario id="scenario-list" %}
 </section>

@@ -54,7 +54,7 @@ page = """
   {% button "Show all regions" on_click="show_all" id="show-all" %}
   {% download_button "Download CSV" on_click="export_csv" id="export" %}
 </div>
-{% table rows id="sales-table" %}
+{% table rows id="sales-table" caption="Sales" %}
 """
 
 
