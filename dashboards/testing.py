@@ -32,7 +32,7 @@ from typing import Any
 from dashboards.events.emitter import EMISSION_TASK_NAME
 from dashboards.events.event import Event
 from dashboards.events.values import event_fields_checked
-from dashboards.jobs.specs import JobProgress, JobSpec, bounded_result, status_call_arguments
+from dashboards.jobs.specs import JobProgress, JobSpec, bounded_result, ended_error, status_call_arguments
 from dashboards.runtime.codecs import NotSerialisable
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.context import AppContext, current_app_context
@@ -284,7 +284,8 @@ class AppTestClient:
             current_app_context.reset(token)
         if status_function is not None:
             succeeded = record["status"] == "finished"
-            self._call_status(status_function, spec, succeeded, record.get("result"))
+            why = ended_error(record["status"], record.get("error") or "")
+            self._call_status(status_function, spec, succeeded, record.get("result"), why)
 
     def _run_scenario(self, function: str, parameters: dict[str, Any]) -> dict[str, Any]:
         """A submitted scenario's task, run as its job would be: ``task(parameters)``."""
@@ -298,9 +299,13 @@ class AppTestClient:
             self.state[SCENARIOS_KEY] = rows
             self.last_mutated = self.last_mutated | self.state.commit()
 
-    def _call_status(self, function: Callable[..., Any], spec: JobSpec, status: Any, result: Any) -> None:
-        arguments = status_call_arguments(function, self.state, status, result, list(spec.status_arguments))
-        self._run(lambda: function(*arguments))
+    def _call_status(
+        self, function: Callable[..., Any], spec: JobSpec, status: Any, result: Any, error: str | None = None
+    ) -> None:
+        arguments, keywords = status_call_arguments(
+            function, self.state, status, result, list(spec.status_arguments), error=error
+        )
+        self._run(lambda: function(*arguments, **keywords))
 
     # --- looking at the result ---
     @property

@@ -50,6 +50,8 @@ def job_ended_message(job: Any) -> dict[str, Any]:
     """What the tab hears when its job ends: with the status and a small result, so its status
     function runs without reading the row first (a larger result is read from the row)."""
     message: dict[str, Any] = {"type": "job.ended", "job_id": job.pk, "status": str(job.status)}
+    if job.error:  # a status function may ask for it (``error=``)
+        message["error"] = job.error  # at most ERROR_SUMMARY_CHARS, as kept
     size = json_size(job.result)
     if size is not None and size <= ENDED_MESSAGE_RESULT_BYTES:
         message["result"] = job.result

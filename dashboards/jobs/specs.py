@@ -99,18 +99,38 @@ def check_retries(retries: Any) -> int:
     return retries
 
 
-def status_call_arguments(function: Any, state: Any, status: Any, result: Any, extra: list[Any]) -> list[Any]:
+ERROR_PARAMETER = "error"
+_WHY_ENDED = {"stopped": "the job was stopped", "canceled": "the job was canceled"}
+
+
+def ended_error(status: str, error: str) -> str | None:
+    """What a status function's ``error=`` gets at a job's end: None when it finished well."""
+    if status == "finished":
+        return None
+    return error or _WHY_ENDED.get(status, "the job failed")
+
+
+def status_call_arguments(
+    function: Any, state: Any, status: Any, result: Any, extra: list[Any], *, error: str | None = None
+) -> tuple[list[Any], dict[str, Any]]:
     """(state, status, *extra), or Taipy's (state, status, *extra, result) when the function takes
-    one more (the result is None until the job ends)."""
+    one more (the result is None until the job ends); and, beyond Taipy, ``error=`` (why the job
+    failed, else None) when it has a parameter of that name, which never takes a positional slot."""
     try:
-        parameters = inspect.signature(function).parameters.values()
+        parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
-        return [state, status, *extra]
+        return [state, status, *extra], {}
+    keywords: dict[str, Any] = {}
+    if any(
+        p.name == ERROR_PARAMETER and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in parameters
+    ):
+        keywords[ERROR_PARAMETER] = error
+        parameters = [p for p in parameters if p.name != ERROR_PARAMETER]
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     takes_any = any(p.kind is p.VAR_POSITIONAL for p in parameters)
     if takes_any or len(positional) >= 3 + len(extra):
-        return [state, status, *extra, result]
-    return [state, status, *extra]
+        return [state, status, *extra, result], keywords
+    return [state, status, *extra], keywords
 
 
 def bounded_result(value: Any) -> tuple[Any, str]:

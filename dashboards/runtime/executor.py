@@ -58,7 +58,12 @@ class Executor(Protocol):
     ) -> HandlerOutcome: ...
 
     async def run_function(
-        self, app: LoadedApp, reference: str, arguments: list[Any], timeout: float
+        self,
+        app: LoadedApp,
+        reference: str,
+        arguments: list[Any],
+        timeout: float,
+        keywords: dict[str, Any] | None = None,
     ) -> HandlerOutcome: ...
 
     async def run_callable(
@@ -287,11 +292,16 @@ class InProcessExecutor:
                                is_async=app.signatures[handler].is_async)  # fmt: skip
 
     async def run_function(
-        self, app: LoadedApp, reference: str, arguments: list[Any], timeout: float
+        self,
+        app: LoadedApp,
+        reference: str,
+        arguments: list[Any],
+        timeout: float,
+        keywords: dict[str, Any] | None = None,
     ) -> HandlerOutcome:
-        """A function of the app named ``module:name`` (a job's status function), positionally."""
+        """A function of the app named ``module:name`` (a job's status function)."""
         function = app.function(reference)
-        return await self._run(app, function, tuple(arguments), {}, timeout,
+        return await self._run(app, function, tuple(arguments), dict(keywords or {}), timeout,
                                is_async=inspect.iscoroutinefunction(function))  # fmt: skip
 
     async def run_callable(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from dashboards.jobs.models import ACTIVE_STATUSES, ENDED_STATUSES, Job, JobStatus
 from dashboards.jobs.selectors import jobs_of_tab
 from dashboards.jobs.services import job_mark_status_delivered
-from dashboards.jobs.specs import JobProgress, status_call_arguments
+from dashboards.jobs.specs import JobProgress, ended_error, status_call_arguments
 from dashboards.runtime.db import db_call
 from dashboards.runtime.snapshots import SnapshotKey, loop_client
 
@@ -165,7 +165,11 @@ class TabJobs:
         ):
             succeeded = announced["status"] == JobStatus.FINISHED
             frame = await self._run_status(
-                watch.status_function, watch.status_arguments, succeeded, announced["result"]
+                watch.status_function,
+                watch.status_arguments,
+                succeeded,
+                announced["result"],
+                ended_error(str(announced["status"]), str(announced.get("error") or "")),
             )
             self.session.write_later(_mark_delivered(job_id))
             return frame
@@ -173,25 +177,37 @@ class TabJobs:
         if job is None:
             return ""
         succeeded = job.status == JobStatus.FINISHED
-        return await self._run_status(job.status_function, list(job.status_arguments), succeeded, job.result)
+        return await self._run_status(
+            job.status_function,
+            list(job.status_arguments),
+            succeeded,
+            job.result,
+            ended_error(str(job.status), job.error),
+        )
 
     def _forget(self, job_id: int) -> None:
         watch = self.watches.pop(job_id, None)
         if watch is not None and watch.ticker is not None:
             watch.ticker.cancel()
 
-    async def _run_status(self, reference: str, extra: list[Any], status: Any, result: Any) -> str:
+    async def _run_status(
+        self, reference: str, extra: list[Any], status: Any, result: Any, error: str | None = None
+    ) -> str:
         session = self.session
         try:
             function = session.app.function(reference)
         except KeyError:
             logger.info("session %s: status function %s is gone", session.info.session_id, reference)
             return ""
-        arguments = status_call_arguments(function, session.state, status, result, extra)
+        arguments, keywords = status_call_arguments(
+            function, session.state, status, result, extra, error=error
+        )
         return await session.run_code(
             function.__name__,
             None,
-            lambda: session.executor.run_function(session.app, reference, arguments, session.timeout),
+            lambda: session.executor.run_function(
+                session.app, reference, arguments, session.timeout, keywords
+            ),
         )
 
 

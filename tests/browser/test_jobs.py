@@ -68,8 +68,8 @@ def test_the_jobs_page_moves_live_and_stops_a_running_job(people) -> None:
     stopped = jobs_page.locator("tr.job-row").filter(has_text="build_report").first
     expect(stopped.get_by_test_id("job-status")).to_have_text("Stopped")
     expect(avery_app.locator("#status")).to_have_text(
-        "The report did not finish (it failed or was stopped): see the Jobs page.", timeout=10_000
-    )  # the tab's status function ran with False
+        "The report did not finish: the job was stopped.", timeout=10_000
+    )  # the tab's status function ran with False, and error= said why
     assert console_errors == []  # the job's outcome, for its own page, is not swapped into this one
 
 

@@ -47,6 +47,7 @@ async def test_a_failed_job_calls_the_status_function_with_false(jobs_lab, job_w
     await click(tab, "start", payload={"fn": "explode", "args": ["nope"]})
     frames = await frames_until(tab, "job failed")
     assert "failed" in frames[-1]
+    assert "job failed: ValueError: nope" in frames[-1]  # error=, beyond Taipy: why it failed
     await tab.socket.disconnect()
 
 
@@ -113,6 +114,25 @@ async def test_a_tab_that_comes_back_gets_the_result_it_missed(jobs_lab, job_wor
     again = await open_socket(live_world.adam, app="jobs-lab", session_id=tab.session_id, fresh=False)
     frames = await frames_until(again, "job done")
     assert "woke" in "".join(frames)
+    await again.socket.disconnect()
+
+
+async def test_a_tab_that_comes_back_after_a_failure_hears_why(jobs_lab, job_worker, live_world) -> None:
+    """Read from the job's row, not the end message: the status function gets ``error=`` too."""
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "explode", "args": ["while you were away"]})
+    await tab.socket.disconnect()
+
+    def failed() -> bool:
+        return Job.objects.filter(status=JobStatus.FAILED).exists()
+
+    for _ in range(200):
+        if await sync_to_async(failed)():
+            break
+        await asyncio.sleep(0.05)
+    again = await open_socket(live_world.adam, app="jobs-lab", session_id=tab.session_id, fresh=False)
+    frames = await frames_until(again, "job failed")
+    assert "job failed: ValueError: while you were away" in "".join(frames)
     await again.socket.disconnect()
 
 

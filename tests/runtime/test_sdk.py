@@ -14,7 +14,7 @@ import math
 
 import pytest
 
-from dashboards.jobs.specs import JobRefused
+from dashboards.jobs.specs import JobRefused, status_call_arguments
 from dashboards.runtime.codecs import NotSerialisable
 from dashboards.runtime.frames import render_commands, toast_command
 from dashboards.runtime.limits import DOWNLOAD_MAX_BYTES, TOAST_MAX_DURATION_MS, TOAST_MESSAGE_MAX_CHARS
@@ -589,6 +589,51 @@ def test_the_status_function_gets_its_arguments_then_the_result_as_in_taipy() ->
     client = AppTestClient(STATUS_ARGUMENTS_SOURCE)
     client.click("start")
     assert client.state["seen"][-1] == [True, "report", 42]
+
+
+STATUS_ERROR_SOURCE = """
+from dashboards.sdk import invoke_long_callback
+
+page = "{% text seen %}"
+initial_state = {"seen": []}
+
+
+def work(n):
+    if n < 0:
+        raise ValueError("n must not be negative")
+    return n * 2
+
+
+def on_status(state, status, result, error=None):
+    if isinstance(status, bool):
+        state.seen = [*state.seen, [status, result, error]]
+
+
+def start(state, payload):
+    invoke_long_callback(state, work, [payload], on_status)
+"""
+
+
+def test_a_status_function_with_an_error_parameter_hears_why_its_job_failed() -> None:
+    """Taipy gives a failed job's status function False and nothing else to tell the user."""
+    client = AppTestClient(STATUS_ERROR_SOURCE)
+    client.click("start", payload=-1)
+    assert client.state["seen"] == [[False, None, "ValueError: n must not be negative"]]
+    client.click("start", payload=4)
+    assert client.state["seen"][-1] == [True, 8, None]
+
+
+def test_error_never_takes_a_positional_slot() -> None:
+    def taipy(state, status, result): ...
+    def keyword(state, status, label, *, error): ...
+    def named(state, status, error=None): ...
+
+    assert status_call_arguments(taipy, "s", False, None, [], error="E") == (["s", False, None], {})
+    assert status_call_arguments(keyword, "s", False, None, ["l"], error="E") == (
+        ["s", False, "l"],
+        {"error": "E"},
+    )
+    assert status_call_arguments(named, "s", True, 3, [], error=None) == (["s", True], {"error": None})
 
 
 EMIT_BAD_INPUT_SOURCE = """

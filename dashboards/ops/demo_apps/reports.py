@@ -36,14 +36,11 @@ def build_report(steps):
     return steps * 1000
 
 
-def report_status(state, status, result):
+def report_status(state, status, result, error=None):
+    """``error`` (beyond Taipy): why the job did not finish, None when it did."""
     if isinstance(status, bool):
         state.fraction = 1.0 if status else state.fraction
-        state.status = (
-            "Report built."
-            if status
-            else "The report did not finish (it failed or was stopped): see the Jobs page."
-        )
+        state.status = "Report built." if status else f"The report did not finish: {error}."
         state.message = ""  # the last step shown while it ran is history now
         state.rows = result or 0
         notify(state, "success" if status else "error", state.status)

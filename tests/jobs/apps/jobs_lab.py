@@ -94,11 +94,13 @@ FUNCTIONS = {"crunch": crunch, "explode": explode, "sleepy": sleepy, "flaky": fl
              "tell_team": tell_team}  # fmt: skip
 
 
-def on_status(state, status, result):
+def on_status(state, status, result, error=None):
     if isinstance(status, bool):
         state.status = "done" if status else "failed"
         state.result = result
-        notify(state, "success" if status else "error", f"job {state.status}")
+        notify(
+            state, "success" if status else "error", f"job {state.status}" + (f": {error}" if error else "")
+        )
     else:
         state.ticks = int(status)
         state.fraction = status.fraction or 0.0
