@@ -17,7 +17,15 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from dashboards.hosting import services, uploads
-from dashboards.hosting.models import App, AppAccess, AppLogEntry, AppQuerySet, AppRelease, AppReleaseQuerySet
+from dashboards.hosting.models import (
+    App,
+    AppAccess,
+    AppLogEntry,
+    AppQuerySet,
+    AppRelease,
+    AppReleaseQuerySet,
+    ReleaseStatus,
+)
 from dashboards.hosting.selectors import app_log, release_list
 from dashboards.tenancy.admin_scoping import (
     VIEW_ROLES,
@@ -399,14 +407,23 @@ class AppReleaseAdmin(TenantScopedAdmin):
         others = release_list(app=release.app).exclude(pk=release.pk)
         request_compare = _compare_version.get()
         base = others.filter(version=request_compare).first() if request_compare else None
-        base = base or others.filter(version__lt=release.version).first()
+        # Unless asked: against the live release (what activating this one would change), else
+        # the last valid one before it (what it changed when it went live), else any before it.
+        active_id = release.app.active_release_id
+        base = (
+            base
+            or (others.filter(pk=active_id).first() if active_id and active_id != release.pk else None)
+            or others.filter(version__lt=release.version, status=ReleaseStatus.VALID).first()
+            or others.filter(version__lt=release.version).first()
+        )
         if base is None:
             return SafeString("<p>The first release of this app.</p>")
         notes, lines = release_diff(base, release)
         versions = others.values_list("version", flat=True)  # not every release's source
         choices = format_html_join(" ", '<a href="?compare={}">v{}</a>', ((v, v) for v in versions))
+        which = " (the active release)" if base.pk == active_id else "" if base.is_valid else " (invalid)"
         return format_html(
-            "<p>Compared with v{} · compare with: {}</p>{}<pre>{}</pre>", base.version, choices,
+            "<p>Compared with v{}{} · compare with: {}</p>{}<pre>{}</pre>", base.version, which, choices,
             format_html_join("", "<p>{}</p>", ((note,) for note in notes)), "\n".join(lines) or "(no change)",
         )  # fmt: skip
 

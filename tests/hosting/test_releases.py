@@ -95,6 +95,25 @@ def test_roll_back_and_compare_any_two_versions(developer: Client, counter: App)
     assert "Compared with v1" in page and "+# v3" in page
     for odd in ("%C2%B2", "abc", "99999999999999999999"):  # superscript two passes str.isdigit
         assert developer.get(f"/admin/hosting/apprelease/{v3.pk}/change/?compare={odd}").status_code == 200
+    # Unless asked, against the live release: what activating v3 again would change.
+    assert (
+        "Compared with v2 (the active release)"
+        in developer.get(f"/admin/hosting/apprelease/{v3.pk}/change/").text
+    )
+
+
+def test_the_diff_skips_an_invalid_release_unless_asked(developer: Client, counter: App) -> None:
+    """A fix deployed after a broken release was compared with the broken one, not with what ran."""
+    broken = services.release_create(app=counter, files={"main.py": COUNTER + "\ndef oops(:\n"}, author=None)
+    assert not broken.is_valid
+    fixed = services.release_create(app=counter, files={"main.py": COUNTER + "\n# fixed"}, author=None)
+    services.release_activate(release=fixed)
+    page = developer.get(f"/admin/hosting/apprelease/{fixed.pk}/change/").text
+    assert "Compared with v1 ·" in page and "+# fixed" in page and "oops" not in page
+    page = developer.get(f"/admin/hosting/apprelease/{broken.pk}/change/").text
+    assert "Compared with v3 (the active release)" in page
+    page = developer.get(f"/admin/hosting/apprelease/{fixed.pk}/change/?compare={broken.version}").text
+    assert "Compared with v2 (invalid)" in page and "-def oops(:" in page
 
 
 def test_releases_are_immutable(counter: App) -> None:
