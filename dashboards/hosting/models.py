@@ -184,3 +184,11 @@ class AppLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.message[:80]}"
+
+    @property
+    def message_shown(self) -> str:
+        """The message as the app's developers read it: a traceback's files (``<app r12>/main.py``,
+        named by the release's id when imported) named by its version (``<app v3>/main.py``)."""
+        if self.release is None:
+            return self.message
+        return self.message.replace(f"<app r{self.release_id}>/", f"<app v{self.release.version}>/")

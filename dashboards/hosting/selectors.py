@@ -50,4 +50,5 @@ def release_list(*, app: App) -> QuerySet[AppRelease]:
 
 
 def app_log(*, app: App, limit: int = 200) -> QuerySet[AppLogEntry]:
-    return AppLogEntry.objects.for_tenant(app.tenant).filter(app=app).order_by("-id")[:limit]
+    entries = AppLogEntry.objects.for_tenant(app.tenant).filter(app=app).select_related("release")
+    return entries.order_by("-id")[:limit]

@@ -174,7 +174,7 @@ def test_a_file_too_large_to_compare_is_named_not_compared(
         app=counter, files={"main.py": COUNTER + big + "\n# v3", "more.py": "a = 2\n"}, author=None
     )
     client.force_login(world.adam)
-    page = client.get(f"/admin/hosting/apprelease/{v3.pk}/change/").text
+    page = client.get(f"/admin/hosting/apprelease/{v3.pk}/change/?compare=2").text
     lines = 2 * len((COUNTER + big).splitlines()) + 1
     assert f"main.py: too large to compare here: {lines:,} lines" in page
     assert "+a = 2" in page  # the small file is compared

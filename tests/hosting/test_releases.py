@@ -145,6 +145,19 @@ def test_the_app_log_page_shows_the_newest_lines_first(developer: Client, counte
     assert "<table" in rows and "<html" not in rows
 
 
+def test_a_traceback_in_the_log_names_the_release_by_its_version(developer: Client, counter: App) -> None:
+    """Code is imported under the release's id: the log said <app r1234>/main.py."""
+    release = counter.active_release
+    trace = (
+        f'Traceback (most recent call last):\n  File "<app r{release.pk}>/main.py", line 3, in bump\nKeyError'
+    )
+    services.app_log_append(app_id=counter.pk, tenant_id=counter.tenant_id, release_id=release.pk,
+                            lines=[("error", trace)])  # fmt: skip
+    rows = developer.get(f"/admin/hosting/app/{counter.pk}/log/", headers={"HX-Request": "true"}).text
+    assert f"&lt;app v{release.version}&gt;/main.py" in rows and f"r{release.pk}&gt;" not in rows
+    assert f"<td>v{release.version}</td>" in rows
+
+
 def test_app_log_lines_any_database_can_hold(counter: App) -> None:
     # What app code prints may hold NUL (PostgreSQL refuses it) or a lone surrogate (not UTF-8).
     services.app_log_append(app_id=counter.pk, tenant_id=counter.tenant_id, release_id=None,
