@@ -70,8 +70,8 @@ def _load_as_validation_would(key: str, files: dict[str, str]) -> LoadedApp:
 
 async def _with_what_it_started(handler: Any) -> Any:
     """An async handler, then the emissions it left on the loop (an asyncio emitter's subscribers):
-    ``asyncio.run`` would cancel them, where the platform's loop runs them. Other tasks it started
-    (a ticker of its own) are cancelled at the end, as ``asyncio.run`` does."""
+    the end of the call would cancel them, where the platform's loop runs them. Other tasks it
+    started (a ticker of its own) are cancelled at the end (``_run_on_loop``)."""
     result = await handler
     while emissions := {task for task in asyncio.all_tasks() if task.get_name() == EMISSION_TASK_NAME}:
         await asyncio.wait(emissions)
@@ -96,6 +96,7 @@ class AppTestClient:
         self.scenarios = MemoryScenarios(owner=username)
         self.events: list[Event] = []  # what the app emitted with emit_event, in order
         self._undelivered: list[Event] = []
+        self._loop: asyncio.AbstractEventLoop | None = None  # the app's async code runs here
         self._refresh_scenarios()
 
     @classmethod
@@ -225,7 +226,7 @@ class AppTestClient:
         try:
             value = call()
             if inspect.iscoroutine(value):  # asyncio.iscoroutine is true of a generator too
-                asyncio.run(_with_what_it_started(value))
+                self._run_on_loop(value)
             elif inspect.isgenerator(value) or inspect.isasyncgen(value):  # as the platform refuses it
                 raise TypeError("a generator function cannot be a handler: a handler must be a plain "
                                 "or an async function")  # fmt: skip
@@ -238,6 +239,21 @@ class AppTestClient:
             current_app_context.reset(token)
         self.last_mutated = self.state.commit()
         self.commands += self.state.take_commands()
+
+    def _run_on_loop(self, coroutine: Any) -> None:
+        """On the app's one loop, as on the platform (its release's loop): a client the module made
+        on an earlier call still works. Tasks the handler left are cancelled at its end."""
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        loop = self._loop
+        try:
+            loop.run_until_complete(_with_what_it_started(coroutine))
+        finally:
+            leftovers = asyncio.all_tasks(loop)
+            for task in leftovers:
+                task.cancel()
+            if leftovers:
+                loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
 
     def _check_keepable(self) -> None:
         """What the platform checks before it keeps a handler's changes: state its codec can store
@@ -320,6 +336,14 @@ class AppTestClient:
 
     def close(self) -> None:
         unload(self._key)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
+
+    def __del__(self) -> None:  # a client never closed: its loop, at least, is (no ResourceWarning)
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed() and not loop.is_running():
+            loop.close()
 
     def __enter__(self) -> AppTestClient:
         return self

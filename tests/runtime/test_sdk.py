@@ -506,6 +506,42 @@ def test_the_test_client_refuses_what_the_platform_refuses() -> None:
         assert client.state.rows == [{"a": 1}]  # rolled back
 
 
+MODULE_CLIENT_SOURCE = """
+import asyncio
+
+initial_state = {"calls": 0}
+page = '{% text calls id="calls" %}'
+_client = {}
+
+
+class _Pool:
+    \"\"\"Stands for an HTTP client: bound to the loop that made it, as httpx's pool is.\"\"\"
+
+    def __init__(self):
+        self.loop = asyncio.get_running_loop()
+
+    async def get(self):
+        if asyncio.get_running_loop() is not self.loop:
+            raise RuntimeError("attached to a different loop")
+        await asyncio.sleep(0)
+
+
+async def fetch(state):
+    pool = _client.setdefault("pool", _Pool())
+    await pool.get()
+    asyncio.get_running_loop().create_task(asyncio.sleep(60))  # left behind: cancelled at the end
+    state.calls += 1
+"""
+
+
+def test_the_test_client_keeps_one_loop_so_a_module_client_works_across_calls() -> None:
+    """As on the platform (the release's own loop); asyncio.run gave each call a new loop."""
+    with AppTestClient(MODULE_CLIENT_SOURCE) as client:
+        client.click("fetch")
+        client.click("fetch")
+        assert client.state.calls == 2
+
+
 TEST_CLIENT_AS_PLATFORM_SOURCE = """
 import sys
 from dashboards.sdk import emit_event, invoke_long_callback
