@@ -1,8 +1,9 @@
 /* Toasts on every signed-in page (docs/notifications.md): the server renders them into the
    #dashboards-toasts-<position> containers through htmx out-of-band swaps; this file times them
    out after data-duration ms (0: until dismissed), pauses the timer while pointed at or focused,
-   dismisses them with their button or Escape, keeps each stack short, and keeps the top corners'
-   stacks below the header. */
+   dismisses them with their button or Escape, keeps each stack short, keeps the top corners'
+   stacks below the header, and fades a stack that covers the control holding keyboard focus
+   (WCAG 2.4.11: at 200 % zoom a stack spans most of the window). */
 (function () {
   "use strict";
   var MAX_PER_STACK = 5;
@@ -81,6 +82,31 @@
     measureHeader();
     var header = document.querySelector(".topbar");
     if (header && window.ResizeObserver) new ResizeObserver(measureHeader).observe(header);
+  });
+
+  // A stack over the focused control fades and lets clicks through (platform.css, .toasts-yield)
+  // until focus moves elsewhere or the page scrolls the control out from under it.
+  function yieldToFocus() {
+    var active = document.activeElement;
+    var focused = active && active !== document.body && active !== document.documentElement ? active : null;
+    var box = null; // measured only when a stack shows toasts: no layout work on a page without
+    document.querySelectorAll(".toasts").forEach(function (stack) {
+      var covers = false;
+      if (focused && stack.children.length && !stack.contains(focused)) {
+        box = box || focused.getBoundingClientRect();
+        var over = stack.getBoundingClientRect();
+        covers = box.left < over.right && box.right > over.left && box.top < over.bottom && box.bottom > over.top;
+      }
+      stack.classList.toggle("toasts-yield", covers);
+    });
+  }
+  document.addEventListener("focusin", yieldToFocus);
+  document.addEventListener("focusout", function () { setTimeout(yieldToFocus, 0); });
+  window.addEventListener("scroll", yieldToFocus, { passive: true });
+  window.addEventListener("resize", yieldToFocus);
+  document.addEventListener("DOMContentLoaded", function () {
+    var watch = new MutationObserver(yieldToFocus); // a toast arrives over it, or goes
+    document.querySelectorAll(".toasts").forEach(function (stack) { watch.observe(stack, { childList: true }); });
   });
 
   document.addEventListener("htmx:wsAfterMessage", armToasts);

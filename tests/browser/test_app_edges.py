@@ -137,3 +137,34 @@ def test_keyboard_focus_stays_on_a_field_the_app_sends_back_and_returns_from_a_d
     close.press("Enter")
     expect(page.get_by_role("alert").filter(has_text="very-long-folder-name")).to_have_count(0)
     assert page.evaluate("document.activeElement.textContent") == "Long toast"
+
+
+UNDER_THE_TOASTS = """(id) => {
+    const stack = document.getElementById("dashboards-toasts-top-right").getBoundingClientRect();
+    const holder = document.getElementById(id);
+    const button = holder.matches("button") ? holder : holder.querySelector("button");
+    const box = button.getBoundingClientRect();
+    window.scrollBy(0, box.top + box.height / 2 - (stack.top + stack.height / 2));
+    button.focus({ preventScroll: true });  // as Tab reaches it, under the toasts
+    const now = button.getBoundingClientRect();
+    const covered = now.top < stack.bottom && now.bottom > stack.top;
+    return covered && now.left < stack.right && now.right > stack.left ? true : [stack, now, window.scrollY];
+}"""
+
+
+def test_toasts_covering_the_focused_control_fade_and_let_it_be_seen(page: Page) -> None:
+    """At 200 % zoom (or on a phone) a stack of toasts spans the window: Tab reached controls under it."""
+    page.set_viewport_size({"width": 375, "height": 667})
+    open_app(page, app="edges")
+    page.get_by_role("button", name="Many rows").click()  # a page long enough to scroll anywhere
+    expect(page.locator("#rows tbody tr")).to_have_count(900)
+    page.get_by_role("button", name="Long toast").click()  # stays until dismissed
+    stack = page.locator("#dashboards-toasts-top-right")
+    expect(stack.get_by_role("alert")).to_be_visible()
+    expect(stack).to_have_css("opacity", "1")
+    under = page.evaluate(UNDER_THE_TOASTS, "many")
+    assert under is True, under
+    expect(stack).to_have_css("opacity", "0.15")  # the focused button shows through
+    expect(stack).to_have_css("pointer-events", "none")
+    stack.get_by_role("button", name="Dismiss").focus()  # into the toast: it is itself again
+    expect(stack).to_have_css("opacity", "1")
