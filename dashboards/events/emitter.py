@@ -388,14 +388,13 @@ class EventEmitter:
             task = loop.create_task(deliver(delivery), name=EMISSION_TASK_NAME)
             emission._task, emission._loop = task, loop
             task.add_done_callback(lambda done: emission._finish(_runs_of(done)))
-        elif (app_loop := _release_loop(delivery.context)) is not None:
-            emission._loop = app_loop.loop
-            future = app_loop.submit(deliver(delivery))
-            emission._future = future
-            future.add_done_callback(lambda done: emission._finish(_runs_of(done)))
-        else:
-            emission._loop = _background_loop()
-            future = asyncio.run_coroutine_threadsafe(deliver(delivery), emission._loop)
+        else:  # the release's loop, or (outside the platform's app code) the private one
+            app_loop = _release_loop(delivery.context)
+            if app_loop is not None:
+                emission._loop, future = app_loop.loop, app_loop.submit(deliver(delivery))
+            else:
+                emission._loop = _background_loop()
+                future = asyncio.run_coroutine_threadsafe(deliver(delivery), emission._loop)
             emission._future = future
             future.add_done_callback(lambda done: emission._finish(_runs_of(done)))
 

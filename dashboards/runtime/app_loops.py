@@ -26,6 +26,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from dashboards.runtime.loops import settle
+
 logger = logging.getLogger(__name__)
 APP_LOOP_STUCK_SECONDS = 1.0
 STUCK_APP_LOOPS_PER_RELEASE = 4
@@ -35,18 +37,16 @@ APP_LOOP_CLOSE_SECONDS = 5.0  # a stopped loop's leftover tasks get this long to
 class AppCall:
     """One coroutine started on an app loop; ``cancel`` may be called from any thread."""
 
-    __slots__ = ("_app_loop", "_cancelled", "_task")
+    __slots__ = ("_app_loop", "_task")
 
     def __init__(self, app_loop: AppLoop) -> None:
         self._app_loop = app_loop
         self._task: asyncio.Task[Any] | None = None
-        self._cancelled = False
 
     def cancel(self) -> None:
         self._app_loop.post(self._cancel_on_loop)
 
     def _cancel_on_loop(self) -> None:  # after the start: callbacks run in the order posted
-        self._cancelled = True
         if self._task is not None:
             self._task.cancel()
 
@@ -59,7 +59,6 @@ class AppLoop:
         self.loop = asyncio.new_event_loop()
         self._calls = 0  # in flight; read and written on the loop's thread only
         self._retired = False
-        self._closed = threading.Event()
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.thread.start()
 
@@ -76,7 +75,6 @@ class AppLoop:
             logger.exception("app loop %s ended with an error", self.name)
         finally:
             self.loop.close()
-            self._closed.set()
 
     def post(self, callback: Callable[..., Any], *args: Any) -> bool:
         """``callback(*args)`` on the loop's thread; False when the loop is closed."""
@@ -147,7 +145,7 @@ class AppLoop:
 
         def answer() -> None:
             try:
-                caller.call_soon_threadsafe(_resolve, turned)
+                caller.call_soon_threadsafe(settle, turned, None)
             except RuntimeError:  # the caller's loop is closed: nobody asks any more
                 pass
 
@@ -155,14 +153,6 @@ class AppLoop:
             return True  # closed: nothing of it is stuck
         done, _ = await asyncio.wait({turned}, timeout=within)
         return bool(done)
-
-    def wait_closed(self, timeout: float) -> bool:
-        return self._closed.wait(timeout)
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 class AppLoops:
@@ -219,10 +209,6 @@ class AppLoops:
         for app_loop in [serving, *stuck]:
             if app_loop is not None:
                 app_loop.retire()
-
-    def serving_count(self) -> int:
-        with self._lock:
-            return len(self._serving)
 
 
 _process: dict[str, Any] = {"pid": None, "loops": None}

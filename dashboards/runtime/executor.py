@@ -28,6 +28,7 @@ from dashboards.runtime.applog import RunOutput, current_output, install_log_han
 from dashboards.runtime.handler_threads import HandlerThreads
 from dashboards.runtime.limits import HANDLER_POOL_THREADS, LATE_HANDLER_THREADS_MAX, RELEASE_HANDLER_THREADS
 from dashboards.runtime.loader import AppLoadError, LoadedApp, Problem, load_app, release_package, unload
+from dashboards.runtime.loops import settle
 
 logger = logging.getLogger(__name__)
 BATCH_RATE_SAMPLE_SECONDS = 0.001
@@ -103,13 +104,6 @@ async def _contained(awaitable: Any) -> tuple[Any, BaseException | None]:
         if isinstance(error, asyncio.CancelledError) and current is not None and current.cancelling():
             raise  # cancelled by the platform (its limit, its tab closed), not the app's own raise
         return None, error
-
-
-def _settle(
-    future: asyncio.Future[tuple[Any, BaseException | None]], outcome: tuple[Any, BaseException | None]
-) -> None:
-    if not future.done():
-        future.set_result(outcome)
 
 
 def _name_of(function: Any) -> str:
@@ -358,7 +352,7 @@ class InProcessExecutor:
         def done(task: asyncio.Task[tuple[Any, BaseException | None]]) -> None:  # on the app loop
             outcome = (None, asyncio.CancelledError()) if task.cancelled() else task.result()
             try:
-                loop.call_soon_threadsafe(_settle, finished, outcome)
+                loop.call_soon_threadsafe(settle, finished, outcome)
             except RuntimeError:  # the caller's loop is closed: nobody waits any more
                 pass
 

@@ -48,3 +48,10 @@ def run_from_thread(coroutine: Coroutine[Any, Any, T]) -> T:
 
 async def _awaited(coroutine: Coroutine[Any, Any, T]) -> T:
     return await coroutine
+
+
+def settle(future: asyncio.Future[T], value: T) -> None:
+    """Give ``future`` its value unless it has one (or was cancelled): for ``call_soon_threadsafe``
+    and timers, which may come after the waiter gave up."""
+    if not future.done():
+        future.set_result(value)

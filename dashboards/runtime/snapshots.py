@@ -30,7 +30,7 @@ from django.conf import settings
 
 from dashboards.runtime import codecs
 from dashboards.runtime.limits import SNAPSHOT_IDLE_SECONDS, SNAPSHOT_WRITE_DELAY_SECONDS
-from dashboards.runtime.loops import per_loop
+from dashboards.runtime.loops import per_loop, settle
 
 logger = logging.getLogger(__name__)
 META_FIELD = "__release__"
@@ -93,7 +93,9 @@ class SnapshotWriter:
         """Until the interval since the last write is over and the frame is out; not while draining."""
         loop = asyncio.get_running_loop()
         self.due = due = loop.create_future()
-        timer = loop.call_at(max(self.quiet_from, loop.time() + SNAPSHOT_BEHIND_FRAME_SECONDS), _resolve, due)
+        timer = loop.call_at(
+            max(self.quiet_from, loop.time() + SNAPSHOT_BEHIND_FRAME_SECONDS), settle, due, None
+        )
         try:
             if not self.draining:
                 await due  # more changes join the batch meanwhile
@@ -123,15 +125,10 @@ class SnapshotWriter:
         try:
             while self.task is not None and not self.task.done():
                 if self.due is not None:
-                    _resolve(self.due)
+                    settle(self.due, None)
                 await asyncio.shield(self.task)
         finally:
             self.draining -= 1
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 _writer = per_loop(SnapshotWriter)

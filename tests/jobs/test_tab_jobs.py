@@ -99,18 +99,20 @@ def test_a_running_update_dropped_by_a_full_queue_is_tried_again_at_the_next_rep
     assert len(accepted) == 1 and jobs.watches[7].queued and jobs.watches[7].message == "step 3"
 
 
+async def _until_a_job_is(status: str) -> None:
+    """While no tab listens: a job of the test's has ended so (at most 10 s)."""
+    exists = sync_to_async(Job.objects.filter(status=status).exists)
+    for _ in range(200):
+        if await exists():
+            return
+        await asyncio.sleep(0.05)
+
+
 async def test_a_tab_that_comes_back_gets_the_result_it_missed(jobs_lab, job_worker, live_world) -> None:
     tab = await open_socket(live_world.adam, app="jobs-lab")
     await click(tab, "start", payload={"fn": "sleepy", "args": [0.5]})
     await tab.socket.disconnect()
-
-    def finished() -> bool:
-        return Job.objects.filter(status=JobStatus.FINISHED).exists()
-
-    for _ in range(200):
-        if await sync_to_async(finished)():
-            break
-        await asyncio.sleep(0.05)
+    await _until_a_job_is(JobStatus.FINISHED)
     again = await open_socket(live_world.adam, app="jobs-lab", session_id=tab.session_id, fresh=False)
     frames = await frames_until(again, "job done")
     assert "woke" in "".join(frames)
@@ -122,14 +124,7 @@ async def test_a_tab_that_comes_back_after_a_failure_hears_why(jobs_lab, job_wor
     tab = await open_socket(live_world.adam, app="jobs-lab")
     await click(tab, "start", payload={"fn": "explode", "args": ["while you were away"]})
     await tab.socket.disconnect()
-
-    def failed() -> bool:
-        return Job.objects.filter(status=JobStatus.FAILED).exists()
-
-    for _ in range(200):
-        if await sync_to_async(failed)():
-            break
-        await asyncio.sleep(0.05)
+    await _until_a_job_is(JobStatus.FAILED)
     again = await open_socket(live_world.adam, app="jobs-lab", session_id=tab.session_id, fresh=False)
     frames = await frames_until(again, "job failed")
     assert "job failed: ValueError: while you were away" in "".join(frames)
