@@ -35,7 +35,7 @@ from dashboards.events.values import event_fields_checked
 from dashboards.jobs.specs import JobProgress, JobSpec, bounded_result, ended_error, status_call_arguments
 from dashboards.runtime.codecs import NotSerialisable
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
-from dashboards.runtime.context import AppContext, current_app_context
+from dashboards.runtime.context import AppContext, current_app_context, run_deferred
 from dashboards.runtime.dispatch import route_event
 from dashboards.runtime.limits import DEFAULT_HANDLER_TIMEOUT_SECONDS, STATE_MAX_BYTES
 from dashboards.runtime.loader import AppLoadError, LoadedApp, Problem, load_app, unload
@@ -231,6 +231,7 @@ class AppTestClient:
                 raise TypeError("a generator function cannot be a handler: a handler must be a plain "
                                 "or an async function")  # fmt: skip
             self._check_keepable()
+            self._run_deferred(context.deferred)
         except BaseException:
             self.state.rollback()
             raise
@@ -239,6 +240,16 @@ class AppTestClient:
             current_app_context.reset(token)
         self.last_mutated = self.state.commit()
         self.commands += self.state.take_commands()
+
+    def _run_deferred(self, deferred: list[Callable[[], Any]]) -> None:
+        """What a handler sends once it has succeeded (its team notifications, its events), as the
+        platform sends it: after the handler, all of it or, when one is refused, none."""
+        kept = len(self.team_notifications), len(self.events), len(self._undelivered)
+        try:
+            run_deferred(deferred, database=False)
+        except BaseException:
+            del self.team_notifications[kept[0] :], self.events[kept[1] :], self._undelivered[kept[2] :]
+            raise
 
     def _run_on_loop(self, coroutine: Any) -> None:
         """On the app's one loop, as on the platform (its release's loop): a client the module made

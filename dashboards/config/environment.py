@@ -6,6 +6,7 @@ before Django starts, and so the rules can be tested as a plain function.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -215,6 +216,28 @@ def _read_int(environ_: Mapping[str, str], name: str, *, default: int) -> int:
         raise ConfigurationError(name, f"{raw!r} is not a whole number") from None
     if value < 0:
         raise ConfigurationError(name, "must not be negative")
+    return value
+
+
+def whole_number_variable(name: str, *, default: int, minimum: int) -> int:
+    """A whole-number knob read where its bound lives (``events/limits.py``), checked as the rest."""
+    value = _read_int(os.environ, name, default=default)
+    if value < minimum:
+        raise ConfigurationError(name, f"must be at least {minimum}")
+    return value
+
+
+def seconds_variable(name: str, *, default: float, minimum: float) -> float:
+    """A duration in seconds read where its bound lives, checked as the rest."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(name, f"{raw!r} is not a number of seconds") from None
+    if not value >= minimum or value == float("inf"):  # NaN and inf too
+        raise ConfigurationError(name, f"must be a number of seconds, at least {minimum:g}")
     return value
 
 

@@ -490,7 +490,7 @@ async def _deliver_one(delivery: Delivery, target: Target) -> SubscriberRun:
     try:
         result = await _call(delivery, target.callback, delivery.args, delivery.kwargs, context)
         if context is not None and context.deferred:
-            await _to_thread(_run_deferred, context.deferred)
+            await _to_thread(_run_deferred, context.deferred, not context.recorded)
     except TimeoutError:
         failure = TimeoutError(f"{target.name} did not finish within {delivery.time_limit:g} s")
         delivery.lines.append(("error", f"{label}: still running after {delivery.time_limit:g} s; "
@@ -682,10 +682,10 @@ def _log(context: AppContext | None, lines: list[tuple[str, str]]) -> None:
         logger.log(logging.getLevelName(level.upper()), "%s", line)
 
 
-def _run_deferred(deferred: list[Callable[[], Any]]) -> None:
+def _run_deferred(deferred: list[Callable[[], Any]], database: bool) -> None:
     from dashboards.runtime.context import run_deferred  # noqa: PLC0415 - imports Django when called
 
-    run_deferred(deferred)
+    run_deferred(deferred, database=database)
 
 
 def _on_commit(send: Callable[[], None]) -> None:
@@ -697,6 +697,10 @@ def _on_commit(send: Callable[[], None]) -> None:
 def _close_connections() -> None:
     if "django.db" not in sys.modules:
         return  # no Django here (validation): nothing was opened
+    from django.conf import settings  # noqa: PLC0415
+
+    if not settings.configured:
+        return  # imported, not set up (an app's own tests with the test client): nothing was opened
     from dashboards.runtime.db import close_idle_connections  # noqa: PLC0415 - imports Django
 
     close_idle_connections()

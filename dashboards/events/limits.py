@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from dashboards.config.environment import seconds_variable, whole_number_variable
 
 ATTRIBUTE_VALUE_MAX_BYTES = 8 * 1024  # an event says what changed; the database holds the data
 METADATA_MAX_BYTES = 4 * 1024
@@ -11,9 +11,11 @@ METADATA_MAX_BYTES = 4 * 1024
 # is a task on the events queue, which every worker serves: a callback emitting in a loop held
 # other tenants' jobs for a minute.
 EMITS_PER_RUN = 20
-EVENT_LOG_RETENTION_DAYS = int(os.environ.get("EVENT_LOG_RETENTION_DAYS", "30"))
+EVENT_LOG_RETENTION_DAYS = whole_number_variable("EVENT_LOG_RETENTION_DAYS", default=30, minimum=1)
 # One on_event callback's run on a worker (the tests shorten it).
-SUBSCRIBER_TIME_LIMIT_SECONDS = float(os.environ.get("EVENT_SUBSCRIBER_TIME_LIMIT_SECONDS", "10"))
+SUBSCRIBER_TIME_LIMIT_SECONDS = seconds_variable(
+    "EVENT_SUBSCRIBER_TIME_LIMIT_SECONDS", default=10.0, minimum=0.1
+)
 # Each tenant's share of the events queue (dashboards/events/fair_share.py): at most the
 # EVENT_TASKS_PER_TENANT variable's tasks of one tenant queued or running at once (default 2, read
 # in dashboards/config/environment.py), the rest waiting in order, up to this many; past it a

@@ -50,6 +50,11 @@ class AppContext:
         return self.job_id is not None
 
     @property
+    def recorded(self) -> bool:
+        """The app authors' test client: what the code sends is recorded, and nothing is sent."""
+        return self.team_sink is not None or self.event_sink is not None
+
+    @property
     def acts_now(self) -> bool:
         """No handler to wait for: work asked for happens at once instead of after the handler."""
         return self.job_id is not None or self.immediate
@@ -77,8 +82,14 @@ current_app_context: contextvars.ContextVar[AppContext | None] = contextvars.Con
 )
 
 
-def run_deferred(deferred: list[Callable[[], Any]]) -> list[Any]:
-    """The deferred work of one handler, in one transaction: all of it happens, or none."""
+def run_deferred(deferred: list[Callable[[], Any]], *, database: bool = True) -> list[Any]:
+    """The deferred work of one handler, in one transaction: all of it happens, or none.
+
+    ``database=False`` for the app authors' test client, whose sinks only record (``recorded``):
+    it runs where Django may not even be configured.
+    """
+    if not database:
+        return [work() for work in deferred]
     from django.db import transaction  # noqa: PLC0415 - this module stays free of Django at import
 
     with transaction.atomic():

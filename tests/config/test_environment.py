@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -153,3 +154,22 @@ def test_deployment_checklist_passes_with_production_variables(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("value", "variable"),
+    [
+        ("abc", "EVENT_LOG_RETENTION_DAYS"),
+        ("0", "EVENT_LOG_RETENTION_DAYS"),
+        ("x", "EVENT_SUBSCRIBER_TIME_LIMIT_SECONDS"),
+        ("nan", "EVENT_SUBSCRIBER_TIME_LIMIT_SECONDS"),
+        ("0", "EVENT_SUBSCRIBER_TIME_LIMIT_SECONDS"),
+    ],
+)
+def test_a_bad_event_knob_stops_the_start_naming_it(value: str, variable: str) -> None:
+    """Read in events/limits.py, where their bounds live: the same message as the rest, not a traceback."""
+    environment = {**os.environ, variable: value, "DEBUG": "true"}
+    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=REPO_ROOT, env=environment,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith(f"Configuration error: {variable}: ")

@@ -11,6 +11,10 @@ import datetime as dt
 import decimal
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -697,3 +701,104 @@ def test_emit_event_refuses_bad_fields_clearly(kwargs, says) -> None:
     with pytest.raises(ValueError, match=says):
         client.click("emit")
     assert client.events == []
+
+
+FAILING_SENDER_SOURCE = """
+from dashboards.sdk import EventProcessor, emit_event, notify_team
+
+initial_state = {"seen": 0}
+page = "{% text seen %}"
+processor = EventProcessor()
+
+
+def on_ping(state, event):
+    state.seen += 1
+
+
+processor.on_custom_event("audit:ping", on_ping, broadcast=True)
+
+
+def fail(state):
+    notify_team("Analysts", "info", "sent by a failing handler")
+    emit_event("audit:ping")
+    raise ValueError("no")
+
+
+def too_big(state):
+    notify_team("Analysts", "info", "sent before a refused event")
+    emit_event("audit:ping")
+    emit_event("audit:ping", "x" * 20_000)
+
+
+def ok(state):
+    pass
+"""
+
+
+def test_a_handler_that_fails_sends_nothing_in_the_test_client_as_on_the_platform() -> None:
+    """Its team notification and event were recorded (and the event delivered on the next click)."""
+    client = AppTestClient({"main.py": FAILING_SENDER_SOURCE})
+    with pytest.raises(ValueError, match="no"):
+        client.click("fail")
+    assert client.team_notifications == []
+    assert client.events == []
+    client.click("ok")
+    assert client.state.seen == 0
+
+
+def test_a_refused_event_undoes_everything_the_handler_sent() -> None:
+    client = AppTestClient({"main.py": FAILING_SENDER_SOURCE})
+    with pytest.raises(ValueError, match="8"):
+        client.click("too_big")
+    assert client.team_notifications == []
+    assert client.events == []
+    assert client.state.seen == 0
+
+
+EMITTER_APP = """
+from dashboards.sdk import EventEmitter, notify, notify_team
+
+orders = EventEmitter("orders", service="threads", time_limit=5)
+initial_state = {"placed": 0}
+page = '{% metric placed id="placed" %}'
+
+
+@orders.subscribe("order:placed")
+def tell_analysts(order_id):
+    notify_team("Analysts", "info", f"Order {order_id}")
+
+
+@orders.subscribe("order:placed")
+def fail_after_telling(order_id):
+    notify_team("Analysts", "info", "from a subscriber that fails")
+    raise LookupError("no stock")
+
+
+def place(state):
+    state.placed += 1
+    orders.emit("order:placed", state.placed).wait(5)
+    notify(state, "success", "Order placed")
+"""
+
+AUTHORS_TEST = """
+from dashboards.testing import AppTestClient
+
+with AppTestClient({"main.py": open("main.py").read()}) as app:
+    app.click("place")
+    assert app.state.placed == 1, app.state.placed
+    assert app.toasts[-1]["message"] == "Order placed"
+    assert [n["message"] for n in app.team_notifications] == ["Order 1"], app.team_notifications
+print("passed")
+"""
+
+
+def test_an_app_with_an_emitter_is_tested_without_the_platforms_settings(tmp_path: Path) -> None:
+    """An author's own test, outside the platform's pytest settings: Django imported, not set up."""
+    (tmp_path / "main.py").write_text(EMITTER_APP)
+    (tmp_path / "check.py").write_text(AUTHORS_TEST)
+    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    environment["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "check.py"], cwd=tmp_path, env=environment,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "passed"
