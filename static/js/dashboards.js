@@ -91,7 +91,30 @@
     var body = message(data.event, data.handler, data.target, payloadOf(elt), data.repeatKey, settled);
     if (tooLarge(body)) { evt.preventDefault(); return; }
     evt.detail.messageBody = body;
+    if (elt.tagName === "INPUT" || elt.tagName === "TEXTAREA") elt.dashboardsSent = elt.value;
     window.dashboards.lastSendAt = performance.now();
+  });
+
+  // What the user types wins over an answer to something they sent before it (as LiveView keeps
+  // a focused input's value): a field sent back (a settled change the handler corrected: Enter,
+  // then typing on at once) is not replaced while it holds keystrokes sent to nobody yet. Those
+  // go out with the field's own pending send, and the next settled change is sent back in turn.
+  document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    var active = document.activeElement;
+    var target = evt.detail.target;
+    if (!active || active.dashboardsSent === undefined || !target || !target.contains(active)) return;
+    if (active.value !== active.dashboardsSent) evt.detail.shouldSwap = false;
+  });
+
+  // A control replaced by a swap may still have a send pending (typing's delay): htmx fires it
+  // from the detached element, out of this document's listeners' reach, and would send its own
+  // kind of message (which the server refuses, with an error toast the user caused nothing of).
+  // Dropped: the control the user left shows what the server sent since.
+  document.addEventListener("htmx:beforeCleanupElement", function (evt) {
+    var elt = evt.target;
+    if (elt.hasAttribute && elt.hasAttribute("ws-send")) {
+      elt.addEventListener("htmx:wsConfigSend", function (sent) { sent.preventDefault(); });
+    }
   });
 
   // The server closes a socket that sends more than it accepts at once (1009), and the tab goes

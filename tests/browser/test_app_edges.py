@@ -4,6 +4,7 @@ a long toast, and a connection that drops while an answer is on its way."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, WebSocketRoute, expect
 
@@ -168,3 +169,52 @@ def test_toasts_covering_the_focused_control_fade_and_let_it_be_seen(page: Page)
     expect(stack).to_have_css("pointer-events", "none")
     stack.get_by_role("button", name="Dismiss").focus()  # into the toast: it is itself again
     expect(stack).to_have_css("opacity", "1")
+
+
+def test_typing_on_after_enter_or_a_blur_loses_no_keystroke_and_sends_nothing_malformed(page: Page) -> None:
+    """The field sent back for a settled change replaced what was typed after it; and a field
+    replaced with its typing's send still pending sent htmx's own message from the detached element,
+    which the server refused with an error toast."""
+    held: dict[str, Any] = {"on": False, "messages": [], "socket": None}
+
+    def relay(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        held["socket"] = socket
+
+        def from_server(message: str | bytes) -> None:
+            if held["on"]:
+                held["messages"].append(message)  # a slow link: the answer comes after more typing
+            else:
+                socket.send(message)
+
+        server.on_message(from_server)
+        socket.on_message(server.send)
+
+    page.route_web_socket("**/ws/t/acme/apps/counter/**", relay)
+    sign_in(page, "avery")
+    page.goto("/t/acme/apps/counter/")
+    page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
+    name = page.get_by_label("Your name")
+    name.click()
+    page.keyboard.type("Ann ")
+    held["on"] = True
+    page.keyboard.press("Enter")  # settled: "Ann " is trimmed, and the field sent back as "Ann"
+    page.wait_for_timeout(300)
+    page.keyboard.type("Lee")
+    held["on"] = False
+    for message in held["messages"]:
+        held["socket"].send(message)
+    page.wait_for_timeout(300)
+    expect(name).to_have_value("Ann Lee")
+    expect(page.locator("#greeting")).to_have_text("Hello, Ann Lee!")
+
+    page.evaluate("""() => {
+      const field = document.getElementById("name-input");
+      field.value = "Zed";
+      field.dispatchEvent(new Event("input", {bubbles: true}));  // its send waits for 150 ms of quiet
+      const holder = document.getElementById("name");  // an answer replaces the field meanwhile
+      htmx.swap(holder, holder.outerHTML, {swapStyle: "outerHTML"});
+    }""")
+    page.wait_for_timeout(500)  # the replaced field's pending send would have gone by now
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.locator("#greeting")).to_have_text("Hello, Ann Lee!")
