@@ -48,9 +48,33 @@
   document.addEventListener("htmx:wsOpen", function (evt) {
     if (evt.target && evt.target.id === "live-socket") document.documentElement.dataset.live = "open";
   });
+  // Closed for good (signed out in another tab, access taken away): the page stops updating, and
+  // says so where it starts, instead of showing live tables that are no longer live.
+  var FINAL_TEXT = {
+    4401: "You are signed out, so this page no longer updates.",
+    4403: "You no longer have access here, so this page no longer updates."
+  };
   document.addEventListener("htmx:wsClose", function (evt) {
-    if (evt.target && evt.target.id === "live-socket") document.documentElement.dataset.live = "closed";
+    if (!evt.target || evt.target.id !== "live-socket") return;
+    document.documentElement.dataset.live = "closed";
+    var code = evt.detail.event && evt.detail.event.code;
+    if (FINAL_TEXT[code]) showFinal(FINAL_TEXT[code], code === 4401);
   });
+
+  function showFinal(text, signIn) {
+    var main = document.getElementById("main");
+    if (!main || document.getElementById("live-status")) return;
+    var status = document.createElement("p");
+    status.id = "live-status";
+    status.className = "connection-status final";
+    status.setAttribute("role", "alert");
+    status.textContent = text + " ";
+    var link = document.createElement("a");
+    link.href = signIn ? "/accounts/login/?next=" + encodeURIComponent(location.pathname + location.search) : "/";
+    link.textContent = signIn ? "Sign in again" : "Go to your tenants";
+    status.appendChild(link);
+    main.insertBefore(status, main.firstChild);
+  }
 
   // A new notification or a mark-as-read elsewhere changed the badge: parts of the page that list
   // notifications (the inbox) listen for "inbox-changed" and read themselves again.

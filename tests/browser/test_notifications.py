@@ -104,6 +104,11 @@ def test_signing_out_closes_the_live_socket(people) -> None:
     other = open_live_page(people("adam"), "/t/")
     page.get_by_role("button", name="Sign out").click()
     other.wait_for_function("() => document.documentElement.dataset.live === 'closed'")
+    # Said where the page starts: its live parts no longer move (the page looked alive before).
+    status = other.get_by_role("alert").filter(has_text="You are signed out, so this page no longer updates.")
+    expect(status).to_be_visible()
+    status.get_by_role("link", name="Sign in again").click()
+    expect(other).to_have_url("/accounts/login/?next=%2Ft%2F")
 
 
 def test_a_long_unbroken_message_wraps_and_its_actions_stay_in_the_window(people, platform) -> None:
