@@ -9,10 +9,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
@@ -48,6 +49,7 @@ DIFF_MAX_OUTPUT_LINES = 5_000  # shown on one page
 SOURCE_SHOWN_LINES = 20_000  # all files together
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 ACTIVATE_BUTTON = "Activate this release"
+LOG_POLL_STOP = 286  # htmx stops polling an element whose answer has this status
 
 # The version the release page compares with (?compare=N), for the request being answered.
 _compare_version: contextvars.ContextVar[int | None] = contextvars.ContextVar("compare_version", default=None)
@@ -160,13 +162,33 @@ class AppAdmin(DeletesWhatItHolds, TenantScopedAdmin):
 
     def get_urls(self) -> list[Any]:
         return [
-            path("<int:app_id>/log/", self.admin_site.admin_view(self.log_view), name="hosting_app_log"),
+            path("<int:app_id>/log/", self.log_poll_or_view, name="hosting_app_log"),
             *super().get_urls(),
         ]
 
+    def log_poll_or_view(self, request: HttpRequest, app_id: int) -> HttpResponse:
+        """The page's own refresh, once signed out: a line that says so, and 286, which stops
+        htmx's polling. The admin's sign-in redirect was followed, and its whole login page
+        swapped into the log's table, every two seconds."""
+        if request.headers.get("HX-Request") and not self.admin_site.has_permission(request):
+            login = f"{reverse('admin:login')}?{urlencode({'next': request.path})}"
+            return HttpResponse(format_html(
+                '<p class="errornote">You are signed out, so this log no longer refreshes. '
+                '<a href="{}">Sign in again</a></p>', login,
+            ), status=LOG_POLL_STOP)  # fmt: skip
+        return self.admin_site.admin_view(self.log_view)(request, app_id)
+
     def log_view(self, request: HttpRequest, app_id: int) -> HttpResponse:
         """The app's own log, newest first; the table refreshes itself every two seconds."""
-        app = get_object_or_404(self.get_queryset(request), pk=app_id)
+        app = self.get_queryset(request).filter(pk=app_id).first()
+        if app is None and request.headers.get("HX-Request"):  # access taken away meanwhile
+            return HttpResponse(
+                '<p class="errornote">You no longer have access to this app, so its log no longer '
+                "refreshes.</p>",
+                status=LOG_POLL_STOP,
+            )
+        if app is None:
+            raise Http404("No such app.")
         context = {**self.admin_site.each_context(request), "app": app, "entries": app_log(app=app),
                    "opts": self.model._meta, "title": f"Log of {app}"}  # fmt: skip
         if request.headers.get("HX-Request"):
@@ -283,6 +305,15 @@ class AppReleaseAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # kept for history, rollback and the diff
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """The app choices name their tenant: two tenants' apps may share a name (both demos'
+        counters do), and a developer of both, or a superuser, deployed into the wrong one."""
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "app" and field is not None:
+            field.queryset = field.queryset.select_related("tenant")
+            field.label_from_instance = app_with_tenant
+        return field
 
     def save_model(self, request: HttpRequest, obj: AppRelease, form: Any, change: bool) -> None:
         release = services.release_create(app=obj.app, files=form.cleaned_data["files"], author=request.user)
@@ -407,12 +438,20 @@ class AppReleaseAdmin(TenantScopedAdmin):
         others = release_list(app=release.app).exclude(pk=release.pk)
         request_compare = _compare_version.get()
         base = others.filter(version=request_compare).first() if request_compare else None
-        # Unless asked: against the live release (what activating this one would change), else
-        # the last valid one before it (what it changed when it went live), else any before it.
+        # Unless asked: against the live release (what activating this one would change); for the
+        # live one, against the release live before it (what it changed when it went live: a
+        # draft never activated in between changed nothing for users); else the last valid one
+        # before it, else any before it.
         active_id = release.app.active_release_id
+        live_before = (
+            others.filter(activated_at__lt=release.activated_at).order_by("-activated_at").first()
+            if release.activated_at
+            else None
+        )
         base = (
             base
             or (others.filter(pk=active_id).first() if active_id and active_id != release.pk else None)
+            or live_before
             or others.filter(version__lt=release.version, status=ReleaseStatus.VALID).first()
             or others.filter(version__lt=release.version).first()
         )
@@ -421,7 +460,11 @@ class AppReleaseAdmin(TenantScopedAdmin):
         notes, lines = release_diff(base, release)
         versions = others.values_list("version", flat=True)  # not every release's source
         choices = format_html_join(" ", '<a href="?compare={}">v{}</a>', ((v, v) for v in versions))
-        which = " (the active release)" if base.pk == active_id else "" if base.is_valid else " (invalid)"
+        which = (
+            " (the active release)" if base.pk == active_id
+            else " (the release live before it)" if base == live_before
+            else "" if base.is_valid else " (invalid)"
+        )  # fmt: skip
         return format_html(
             "<p>Compared with v{}{} · compare with: {}</p>{}<pre>{}</pre>", base.version, which, choices,
             format_html_join("", "<p>{}</p>", ((note,) for note in notes)), "\n".join(lines) or "(no change)",
@@ -445,6 +488,10 @@ class AppReleaseAdmin(TenantScopedAdmin):
             return response
         finally:
             _compare_version.reset(token)
+
+
+def app_with_tenant(app: App) -> str:
+    return f"{app.name} ({app.tenant.name})"
 
 
 def source_lines(text: str) -> list[str]:
@@ -492,11 +539,19 @@ class AppLogEntryAdmin(TenantScopedAdmin):
     edit_roles = frozenset()
     list_display = ["created_at", "app", "level", "short_message"]
     list_filter = [TenantFilter, "level"]
+    list_select_related = ["app", "release"]
     search_fields = ["message"]
+    # A traceback's files named by the release's version, as on the app's Log page (message_shown).
+    fields = ("tenant", "app", "release", "level", "created_at", "message_text")
+    readonly_fields = fields
 
     @admin.display(description="Message")
     def short_message(self, entry: AppLogEntry) -> str:
-        return entry.message[:200]
+        return entry.message_shown[:200]
+
+    @admin.display(description="Message")
+    def message_text(self, entry: AppLogEntry) -> SafeString:
+        return format_html('<pre class="log-message">{}</pre>', entry.message_shown)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

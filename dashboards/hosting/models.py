@@ -183,7 +183,7 @@ class AppLogEntry(models.Model):
         verbose_name_plural = "app log entries"
 
     def __str__(self) -> str:
-        return f"[{self.level}] {self.message[:80]}"
+        return f"[{self.level}] {self.message_shown[:80]}"
 
     @property
     def message_shown(self) -> str:

@@ -32,8 +32,12 @@ def is_release_file(name: str) -> bool:
 
 
 def release_files_from_text(source: str) -> dict[str, str]:
-    """Pasted source becomes ``main.py`` (a byte order mark an editor put first is dropped)."""
-    source = source.removeprefix("\ufeff")
+    """Pasted source becomes ``main.py`` (a byte order mark an editor put first is dropped).
+
+    Line ends as the other releases have them: a browser sends a text box's lines with CRLF, and
+    the source edited in the admin came back so in its download, every line changed for a diff.
+    """
+    source = source.removeprefix("\ufeff").replace("\r\n", "\n")
     if len(source.encode("utf-8", errors="surrogatepass")) > MAX_FILE_BYTES:
         raise ValidationError(f"The source is larger than {MAX_FILE_BYTES // 1024} KiB.")
     if "\x00" in source:

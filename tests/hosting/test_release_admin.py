@@ -170,6 +170,22 @@ def test_the_add_form_holds_the_active_source_so_a_handler_is_edited_and_saved(
     assert counter.active_release.version == 2 and counter.active_release.files == {"main.py": edited}
 
 
+def test_source_edited_in_the_browser_keeps_the_releases_line_ends(developer: Client, counter: App) -> None:
+    """A text box's lines come with CRLF: stored so, every line of the download differed."""
+    edited = COUNTER.replace("Add one", "Add 1").replace("\n", "\r\n")
+    developer.post(ADD, {"app": counter.pk, "source": edited, "activate": "on"})
+    counter.refresh_from_db()
+    assert counter.active_release.files == {"main.py": COUNTER.replace("Add one", "Add 1")}
+
+
+def test_the_app_choices_name_their_tenant(admin_client: Client, world, counter: App) -> None:
+    """Acme's and Globex's counters share a name: a superuser could not tell them apart."""
+    response = admin_client.get(ADD, {"app": counter.pk})
+    labels = [label for _value, label in response.context["adminform"].form.fields["app"].choices][1:]
+    assert "Counter and greeting (Acme Corp)" in labels and "Counter and greeting (Globex Inc)" in labels
+    assert "the active release of Counter and greeting (Acme Corp)" in response.text
+
+
 def test_a_release_of_several_files_is_offered_as_a_zip_not_pasted(developer: Client, counter: App) -> None:
     files = {
         "main.py": "from . import more\ninitial_state = {}\n",

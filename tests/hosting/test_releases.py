@@ -109,11 +109,25 @@ def test_the_diff_skips_an_invalid_release_unless_asked(developer: Client, count
     fixed = services.release_create(app=counter, files={"main.py": COUNTER + "\n# fixed"}, author=None)
     services.release_activate(release=fixed)
     page = developer.get(f"/admin/hosting/apprelease/{fixed.pk}/change/").text
-    assert "Compared with v1 ·" in page and "+# fixed" in page and "oops" not in page
+    assert "Compared with v1 (the release live before it) ·" in page
+    assert "+# fixed" in page and "oops" not in page
     page = developer.get(f"/admin/hosting/apprelease/{broken.pk}/change/").text
     assert "Compared with v3 (the active release)" in page
     page = developer.get(f"/admin/hosting/apprelease/{fixed.pk}/change/?compare={broken.version}").text
     assert "Compared with v2 (invalid)" in page and "-def oops(:" in page
+
+
+def test_the_live_release_is_compared_with_the_one_live_before_it_not_a_draft(
+    developer: Client, counter: App
+) -> None:
+    """A draft deployed without activating it came between, and the edit showed as the whole file."""
+    draft = services.release_create(app=counter, files={"main.py": "# a draft\n" + COUNTER}, author=None)
+    assert draft.is_valid and counter.active_release.version == 1
+    edited = services.release_create(app=counter, files={"main.py": COUNTER + "\n# edited"}, author=None)
+    services.release_activate(release=edited)
+    page = developer.get(f"/admin/hosting/apprelease/{edited.pk}/change/").text
+    assert "Compared with v1 (the release live before it) ·" in page
+    assert "+# edited" in page and "a draft" not in page
 
 
 def test_releases_are_immutable(counter: App) -> None:
@@ -156,6 +170,10 @@ def test_a_traceback_in_the_log_names_the_release_by_its_version(developer: Clie
     rows = developer.get(f"/admin/hosting/app/{counter.pk}/log/", headers={"HX-Request": "true"}).text
     assert f"&lt;app v{release.version}&gt;/main.py" in rows and f"r{release.pk}&gt;" not in rows
     assert f"<td>v{release.version}</td>" in rows
+    entry = AppLogEntry.objects.filter(app=counter, release=release).get()
+    for path in ("/admin/hosting/applogentry/", f"/admin/hosting/applogentry/{entry.pk}/change/"):
+        page = developer.get(path).text  # the entries' own admin pages, as the Log page
+        assert f"&lt;app v{release.version}&gt;/main.py" in page and f"r{release.pk}&gt;" not in page
 
 
 def test_app_log_lines_any_database_can_hold(counter: App) -> None:
@@ -413,3 +431,19 @@ def test_a_folder_deploy_leaves_out_hidden_files_an_editor_or_a_system_left(
     (tmp_path / ".#main.py").symlink_to("alice@laptop.1234:1700000000")  # Emacs's lock: a dangling link
     (tmp_path / "._main.py").write_bytes(b"\x00\x05\x16\x07")  # macOS's resource fork
     assert set(release_files_from_folder(tmp_path)) == {"main.py"}
+
+
+def test_the_log_pages_refresh_stops_and_says_so_once_signed_out_or_shut_out(
+    client: Client, world, counter: App
+) -> None:
+    """The sign-in redirect was followed, and the whole login page swapped into the log's table."""
+    poll = {"headers": {"HX-Request": "true"}}
+    answer = client.get(f"/admin/hosting/app/{counter.pk}/log/", **poll)
+    assert answer.status_code == 286  # htmx stops polling
+    assert "You are signed out, so this log no longer refreshes." in answer.text
+    assert "<html" not in answer.text and "/admin/login/?next=%2Fadmin%2Fhosting%2Fapp%2F" in answer.text
+    assert client.get(f"/admin/hosting/app/{counter.pk}/log/").status_code == 302  # the page: sign in
+    client.force_login(world.gabe)  # a developer of Globex: not this app's
+    answer = client.get(f"/admin/hosting/app/{counter.pk}/log/", **poll)
+    assert answer.status_code == 286 and "no longer have access" in answer.text
+    assert client.get(f"/admin/hosting/app/{counter.pk}/log/").status_code == 404
