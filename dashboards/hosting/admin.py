@@ -271,7 +271,10 @@ class AppReleaseAdmin(TenantScopedAdmin):
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
         active = self._active_release_of_app_in_query(request) if request.method == "GET" else None
-        extra_context = {**(extra_context or {}), "active_release": active}
+        # One button: a saved release always opens its own page (its report, Activate), so "Save
+        # and add another" and "Save and continue" would only have done what "Save" does.
+        extra_context = {**(extra_context or {}), "active_release": active,
+                         "show_save_and_add_another": False, "show_save_and_continue": False}  # fmt: skip
         if active is not None:
             extra_context["active_release_files"] = sorted(active.files)
         token = _deploy_base.set(active)

@@ -24,6 +24,8 @@ MAX_FILE_BYTES = 512 * 1024
 # The most read of one upload (a .zip is compressed: its files are checked one by one after).
 MAX_UPLOAD_BYTES = MAX_FILES * MAX_FILE_BYTES
 _SIZES = f"at most {MAX_FILES} files of {MAX_FILE_BYTES // 1024} KiB"
+ENTRY_MODULE = "main.py"
+_ENTRY_RULE = "a release is main.py, the modules it imports and page.html, side by side."
 
 
 def is_release_file(name: str) -> bool:
@@ -74,6 +76,8 @@ def release_files_from_folder(folder: Path) -> dict[str, str]:
     )
     if len(paths) > MAX_FILES:
         raise ValidationError(f"{folder} holds {len(paths)} modules: a release has {_SIZES}.")
+    if not any(path.name == ENTRY_MODULE for path in paths):
+        raise ValidationError(f"{folder} has no {ENTRY_MODULE}: {_ENTRY_RULE}")
     return {path.name: decode_text(path.name, read_file(path, MAX_FILE_BYTES)) for path in paths}
 
 
@@ -148,6 +152,8 @@ def _files_from_zip(content: bytes) -> dict[str, str]:
             raise ValidationError(f"The .zip holds two {base}: {where[base]} and {info.filename}.")
         files[base] = decode_text(info.filename, _read_entry(archive, info))
         where[base] = info.filename
+    if ENTRY_MODULE not in files:  # the wrong folder zipped: said first, not by the others' errors
+        raise ValidationError(f"The .zip holds no {ENTRY_MODULE}: {_ENTRY_RULE}")
     return files
 
 

@@ -229,3 +229,10 @@ def test_the_source_shown_holds_no_line_numbers_in_its_text(developer: Client, c
     assert html.unescape(re.sub(r"<[^>]+>", "", shown)) == source.rstrip("\n")  # what a copy brings
     assert [int(n) for n in re.findall(r'data-line="(\d+)"', shown)] == [1, 2, 3]
     assert "css/release.css" in page  # draws the numbers
+
+
+def test_the_add_form_offers_one_save_button(developer: Client, counter: App) -> None:
+    """ "Save and add another" and "Save and view" went to the release's page, as "Save" does."""
+    page = developer.get(ADD, {"app": counter.pk}).text
+    assert 'name="_save"' in page
+    assert 'name="_addanother"' not in page and 'name="_continue"' not in page

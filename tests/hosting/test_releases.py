@@ -447,3 +447,21 @@ def test_the_log_pages_refresh_stops_and_says_so_once_signed_out_or_shut_out(
     answer = client.get(f"/admin/hosting/app/{counter.pk}/log/", **poll)
     assert answer.status_code == 286 and "no longer have access" in answer.text
     assert client.get(f"/admin/hosting/app/{counter.pk}/log/").status_code == 404
+
+
+def test_a_folder_or_zip_without_main_py_is_refused_before_anything_is_stored(
+    world, counter: App, tmp_path: Path
+) -> None:
+    """The wrong folder: a release was stored from its files, its report naming one's syntax error."""
+    (tmp_path / "helpers.py").write_text("def broken(:\n")
+    (tmp_path / "other.py").write_text("x = 1\n")
+    with pytest.raises(ValidationError, match=r"has no main\.py: a release is main\.py"):
+        uploads.release_files_from_folder(tmp_path)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("project/helpers.py", "x = 1\n")
+    with pytest.raises(ValidationError, match=r"holds no main\.py"):
+        uploads.release_files_from_upload("project.zip", archive.getvalue())
+    with pytest.raises(CommandError, match=r"no main\.py"):
+        call_command("deploy_app", str(tmp_path), tenant="acme", app="counter")
+    assert AppRelease.objects.filter(app=counter).count() == 1
