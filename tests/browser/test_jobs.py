@@ -70,6 +70,17 @@ def test_the_jobs_page_moves_live_and_stops_a_running_job(people) -> None:
     expect(avery_app.locator("#status")).to_have_text(
         "The report did not finish: the job was stopped.", timeout=10_000
     )  # the tab's status function ran with False, and error= said why
+    # Retried by its user from their Jobs page: the tab follows the new run, and says so.
+    own_jobs = open_live_page(people("avery"), "/t/acme/jobs/")
+    own_row = own_jobs.locator("tr.job-row").filter(has_text="build_report").first
+    own_row.get_by_role("button", name="Retry").click()
+    expect(avery_app.locator("#status")).to_have_text("Building…", timeout=10_000)
+    expect(avery_app.locator("#message")).to_contain_text("Step", timeout=10_000)
+    retried = own_jobs.locator("tr.job-row").filter(has_text="Running").first
+    retried.get_by_role("button", name="Stop").click()
+    expect(avery_app.locator("#status")).to_have_text(
+        "The report did not finish: the job was stopped.", timeout=10_000
+    )
     assert console_errors == []  # the job's outcome, for its own page, is not swapped into this one
 
 

@@ -44,9 +44,10 @@ def report_status(state, status, result, error=None):
         state.message = ""  # the last step shown while it ran is history now
         state.rows = result or 0
         notify(state, "success" if status else "error", state.status)
-    else:
+    else:  # running: a retry from the Jobs page too, after an end this tab showed
         state.fraction = status.fraction or 0.0
         state.message = status.message
+        state.status = "Building…"
 
 
 def set_steps(state, payload):

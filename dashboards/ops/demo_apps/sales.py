@@ -3,7 +3,7 @@
 import csv
 import io
 
-from dashboards.sdk import download, notify, update_chart_layout
+from dashboards.sdk import download, notify
 
 SALES = [
     {"region": region, "month": month, "product": product, "units": units, "revenue": units * price}
@@ -63,8 +63,10 @@ def _select(state, region):
     state.rows = _rows(region)
     state.heading = f"Region: {region}" if region else "All regions"
     state.total = sum(row["revenue"] for row in state.rows)
+    # In the state, not with update_chart_layout: a reload shows the figure the state holds, and
+    # a command's change to it is gone then (that command is for looks a reload may lose).
     title = f"Revenue by region: {region} selected" if region else "Revenue by region (click a bar)"
-    update_chart_layout(state, "chart", {"title": {"text": title}})
+    state.figure["layout"]["title"]["text"] = title
 
 
 def pick_region(state, payload):
