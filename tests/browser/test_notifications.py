@@ -139,3 +139,18 @@ def test_keyboard_focus_stays_in_place_when_notifications_are_marked_read(people
     inbox.keyboard.press("Enter")
     expect(inbox.get_by_test_id("inbox-summary")).to_have_text("No unread notifications")
     inbox.wait_for_function("() => document.activeElement.id === 'inbox-head'")  # its summary, not a link
+
+
+def test_a_full_stack_lets_info_toasts_go_before_a_warning(people, platform) -> None:
+    """Five "done" toasts pushed out the one warning that said most clicks were dropped."""
+    page = open_live_page(people("avery"), "/t/acme/")
+    notify(platform, "Mind this", "--level", "warning", "--duration", "0")
+    expect(page.get_by_role("alert").filter(has_text="Mind this")).to_be_visible()
+    for n in range(6):
+        notify(platform, f"Done {n}", "--level", "success", "--duration", "0")
+    stack = page.locator("#dashboards-toasts-top-right .toast")
+    expect(stack.last).to_contain_text("Done 5")
+    expect(stack).to_have_count(5)
+    expect(page.get_by_role("alert").filter(has_text="Mind this")).to_be_visible()
+    expect(stack.filter(has_text="Done 0")).to_have_count(0)
+    expect(stack.filter(has_text="Done 1")).to_have_count(0)
