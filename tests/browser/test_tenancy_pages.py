@@ -17,7 +17,16 @@ def test_sign_in_switch_tenants_and_sign_out(page: Page) -> None:
     expect(page.get_by_test_id("app-cards").locator("li")).to_have_count(7)  # demo apps, Lab, Edges, Drafts
     expect(page.get_by_text("Sales explorer")).to_be_visible()
 
-    page.get_by_test_id("current-tenant").click()  # the switcher in the header
+    switcher = page.locator(".tenant-switcher details")
+    page.get_by_test_id("current-tenant").click()  # the switcher in the header: a menu...
+    expect(switcher).to_have_attribute("open", "")
+    page.keyboard.press("Escape")  # ...that Escape closes, focus back on its button
+    expect(switcher).not_to_have_attribute("open", "")
+    assert page.evaluate("document.activeElement.dataset.testid") == "current-tenant"
+    page.get_by_test_id("current-tenant").click()
+    page.get_by_role("heading", name="Acme Corp", level=1).click()  # so does a click outside it
+    expect(switcher).not_to_have_attribute("open", "")
+    page.get_by_test_id("current-tenant").click()
     page.get_by_role("navigation", name="Tenants").get_by_role("link", name="Globex Inc").click()
     expect(page).to_have_url("/t/globex/")
     expect(page.get_by_test_id("app-cards").locator("li")).to_have_count(1)

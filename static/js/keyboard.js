@@ -1,4 +1,10 @@
-/* Keyboard focus across htmx's out-of-band swaps (docs/protocol.md). A component, a job's row or
+/* Keyboard use on every signed-in page: focus across htmx's swaps, and the header's menus.
+
+   The header's menus (the tenant switcher, a <details>) close as menus do: with Escape (focus goes
+   back to the menu's button) and with a click or focus outside them. They stayed open over the
+   page's title.
+
+   Keyboard focus across htmx's out-of-band swaps (docs/protocol.md). A component, a job's row or
    the inbox is replaced whole when the server sends it again: the element that had focus is gone
    and focus fell to <body>, so a keyboard user pressing ArrowDown in a select, Enter in a field
    whose value the app corrected, or a row's button, lost their place. Before each message the
@@ -47,6 +53,21 @@
       try { target.setSelectionRange(was.selection[0], was.selection[1]); } catch (e) { /* not a text field */ }
     }
   }
+
+  function openMenus() { return document.querySelectorAll(".topbar details[open]"); }
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape") return;
+    openMenus().forEach(function (menu) {
+      var inside = menu.contains(document.activeElement);
+      menu.open = false;
+      if (inside) menu.querySelector("summary").focus();
+    });
+  });
+  function closeMenusOutside(evt) {
+    openMenus().forEach(function (menu) { if (!menu.contains(evt.target)) menu.open = false; });
+  }
+  document.addEventListener("click", closeMenusOutside);
+  document.addEventListener("focusin", closeMenusOutside);
 
   document.addEventListener("htmx:wsBeforeMessage", note);
   document.addEventListener("htmx:wsAfterMessage", restore);
