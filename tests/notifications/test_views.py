@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.utils import timezone
 
 from dashboards.notifications.models import Notification
 from dashboards.notifications.services import notification_send_to_team, notification_send_to_users
@@ -44,6 +46,9 @@ def test_the_inbox_lists_ones_own_notifications(as_user, world, analysts) -> Non
     assert "Acme Corp" in html and 'href="/t/acme/">Open</a>' in html and "Unread" in html
     assert "1 unread notification" in html
     assert badge(html).group(1) == "1" and "hidden" not in badge(html).group(2)
+    assert ">just now</time>" in html  # not "0 minutes ago"
+    Notification.objects.update(created_at=timezone.now() - timedelta(minutes=3))
+    assert ">3\xa0minutes ago</time>" in as_user("avery").get("/inbox/").text
 
 
 def test_every_signed_in_page_has_the_badge_the_toasts_and_the_live_socket(as_user, world, analysts) -> None:
