@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +11,7 @@ from django.template import Context, TemplateSyntaxError
 from django.template.base import NodeList, Template
 
 from dashboards.runtime.components import LENIENT_FLAG, OOB_FLAG, ComponentNode, RepeatNode
-from dashboards.runtime.page_engine import PAGE_ENGINE, syntax_error_line
+from dashboards.runtime.page_engine import PAGE_ENGINE, WITHHELD_WHY, syntax_error_line
 from dashboards.runtime.render_deadline import RenderTooSlow
 
 RENDER_CACHE_ENTRIES = 512
@@ -150,6 +151,10 @@ def compile_page(source: str) -> Page:
     except TemplateSyntaxError as error:
         info = getattr(error, "template_debug", None)
         line = info.get("line") if info else syntax_error_line(source)
+        withheld = re.search(r"Invalid block tag on line \d+: '(\w+)'", str(error))
+        if withheld and withheld[1] in WITHHELD_WHY:
+            raise PageError(f"page: {{% {withheld[1]} %}} is not available in a page: "
+                            f"{WITHHELD_WHY[withheld[1]]}.", line) from None  # fmt: skip
         # Django's hint names {% load %}, which pages cannot use: what tags there are is the help.
         message = str(error).replace(
             "Did you forget to register or load this tag?", "A page has the components of docs/sdk.md and "

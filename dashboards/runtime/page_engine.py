@@ -22,8 +22,17 @@ from django.template.defaulttags import ForNode
 from dashboards.runtime.render_deadline import CheckedSequence
 
 # `{% lorem 99999999 %}` builds text on the event loop; `{% debug %}` prints the render context
-# and the server's imported modules.
-WITHHELD_TAGS = frozenset({"lorem", "debug"})
+# and the server's imported modules. A page is one template: `{% include %}` and `{% extends %}`
+# name files there are none of, and `{% load %}` libraries it has none of (they failed at
+# render, "TemplateDoesNotExist", or with an empty list of libraries to choose from).
+WITHHELD_TAGS = frozenset({"lorem", "debug", "include", "extends", "load"})
+# What the validation report says of them: why they are not there.
+WITHHELD_WHY = {
+    "include": "a page is one template, with no other files to include",
+    "extends": "a page is one template, with no other files to extend",
+    "load": "a page has no tag libraries to load: the components of docs/sdk.md and Django's built-in "
+    "tags are there without it",
+}
 # `{{ x|ljust:n }}` with n = 10**9 allocates a gigabyte on the event loop; so do a precision of
 # `floatformat` and a width of `stringformat` ("%0999999999d"). Past this, the filter raises (the
 # component cannot show its value: the change is undone, or the page answers 503 with the reason).

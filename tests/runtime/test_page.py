@@ -124,10 +124,19 @@ def test_page_errors_name_the_problem() -> None:
         compile_page("{% text a id='x' %}{% text b id='x' %}")
 
 
-def test_pages_cannot_include_platform_templates() -> None:
-    page = compile_page('{% include "base.html" %}')
-    with pytest.raises(Exception, match=r"base\.html"):
-        page.render({})
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ('{% include "base.html" %}', r"\{% include %\} is not available in a page: a page is one template"),
+        ('{% extends "base.html" %}', r"\{% extends %\} is not available in a page"),
+        ("<p>\n{% load static %}", r"\{% load %\} is not available in a page: a page has no tag libraries"),
+    ],
+)
+def test_pages_cannot_include_extend_or_load_and_the_report_says_why(source: str, said: str) -> None:
+    """They failed at render: "TemplateDoesNotExist", or an empty list of libraries to pick from."""
+    with pytest.raises(PageError, match=said) as caught:
+        compile_page(source)
+    assert caught.value.line == source.count("\n") + 1
 
 
 def test_a_component_reading_only_changed_scalars_is_rendered_once_per_value() -> None:
