@@ -126,6 +126,11 @@ class AppAdmin(DeletesWhatItHolds, TenantScopedAdmin):
         finally:
             _form_app.reset(token)
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "handler_timeout_seconds":
+            kwargs["min_value"] = 1  # the model's own floor: -1 said "at least 0", then 0 "at least 1"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         app = _form_app.get()
         if db_field.name == "teams" and app is not None:
@@ -227,7 +232,7 @@ class ReleaseForm(forms.ModelForm):
             cleaned["files"] = uploads.release_files_from_upload(upload.name, upload.read())
         elif source.strip():
             cleaned["files"] = uploads.release_files_from_text(source)
-        else:
+        elif "upload" not in self.errors:  # an empty file was given: its field says so, once
             raise ValidationError("Paste the source or upload a file.")
         return cleaned
 

@@ -71,6 +71,15 @@ class TenantScopedAdmin(admin.ModelAdmin):
             return queryset
         return queryset.filter(**{f"{self.tenant_field}__in": self.viewable_tenants(request)})
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A new row's tenant chosen already when the user may add rows in one tenant only."""
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)
+        if self.tenant_field == "tenant" and "tenant" not in initial and not request.user.is_superuser:
+            only = list(self.editable_tenants(request).values_list("pk", flat=True)[:2])
+            if len(only) == 1:
+                initial["tenant"] = only[0]
+        return initial
+
     # --- permissions, from roles ---
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.is_staff and self.viewable_tenants(request).exists()
@@ -140,5 +149,7 @@ class UniqueWithinTenantForm(forms.ModelForm):
 
     def _get_validation_exclusions(self) -> set[str]:
         exclude: set[str] = super()._get_validation_exclusions()  # type: ignore[misc]
-        exclude.discard("tenant")
+        field_errors = getattr(self, "_errors", None) or {}
+        if "tenant" not in field_errors:  # a tenant not chosen is said once, by its field
+            exclude.discard("tenant")
         return exclude

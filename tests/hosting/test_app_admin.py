@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
@@ -346,3 +347,29 @@ def test_an_app_not_shared_by_link_says_how_to_share_it(client: Client, world, c
     client.force_login(world.users["adam"])
     page = client.get(f"/admin/hosting/app/{counter.pk}/change/").text
     assert "Anyone with the link" in page and counter.link_token not in page
+
+
+def test_the_add_app_form_says_each_problem_once(client: Client, world) -> None:
+    """A missing tenant said "required" and "cannot be null"; -1 s said "at least 0", then 0 "at least 1"."""
+    client.force_login(world.adam)  # a developer of Acme only: its tenant is chosen already
+    form = client.get("/admin/hosting/app/add/").context["adminform"].form
+    assert form.initial["tenant"] == world.acme.pk
+    new_app = {"slug": "fresh", "name": "Fresh", "access": "members", "handler_timeout_seconds": 10,
+               "description": ""}  # fmt: skip
+    response = client.post("/admin/hosting/app/add/", {**new_app, "tenant": ""})
+    errors = response.context["adminform"].form.errors
+    assert errors["tenant"] == ["This field is required."]
+    for timeout in (-1, 0):
+        response = client.post("/admin/hosting/app/add/", {**new_app, "tenant": world.acme.pk,
+                                                           "handler_timeout_seconds": timeout})  # fmt: skip
+        errors = response.context["adminform"].form.errors
+        assert errors["handler_timeout_seconds"] == ["Ensure this value is greater than or equal to 1."]
+
+
+def test_an_empty_upload_is_said_once(client: Client, world) -> None:
+    client.force_login(world.adam)
+    counter = App.objects.for_tenant(world.acme).get(slug="counter")
+    empty = SimpleUploadedFile("main.py", b"")
+    response = client.post("/admin/hosting/apprelease/add/", {"app": counter.pk, "upload": empty})
+    errors = response.context["adminform"].form.errors
+    assert errors == {"upload": ["The submitted file is empty."]}
