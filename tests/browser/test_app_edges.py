@@ -3,6 +3,7 @@ a long toast, and a connection that drops while an answer is on its way."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,24 +68,14 @@ def test_an_answer_lost_with_the_connection_is_made_good_by_the_reconnect(page: 
     queries: list[str] = []
     drop_next_answer = {"on": False}
 
-    def relay(socket: WebSocketRoute) -> None:
-        queries.append(socket.url.split("?", 1)[1])
-        server = socket.connect_to_server()
+    def from_server(socket: WebSocketRoute, message: str | bytes) -> None:
+        if drop_next_answer["on"]:
+            drop_next_answer["on"] = False
+            socket.close(code=1001, reason="a proxy went away")  # the answer is lost with it
+            return
+        socket.send(message)
 
-        def from_server(message: str | bytes) -> None:
-            if drop_next_answer["on"]:
-                drop_next_answer["on"] = False
-                socket.close(code=1001, reason="a proxy went away")  # the answer is lost with it
-                return
-            socket.send(message)
-
-        server.on_message(from_server)
-        socket.on_message(server.send)
-
-    page.route_web_socket("**/ws/t/acme/apps/counter/**", relay)
-    sign_in(page, "avery")
-    page.goto("/t/acme/apps/counter/")
-    page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
+    open_counter_through(page, from_server, opened=lambda socket: queries.append(socket.url.split("?", 1)[1]))
     add = page.get_by_role("button", name="Add one")
     add.click()
     expect(page.locator("#count .dc-metric-value")).to_have_text("1")
@@ -177,23 +168,14 @@ def test_typing_on_after_enter_or_a_blur_loses_no_keystroke_and_sends_nothing_ma
     which the server refused with an error toast."""
     held: dict[str, Any] = {"on": False, "messages": [], "socket": None}
 
-    def relay(socket: WebSocketRoute) -> None:
-        server = socket.connect_to_server()
+    def from_server(socket: WebSocketRoute, message: str | bytes) -> None:
         held["socket"] = socket
+        if held["on"]:
+            held["messages"].append(message)  # a slow link: the answer comes after more typing
+        else:
+            socket.send(message)
 
-        def from_server(message: str | bytes) -> None:
-            if held["on"]:
-                held["messages"].append(message)  # a slow link: the answer comes after more typing
-            else:
-                socket.send(message)
-
-        server.on_message(from_server)
-        socket.on_message(server.send)
-
-    page.route_web_socket("**/ws/t/acme/apps/counter/**", relay)
-    sign_in(page, "avery")
-    page.goto("/t/acme/apps/counter/")
-    page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
+    open_counter_through(page, from_server)
     name = page.get_by_label("Your name")
     name.click()
     page.keyboard.type("Ann ")
@@ -218,3 +200,25 @@ def test_typing_on_after_enter_or_a_blur_loses_no_keystroke_and_sends_nothing_ma
     page.wait_for_timeout(500)  # the replaced field's pending send would have gone by now
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator("#greeting")).to_have_text("Hello, Ann Lee!")
+
+
+def open_counter_through(
+    page: Page,
+    from_server: Callable[[WebSocketRoute, str | bytes], None],
+    *,
+    opened: Callable[[WebSocketRoute], None] | None = None,
+) -> None:
+    """The counter as avery, its socket relayed: the page's messages go on as sent, the server's
+    through ``from_server`` (which sends, holds or drops them)."""
+
+    def relay(socket: WebSocketRoute) -> None:
+        if opened is not None:
+            opened(socket)
+        server = socket.connect_to_server()
+        server.on_message(lambda message: from_server(socket, message))
+        socket.on_message(server.send)
+
+    page.route_web_socket("**/ws/t/acme/apps/counter/**", relay)
+    sign_in(page, "avery")
+    page.goto("/t/acme/apps/counter/")
+    page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
