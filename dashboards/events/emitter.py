@@ -36,7 +36,7 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable, Generator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import EllipsisType
 from typing import Any
@@ -56,6 +56,9 @@ RELEASE_EMITTER_THREADS = 8  # of which one release may hold at most this many (
 MAX_TIME_LIMIT_SECONDS = 600.0
 EMISSION_MAX_BYTES = 64 * 1024  # an rq emission's arguments, as JSON
 MAX_EMIT_DEPTH = 5  # subscribers emitting events whose subscribers emit...: refused past this
+# Time limits an emission on a release's loop is watched for: a run takes at most two (above),
+# and a third is for its log line. Past them it is over, whether or not its loop was written off.
+WATCHED_LIMITS = 3
 EVENT_NAME_MAX_CHARS = 200
 RQ_TASK = "dashboards.events.tasks.run_emitter_subscribers"
 RQ_FAILURE_TTL_SECONDS = 3600
@@ -392,6 +395,7 @@ class EventEmitter:
             app_loop = _release_loop(delivery.context)
             if app_loop is not None:
                 emission._loop, future = app_loop.loop, app_loop.submit(deliver(delivery))
+                _watch_release_loop(app_loop, delivery, future)
             else:
                 emission._loop = _background_loop()
                 future = asyncio.run_coroutine_threadsafe(deliver(delivery), emission._loop)
@@ -616,6 +620,41 @@ def _release_loop(context: AppContext | None) -> AppLoop | None:
     if context is None or not context.tenant_id or not context.package:
         return None
     return process_app_loops().serving(context.package)
+
+
+def _watch_release_loop(app_loop: AppLoop, delivery: Delivery, future: Future[Any]) -> None:
+    """An async subscriber that blocks its release's loop (``time.sleep`` in an ``async def``) also
+    stops that loop's own time limits from firing: past the limit, the loop is looked at from
+    outside, as after a handler's, and written off when stuck (the release's next async calls run
+    on a new loop). The emission then ends with its subscribers timed out, and the app's log says so.
+    A run lasts at most twice the limit (a subscriber, then its on_success or on_failure)."""
+    assert delivery.context is not None  # a release's loop serves a release's code
+    package, limit = delivery.context.package, delivery.time_limit
+
+    async def watch() -> None:
+        for _ in range(WATCHED_LIMITS):
+            await asyncio.sleep(limit)
+            if future.done():
+                return
+            if await process_app_loops().check_stuck(package, app_loop):
+                break
+        if future.done():
+            return
+        line = (f"emitter {delivery.label}: {delivery.event!r}: a subscriber kept the app's event loop "
+                f"busy past {limit:g} s without awaiting; its runs count as timed out, and the app's "
+                "next async calls run on a new loop")  # fmt: skip
+        await _to_thread(_log, delivery.context, [("error", line)])
+        error = f"TimeoutError: still running after {limit:g} s"
+        runs = [
+            SubscriberRun(subscriber=target.name, ok=False, duration=limit, timed_out=True, error=error)
+            for target in delivery.targets
+        ]
+        try:
+            future.set_result(runs)  # the emission's waiters are answered: they waited on a stuck loop
+        except InvalidStateError:
+            pass  # it ended meanwhile
+
+    asyncio.run_coroutine_threadsafe(watch(), _background_loop())
 
 
 def _background_loop() -> asyncio.AbstractEventLoop:

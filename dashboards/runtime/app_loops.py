@@ -114,12 +114,15 @@ class AppLoop:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
         def done(task: asyncio.Task[Any]) -> None:
-            if task.cancelled():
-                future.cancel()
-            elif task.exception() is not None:
-                future.set_exception(task.exception())
-            else:
-                future.set_result(task.result())
+            try:
+                if task.cancelled():
+                    future.cancel()
+                elif task.exception() is not None:
+                    future.set_exception(task.exception())
+                else:
+                    future.set_result(task.result())
+            except concurrent.futures.InvalidStateError:
+                pass  # given its outcome already: the caller wrote this (stuck) loop off
 
         self.start(coroutine, contextvars.copy_context(), done)
         return future

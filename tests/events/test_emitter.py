@@ -626,3 +626,34 @@ def test_an_async_subscriber_that_blocks_holds_up_only_its_own_apps_emissions(
     finally:
         release.set()
     assert stuck.wait(5) and stuck.runs[0].ok
+
+
+def test_an_async_subscriber_blocking_its_releases_loop_is_written_off_at_its_limit(emitter_lab) -> None:
+    """Nothing on a blocked loop can time it out: the emission waited for the blocking call to
+    return, and so did every later async call of the release. The loop is looked at from outside."""
+    unblock = threading.Event()
+
+    async def blocks() -> None:
+        unblock.wait(20)  # never awaits
+
+    async def quick() -> str:
+        return "delivered"
+
+    bus = EventEmitter("stuck", time_limit=0.5)
+    bus.subscribe("block", blocks)
+    bus.subscribe("quick", quick)
+    token = current_app_context.set(handler_context(emitter_lab))
+    try:
+        started = time.monotonic()
+        stuck = bus.emit("block")
+        assert stuck.wait(10)
+        assert time.monotonic() - started < 5  # its limit, then a second to see the loop stuck
+        assert [(run.ok, run.timed_out) for run in stuck.runs] == [(False, True)]
+        again = bus.emit("quick")  # the same release, on a new loop
+        assert again.wait(5) and [run.result for run in again.runs] == ["delivered"]
+    finally:
+        current_app_context.reset(token)
+        unblock.set()
+    wait_for(
+        lambda: any("kept the app's event loop busy past 0.5 s" in line for line in app_log(emitter_lab))
+    )
