@@ -618,9 +618,11 @@ class ScenarioListNode(ScenarioComponentNode):
             if handler:
                 with context.push({REPEAT_KEY: str(row.get("id"))}):
                     attrs = self.event_attributes(context, UI_CLICK, handler, "click")
-                action = format_html(  # "Open" alone, row after row, says nothing to a screen reader
-                    '<td><button type="button" aria-label="{} {}"{}>{}</button></td>',
-                    label, row.get("name"), attrs, label,
+                # "Open" alone, row after row, says nothing to a screen reader; the id is where
+                # keyboard focus returns when the list is drawn again (it went to the first row's).
+                action = format_html(
+                    '<td><button type="button" id="{}-open-{}" aria-label="{} {}"{}>{}</button></td>',
+                    self.component_id, row.get("id"), label, row.get("name"), attrs, label,
                 )  # fmt: skip
             tags = ", ".join(str(t) for t in row.get("tags") or ())
             body.append(

@@ -490,6 +490,21 @@ def test_the_event_log_answers_odd_query_parameters_without_a_server_error(clien
         assert 'data-testid="no-events"' in response.text  # an app that cannot exist has no events
 
 
+def test_the_event_log_shows_a_custom_events_value_and_pages_with_clean_links(client, world) -> None:
+    """emit_event(name, value) names no attribute: its value was not shown. "Older" was ?&page=2."""
+    from dashboards.events.services import event_emit
+
+    for n in range(101):
+        event_emit(tenant_id=world.acme.pk, entity_type="custom", entity_id="ping", operation="update",
+                   attribute_value={"n": n})  # fmt: skip
+    client.force_login(world.adam)
+    page = client.get("/t/acme/events/").text
+    assert "<code>{&#x27;n&#x27;: 100}</code>" in page
+    assert 'href="?page=2">Older</a>' in page
+    filtered = client.get("/t/acme/events/?entity_type=custom").text
+    assert 'href="?entity_type=custom&amp;page=2">Older</a>' in filtered
+
+
 LOOPING_SOURCE = """
 from dashboards.sdk import EventProcessor, create_scenario
 

@@ -159,3 +159,29 @@ def test_ids_are_whole_numbers_or_their_digits_and_a_tag_filter_is_text() -> Non
         assert app.state.x == "two"
         with pytest.raises(Exception, match="tag is a string"):
             app.click("by_number_tag")
+
+
+def test_the_planner_runs_with_what_its_tab_changed_and_keeps_a_colleagues_values() -> None:
+    """Two tabs on one scenario: "Save and run" wrote every value its tab held, stale ones too,
+    over a colleague's newer ones; and a deleted scenario's run was a raw ScenarioNotFound."""
+    from dashboards.ops.demo import DEMO_APPS_DIR
+
+    planner = DEMO_APPS_DIR / "planner.py"
+    with AppTestClient.from_file(planner) as alice, AppTestClient.from_file(planner, username="adam") as adam:
+        adam.scenarios = alice.scenarios  # one tenant's scenarios, two tabs
+        alice.change("set_name", "Fast")
+        alice.click("create")
+        adam.change("choose", "1")  # adam's tab holds growth 5
+        alice.change("set_growth", 30)
+        alice.click("run")
+        adam.change("set_months", 3)
+        adam.click("run")
+        assert alice.scenarios.get(1).parameters == {"growth": 30, "months": 3}
+        assert adam.state.growth == 30  # shown as it ran
+        alice.scenarios.delete(1)
+        adam.click("run")
+        assert adam.toasts[-1]["message"] == "That scenario was deleted: choose another one."
+        assert adam.state.scenario == ""
+        alice.change("set_name", "x" * 300)
+        alice.click("create")
+        assert "200" in alice.toasts[-1]["message"] and alice.toasts[-1]["level"] == "warning"

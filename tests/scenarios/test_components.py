@@ -40,6 +40,7 @@ def test_the_list_has_a_row_per_scenario_with_its_button() -> None:
     assert 'data-target="l-7" data-repeat-key="7"' in html and 'data-handler="open"' in html
     assert '<tr data-scenario-id="9" aria-current="true">' in html
     assert 'aria-label="Open Baseline"' in html  # which one it opens, for a screen reader
+    assert 'id="l-open-7"' in html and 'id="l-open-9"' in html  # where focus returns after a redraw
     assert "No scenarios yet." in page.render({"scenarios": []})
 
 

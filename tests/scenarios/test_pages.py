@@ -35,6 +35,7 @@ def test_the_page_lists_the_tenants_scenarios_with_filters_and_links(world) -> N
     assert "topics=scenarios" in page.text
     filtered = client_for(world.avery).get("/t/acme/scenarios/?status=completed")
     assert "Done plan" not in filtered.text
+    assert "No scenarios match these filters." in filtered.text  # not "No scenarios yet"
     assert 'href="/t/acme/scenarios/"' in client_for(world.avery).get("/t/acme/").text
 
 

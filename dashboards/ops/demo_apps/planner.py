@@ -3,7 +3,17 @@ everyone with the app open sees the scenario list move, and the results come bac
 
 import time
 
-from dashboards.sdk import create_scenario, get_scenario, notify, progress, submit_scenario, write_parameters
+from dashboards.sdk import (
+    ScenarioBusy,
+    ScenarioError,
+    ScenarioNotFound,
+    create_scenario,
+    get_scenario,
+    notify,
+    progress,
+    submit_scenario,
+    write_parameters,
+)
 
 initial_state = {
     "scenario": "",
@@ -13,6 +23,7 @@ initial_state = {
     "status": "",
     "forecast": [],
     "total": "",
+    "edited": [],  # the parameters changed in this tab since the scenario was shown: what "run" writes
 }
 
 page = """
@@ -54,14 +65,25 @@ def set_name(state, payload):
 
 def set_growth(state, payload):
     state.growth = max(-50, min(int(payload or 0), 100))
+    _edited(state, "growth")
 
 
 def set_months(state, payload):
     state.months = max(1, min(int(payload or 12), 36))
+    _edited(state, "months")
+
+
+def _edited(state, key):
+    if key not in state.edited:
+        state.edited.append(key)
 
 
 def create(state):
-    scenario = create_scenario(state.name or "Untitled", {"growth": state.growth, "months": state.months})
+    try:
+        scenario = create_scenario(state.name or "Untitled", {"growth": state.growth, "months": state.months})
+    except ScenarioError as error:  # a name too long, say: the reason, in words
+        notify(state, "warning", str(error))
+        return
     state.scenario = str(scenario.id)
     state.name = ""
     _show(state, scenario)
@@ -70,7 +92,7 @@ def create(state):
 def choose(state, payload):
     state.scenario = str(payload or "")
     if state.scenario:
-        _show(state, get_scenario(state.scenario))
+        _show_or_forget(state)
 
 
 def open_scenario(state, context):
@@ -79,19 +101,47 @@ def open_scenario(state, context):
 
 def show(state):
     if state.scenario:
-        _show(state, get_scenario(state.scenario))
+        _show_or_forget(state)
 
 
 def run(state):
+    """Writes only what this tab changed: a colleague's newer values for the rest stay (every value
+    the tab held, stale ones too, overwrote theirs without a word)."""
     if not state.scenario:
         notify(state, "warning", "Create or choose a scenario first.")
         return
-    write_parameters(state.scenario, growth=state.growth, months=state.months)
-    scenario = submit_scenario(state.scenario, forecast)
+    try:
+        if get_scenario(state.scenario).status in ("submitted", "running"):
+            raise ScenarioBusy("it is running already: wait for it to end, then run it again")
+        if state.edited:
+            write_parameters(state.scenario, {key: state[key] for key in state.edited})
+        scenario = submit_scenario(state.scenario, forecast)
+    except ScenarioNotFound:
+        _forget(state)
+        return
+    except ScenarioBusy as error:
+        notify(state, "warning", f"Not run: {error}")
+        return
+    state.edited = []
+    _show(state, scenario)
     state.status = f"{scenario.name}: {scenario.status}. Press Show results when it has completed."
 
 
+def _show_or_forget(state):
+    try:
+        _show(state, get_scenario(state.scenario))
+    except ScenarioNotFound:
+        _forget(state)
+
+
+def _forget(state):
+    state.scenario = ""
+    state.status = ""
+    notify(state, "warning", "That scenario was deleted: choose another one.")
+
+
 def _show(state, scenario):
+    state.edited = []
     state.growth = scenario.parameters.get("growth", 5)
     state.months = scenario.parameters.get("months", 12)
     results = scenario.results or {}
