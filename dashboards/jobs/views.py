@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -86,7 +86,13 @@ def _controllable_job(request: HttpRequest, job_id: int) -> Job:
 
 
 def _back(request: HttpRequest) -> HttpResponse:
+    """To the page the button was on: a path of this site only. ``redirect()`` would read a bare
+    word as a URL name (``next=job_list`` answered 500, after a Retry had resubmitted the job)."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return HttpResponseRedirect(target)
     return redirect("job_list", tenant_slug=request.tenant_access.tenant.slug)  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@
       if (text.indexOf("hx-swap-oob") < 0) return text;
       var template = document.createElement("template");
       template.innerHTML = text;
-      var dropped = false;
+      var changed = false;
       Array.prototype.slice.call(template.content.children).forEach(function (node) {
         var oob = node.getAttribute("hx-swap-oob");
         if (!oob) return;
@@ -39,9 +39,21 @@
         var selector = colon >= 0 ? oob.slice(colon + 1) : (node.id ? "#" + CSS.escape(node.id) : "");
         var shown = false;
         try { shown = !selector || !!document.querySelector(selector); } catch (e) { shown = true; }
-        if (!shown) { node.remove(); dropped = true; }
+        if (shown) return;
+        changed = true;
+        // A row this page left out (a filtered list: a scenario that was not "completed" when it
+        // loaded) may belong now: it goes first in the list that names it (the most recently
+        // changed first), and the page's own script shows or hides it by its filters.
+        var into = node.getAttribute("data-live-insert");
+        var list = into && document.querySelector(into);
+        if (!list) { node.remove(); return; }
+        var wrapper = document.createElement(list.tagName.toLowerCase());
+        wrapper.setAttribute("hx-swap-oob", "afterbegin:" + into);
+        node.removeAttribute("hx-swap-oob");
+        node.parentNode.insertBefore(wrapper, node);
+        wrapper.appendChild(node);
       });
-      return dropped ? template.innerHTML : text;
+      return changed ? template.innerHTML : text;
     }
   });
 

@@ -21,4 +21,17 @@
     }
   }
   document.addEventListener("htmx:oobAfterSwap", refresh);
+
+  // After its live socket came back, a scenario's page reads its row and its body again: the
+  // catch-up the topic sends is the list's, which this page does not have.
+  var opened = 0;
+  document.addEventListener("htmx:wsOpen", function (evt) {
+    if (!evt.target || evt.target.id !== "live-socket" || opened++ === 0) return;
+    var detail = document.querySelector(".scenarios-table[data-scenario-detail]");
+    var body = document.getElementById("scenario-body");
+    if (!detail) return;
+    var row = "#scenario-" + CSS.escape(detail.dataset.scenarioDetail);
+    htmx.ajax("GET", location.pathname, { target: row, select: row, swap: "outerHTML" });
+    if (body) htmx.ajax("GET", body.dataset.src, { target: "#scenario-body", swap: "outerHTML" });
+  });
 })();

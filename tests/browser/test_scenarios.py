@@ -34,3 +34,19 @@ def test_a_scenario_created_in_the_app_appears_on_a_colleagues_page_and_complete
     row.get_by_role("link", name="Browser plan").click()
     expect(alice_list.get_by_role("heading", name="Results")).to_be_visible()
     expect(alice_list.locator(".scenario-results")).to_contain_text('"total": ')
+
+
+def test_a_filtered_list_shows_a_scenario_that_comes_to_match_it(people) -> None:
+    """The update of a row the filtered page had left out was dropped: a "Completed" list never
+    showed a scenario that completed while it was open."""
+    completed = open_live_page(people("alice"), "/t/acme/scenarios/?status=completed")
+    avery_app = open_app_page(people("avery"), PLANNER)
+    avery_app.get_by_label("New scenario").fill("Filtered plan")
+    avery_app.wait_for_timeout(400)
+    avery_app.get_by_role("button", name="Create").click()
+    row = completed.locator("tr.scenario-row").filter(has_text="Filtered plan")
+    expect(row).to_be_hidden()  # a draft: not what this list shows
+    avery_app.get_by_role("button", name="Save and run").click()
+    expect(row).to_be_visible(timeout=20_000)
+    expect(row.get_by_test_id("scenario-status")).to_have_text("Completed")
+    expect(completed.locator("#scenarios-empty")).to_have_count(0)

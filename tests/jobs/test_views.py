@@ -93,6 +93,21 @@ def test_retry_submits_the_same_call_again(world, counter_job) -> None:
     assert again.arguments == [3] and again.status == JobStatus.QUEUED
 
 
+@pytest.mark.parametrize(
+    ("next_page", "back_to"),
+    [
+        ("/t/acme/jobs/?status=failed", "/t/acme/jobs/?status=failed"),
+        ("job_list", "/t/acme/jobs/"),  # a URL's name, which redirect() looked up: a 500
+        ("home", "/t/acme/jobs/"),
+        ("//evil.example/", "/t/acme/jobs/"),
+        ("https://evil.example/", "/t/acme/jobs/"),
+    ],
+)
+def test_the_buttons_go_back_to_a_path_of_this_site_only(world, counter_job, next_page, back_to) -> None:
+    response = client_for(world.adam).post(f"/t/acme/jobs/{counter_job.pk}/cancel/", {"next": next_page})
+    assert response.status_code == 302 and response["Location"] == back_to
+
+
 def test_retry_of_a_busy_scenarios_job_says_why_it_was_not_submitted(world) -> None:
     from dashboards.hosting.models import App
     from dashboards.scenarios.services import scenario_create, scenario_submit
