@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+from typing import Any
+
+from playwright.sync_api import WebSocketRoute, expect
 
 from tests.browser.conftest import open_app_page, open_live_page
 
@@ -50,3 +52,40 @@ def test_a_filtered_list_shows_a_scenario_that_comes_to_match_it(people) -> None
     expect(row).to_be_visible(timeout=20_000)
     expect(row.get_by_test_id("scenario-status")).to_have_text("Completed")
     expect(completed.locator("#scenarios-empty")).to_have_count(0)
+
+
+def test_a_scenarios_page_catches_up_after_its_live_socket_comes_back(people) -> None:
+    """Its catch-up was the list's rows, which it has not: it kept the old job, parameters and results."""
+    alice = people("alice")
+    cut: dict[str, Any] = {"on": False, "sockets": []}
+
+    def relay(socket: WebSocketRoute) -> None:
+        if cut["on"]:
+            socket.close(code=4012)  # "restarting": the page retries, with jitter
+            return
+        socket.connect_to_server()
+        cut["sockets"].append(socket)
+
+    alice.route_web_socket("**/ws/live/**", relay)
+    avery_app = open_app_page(people("avery"), PLANNER)
+    avery_app.get_by_label("New scenario").fill("Catch-up plan")
+    avery_app.wait_for_timeout(400)
+    avery_app.get_by_role("button", name="Create").click()
+    listing = open_live_page(alice, "/t/acme/scenarios/")
+    listing.locator("tr.scenario-row").filter(has_text="Catch-up plan").get_by_role("link").click()
+    listing.wait_for_function("() => document.documentElement.dataset.live === 'open'")
+    status = listing.locator("tr.scenario-row").get_by_test_id("scenario-status")
+    expect(status).to_have_text("Draft")
+
+    cut["on"] = True
+    for socket in cut["sockets"]:
+        socket.close(code=4012)
+    listing.wait_for_function("() => document.documentElement.dataset.live === 'closed'")
+    avery_app.get_by_role("button", name="Save and run").click()
+    expect(avery_app.locator("#scenario-list tr").filter(has_text="Catch-up plan")).to_contain_text(
+        "completed", timeout=20_000
+    )
+    expect(status).to_have_text("Draft")  # missed while its socket was down
+    cut["on"] = False
+    expect(status).to_have_text("Completed", timeout=30_000)
+    expect(listing.locator(".scenario-results")).to_contain_text('"total": ')
