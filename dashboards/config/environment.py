@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import environ
@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from dashboards.runtime.limits import TABS_PER_USER
 
+T = TypeVar("T")
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -207,16 +208,23 @@ def _read_bool(environ_: Mapping[str, str], name: str, *, default: bool) -> bool
 
 
 def _read_int(environ_: Mapping[str, str], name: str, *, default: int) -> int:
-    raw = environ_.get(name)
-    if raw is None or raw.strip() == "":
+    value = _read_number(environ_, name, int, "a whole number")
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(name, f"{raw!r} is not a whole number") from None
     if value < 0:
         raise ConfigurationError(name, "must not be negative")
     return value
+
+
+def _read_number(environ_: Mapping[str, str], name: str, parse: Callable[[str], T], what: str) -> T | None:
+    """The variable parsed, None when unset or blank; a value that does not parse names itself."""
+    raw = environ_.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return parse(raw)
+    except ValueError:
+        raise ConfigurationError(name, f"{raw!r} is not {what}") from None
 
 
 def whole_number_variable(name: str, *, default: int, minimum: int) -> int:
@@ -229,13 +237,9 @@ def whole_number_variable(name: str, *, default: int, minimum: int) -> int:
 
 def seconds_variable(name: str, *, default: float, minimum: float) -> float:
     """A duration in seconds read where its bound lives, checked as the rest."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    value = _read_number(os.environ, name, float, "a number of seconds")
+    if value is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(name, f"{raw!r} is not a number of seconds") from None
     if not value >= minimum or value == float("inf"):  # NaN and inf too
         raise ConfigurationError(name, f"must be a number of seconds, at least {minimum:g}")
     return value

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dashboards.hosting.selectors import app_list_for_member
@@ -14,6 +13,7 @@ from dashboards.jobs.pages import job_rows, may_control_job, may_see_job, row_co
 from dashboards.jobs.selectors import job_get
 from dashboards.jobs.services import job_cancel, job_resubmit
 from dashboards.jobs.specs import JobRefused
+from dashboards.runtime.frames import is_local_path
 from dashboards.scenarios.values import ScenarioError
 from dashboards.tenancy.views import tenant_member_required
 
@@ -89,10 +89,6 @@ def _back(request: HttpRequest) -> HttpResponse:
     """To the page the button was on: a path of this site only. ``redirect()`` would read a bare
     word as a URL name (``next=job_list`` answered 500, after a Retry had resubmitted the job)."""
     target = request.POST.get("next", "")
-    if (
-        target.startswith("/")
-        and not target.startswith("//")
-        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
-    ):
+    if is_local_path(target):
         return HttpResponseRedirect(target)
     return redirect("job_list", tenant_slug=request.tenant_access.tenant.slug)  # type: ignore[attr-defined]
