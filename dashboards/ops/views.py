@@ -13,6 +13,8 @@ from dashboards.ops.health import check_database, check_redis
 
 logger = logging.getLogger(__name__)
 
+HEALTHZ_PATH = "/healthz"  # answered by HealthCheckMiddleware (ops/middleware.py), whatever the Host
+
 
 @never_cache
 @require_GET

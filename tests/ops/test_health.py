@@ -65,3 +65,48 @@ def test_database_down_is_503_naming_the_database(client: Client, monkeypatch) -
 
 def test_healthz_is_get_only(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.fixture
+def deployment_hosts(settings) -> None:
+    """What `make check-deploy` wants: the public host name only, DEBUG off, the HTTPS redirect on."""
+    settings.ALLOWED_HOSTS = ["dash.example.com"]
+    settings.DEBUG = False
+    settings.SECURE_SSL_REDIRECT = True
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("deployment_hosts")
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1:8190",  # make run's supervisor (and the image's HEALTHCHECK) ask their own port
+        "[::1]:8000",  # HOST=::1
+        "10.0.3.7",  # a load balancer probing the machine by its address
+        "10.0.3.7:8000",
+    ],
+)
+def test_a_probe_by_address_is_answered_whatever_allowed_hosts_says(redis_client, host: str) -> None:
+    response = Client().get("/healthz", HTTP_HOST=host)
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert "no-cache" in response.headers["Cache-Control"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("deployment_hosts")
+def test_a_probe_by_address_still_learns_that_redis_is_down(settings) -> None:
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    response = Client().get("/healthz", HTTP_HOST="127.0.0.1:8190")
+    assert response.status_code == 503
+    assert Client().post("/healthz", HTTP_HOST="127.0.0.1:8190").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("deployment_hosts")
+@pytest.mark.parametrize(
+    "path", ["/", "/healthz/", "/healthz/more", "/healthzz", "/admin/", "/accounts/login/"]
+)
+def test_every_other_address_still_refuses_a_host_not_allowed(path: str) -> None:
+    assert Client().get(path, HTTP_HOST="127.0.0.1:8190").status_code == 400
+    assert Client().get(path, HTTP_HOST="dash.example.com").status_code != 400
