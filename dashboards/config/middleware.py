@@ -1,15 +1,20 @@
 """What every request goes through: response headers every page carries, and query strings no
-database can filter by."""
+database can filter by or no page reads."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import cache
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.utils.cache import patch_cache_control
 
 from dashboards.config.inline_scripts import inline_script_source, inline_scripts_of
+from dashboards.ops.views import refusal_page
+
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -76,4 +81,32 @@ class RefuseNulInQueryMiddleware:
             return HttpResponseBadRequest(
                 "This address holds a NUL character (%00), which no page takes.", content_type="text/plain"
             )
+        return self.get_response(request)
+
+
+class RefuseTooManyQueryFieldsMiddleware:
+    """An address with more query parameters than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` (1000) is
+    answered 400, with the page naming the limit; the log has Django's warning for a 400 ("Bad
+    Request: <path>") and a line saying which limit (INFO, as ``bad_request``'s).
+
+    Django raises ``TooManyFieldsSent`` from ``request.GET`` wherever it is first read. Outside
+    DEBUG that became Django's 400 page (and an ERROR on ``django.security``); with DEBUG on it was
+    a 500: Django's debug page for the 400 lists the request's GET parameters, so reading them
+    raised again while the error was being answered. The query is read here, before any view or
+    error page, and a refused one is left empty on the request so that nothing reads it again.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.GET  # noqa: B018 - parsed (and kept) by Django on first read, within its limit
+        except TooManyFieldsSent as error:
+            request.GET = QueryDict()
+            logger.info(
+                "400 for %s %s: more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS",
+                request.method, request.path,
+            )  # fmt: skip
+            return refusal_page(request, error, in_query=True)
         return self.get_response(request)

@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "dashboards.config.middleware.ContentSecurityPolicyMiddleware",
     "dashboards.config.middleware.PrivateByDefaultMiddleware",
     "dashboards.config.middleware.RefuseNulInQueryMiddleware",
+    "dashboards.config.middleware.RefuseTooManyQueryFieldsMiddleware",  # before anything reads GET
     "dashboards.ops.middleware.HealthCheckMiddleware",  # before the host check: probes by IP
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

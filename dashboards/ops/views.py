@@ -32,12 +32,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 400 (outside DEBUG), saying which limit a request broke: a bare "Bad Request"
     leaves someone who pasted a large source into the admin with nothing to fix."""
+    logger.info("400 for %s %s: %s", request.method, request.path, type(exception).__name__)
+    return refusal_page(request, exception)
+
+
+def refusal_page(request: HttpRequest, exception: Exception, *, in_query: bool = False) -> HttpResponse:
+    """The 400 page naming the limit broken; ``in_query`` when the address broke it, not a form
+    (RefuseTooManyQueryFieldsMiddleware)."""
     if isinstance(exception, RequestDataTooBig):
         megabytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
         reason = (
             f"What you sent is larger than the {megabytes:.1f} MB of form fields this server takes in"
             " one request (uploaded files are counted apart). Go back and send less: large sources"
             " are uploaded as a file."
+        )
+    elif isinstance(exception, TooManyFieldsSent) and in_query:
+        reason = (
+            f"This address has more than the {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query"
+            " parameters (the part after ?) this server takes in one request. Go back and use fewer."
         )
     elif isinstance(exception, TooManyFieldsSent):
         reason = (
@@ -51,5 +63,4 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         )
     else:
         reason = "The server could not understand what your browser sent. Go back and try again."
-    logger.info("400 for %s %s: %s", request.method, request.path, type(exception).__name__)
     return render(request, "400.html", {"reason": reason}, status=400)
