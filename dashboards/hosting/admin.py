@@ -451,14 +451,19 @@ class AppReleaseAdmin(TenantScopedAdmin):
         # draft never activated in between changed nothing for users); else the last valid one
         # before it, else any before it.
         active_id = release.app.active_release_id
-        live_before = (
-            others.filter(activated_at__lt=release.activated_at).order_by("-activated_at").first()
-            if release.activated_at
-            else None
-        )
+        if base is None and active_id and active_id != release.pk:
+            base = others.filter(pk=active_id).first()
+        # The release live before this one is asked for only when it may be the base or name it:
+        # no base yet, or a base asked for (?compare=) that went live before this one did.
+        live_before = None
+        if release.activated_at and (
+            base is None
+            or (base.pk != active_id and base.activated_at and base.activated_at < release.activated_at)
+        ):
+            earlier = others.filter(activated_at__lt=release.activated_at)
+            live_before = earlier.order_by("-activated_at").first()
         base = (
             base
-            or (others.filter(pk=active_id).first() if active_id and active_id != release.pk else None)
             or live_before
             or others.filter(version__lt=release.version, status=ReleaseStatus.VALID).first()
             or others.filter(version__lt=release.version).first()

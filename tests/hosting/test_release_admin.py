@@ -1,5 +1,6 @@
 """Deploying in the admin: the message after a save, the release page's Activate button, the Add
-form filled with the active release, and a source whose copy brings no line numbers."""
+form filled with the active release, a source whose copy brings no line numbers, and the queries
+of a release's diff."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import html
 import re
 
 import pytest
+from django.contrib import admin
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from dashboards.hosting import services, uploads
 from dashboards.hosting.admin import ACTIVATE_BUTTON, AppReleaseAdmin
@@ -236,3 +240,54 @@ def test_the_add_form_offers_one_save_button(developer: Client, counter: App) ->
     page = developer.get(ADD, {"app": counter.pk}).text
     assert 'name="_save"' in page
     assert 'name="_addanother"' not in page and 'name="_continue"' not in page
+
+
+# --- the diff's queries ---
+
+
+@pytest.fixture
+def history(counter: App) -> dict[str, AppRelease]:
+    """v2 and v3 went live in turn, then v2 again (a rollback); v4 is a draft never activated."""
+    v2, v3 = draft(counter, "v2"), draft(counter, "v3")
+    for release in (v2, v3, v2):
+        services.release_activate(release=release)
+    v1 = AppRelease.objects.get(app=counter, version=1)
+    return {"v1": v1, "v2": v2, "v3": v3, "v4": draft(counter, "v4")}
+
+
+@pytest.mark.parametrize(
+    ("name", "compared_with"),
+    [
+        ("v3", "Compared with v2 (the active release)"),  # live once: the live one is the base
+        ("v4", "Compared with v2 (the active release)"),  # a draft
+        ("v2", "Compared with v3 (the release live before it)"),  # the live one
+    ],
+)
+def test_the_diff_takes_two_queries_the_base_and_the_versions(
+    history: dict[str, AppRelease], name: str, compared_with: str, django_assert_num_queries
+) -> None:
+    """The release live before this one was looked up on every release's page, also when the
+    active release was the base (it only could have named it, and the active release's name wins)."""
+    release = AppRelease.objects.select_related("app__tenant").get(pk=history[name].pk)
+    with django_assert_num_queries(2):
+        shown = AppReleaseAdmin(AppRelease, admin.site).diff_display(release)
+    assert compared_with in shown
+
+
+def live_before_queries(developer: Client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        page = developer.get(url).text
+    return sum('"activated_at" <' in query["sql"] for query in queries.captured_queries), page
+
+
+def test_a_release_page_looks_up_the_release_live_before_once_and_only_when_it_is_needed(
+    developer: Client, history: dict[str, AppRelease]
+) -> None:
+    v2, v3 = history["v2"], history["v3"]
+    assert live_before_queries(developer, page_url(v3))[0] == 0  # the active release is the base
+    assert live_before_queries(developer, page_url(v3) + "?compare=2")[0] == 0  # asked for: the active one
+    assert live_before_queries(developer, page_url(history["v4"]) + "?compare=3")[0] == 0  # never live
+    count, page = live_before_queries(developer, page_url(v2))  # the live one: its base
+    assert count == 1 and "Compared with v3 (the release live before it)" in page
+    count, page = live_before_queries(developer, page_url(v3) + "?compare=1")  # names the base asked for
+    assert count == 1 and "Compared with v1 (the release live before it)" in page
