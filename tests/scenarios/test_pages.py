@@ -121,6 +121,24 @@ def test_the_admin_lists_scenarios_to_developers_and_deletes_through_the_service
     owner = client_for(world.alice)
     response = owner.post(f"/admin/scenarios/scenario/{scenario.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
+    assert response["Location"] == "/admin/scenarios/scenario/"  # the list, not the admin's index
     assert LoggedEvent.objects.filter(
         entity_type="scenario", operation="deletion", entity_id=str(scenario.pk)
     )
+
+
+def test_deleting_in_the_admin_goes_back_to_the_list_with_its_tenant_filter(world) -> None:
+    """Django sends back to the list only who may change rows; scenarios are read-only, so the
+    owner landed on /admin/ after every delete."""
+    app = planner(world)
+    scenario = services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name="Filtered away")
+    owner = client_for(world.alice)
+    filters = f"_changelist_filters=tenant%3D{world.acme.pk}"
+    confirm = owner.get(f"/admin/scenarios/scenario/{scenario.pk}/delete/?{filters}")
+    assert confirm.status_code == 200
+    response = owner.post(f"/admin/scenarios/scenario/{scenario.pk}/delete/?{filters}", {"post": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/scenarios/scenario/?tenant={world.acme.pk}"
+    listing = owner.get(response["Location"])
+    assert listing.status_code == 200 and "Filtered away (draft)” was deleted successfully" in listing.text
+    assert f'href="/admin/scenarios/scenario/{scenario.pk}/' not in listing.text
