@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils.html import format_html
 
 from dashboards.hosting.selectors import can_open_app
 from dashboards.scenarios.models import Scenario
@@ -38,7 +37,9 @@ def render_scenarios_topic(*, user: Any, tenant: Any, data: dict[str, Any]) -> s
 
     ``data`` is the event (``Event.as_message()``); the row is re-read from the database, the
     truth. ``{}`` (a reconnect, a gap) re-renders the whole list. A deleted scenario's row is
-    removed. The detail page reloads its own body when its row changes (static/js/scenarios.js).
+    removed, and its own page told so at the top (it cannot read a body that is gone). Its heading
+    goes with its row, so a rename reaches its page. The detail page reloads its own body when its
+    row changes (static/js/scenarios.js); fragments a page does not show are left out there.
     """
     role = membership_role(user=user, tenant=tenant)
     if role is None:
@@ -50,13 +51,14 @@ def render_scenarios_topic(*, user: Any, tenant: Any, data: dict[str, Any]) -> s
     scenario = None if scenario_id is None else scenario_get(tenant=tenant, scenario_id=scenario_id)
     if scenario is None:
         deleted = data.get("entity_type") == "scenario" and data.get("operation") == "deletion"
-        return (
-            format_html('<tr id="scenario-{}" hx-swap-oob="delete"></tr>', scenario_id)
-            if deleted and scenario_id
-            else ""
-        )
+        if not (deleted and scenario_id):
+            return ""
+        # Sent to every member's pages, as the row's removal was: it names no more than the id.
+        context = {"scenario_id": scenario_id, "tenant": tenant}
+        return render_to_string("scenarios/_scenario_deleted.html", context)
     if not may_see_scenario(scenario=scenario, user=user, role=role):
         return ""
     created = data.get("entity_type") == "scenario" and data.get("operation") == "creation"
     context = {"scenario": scenario, "oob": "new" if created else True}
-    return render_to_string("scenarios/_scenario_row.html", context)
+    row = render_to_string("scenarios/_scenario_row.html", context)
+    return row + render_to_string("scenarios/_scenario_heading.html", {"scenario": scenario, "oob": True})

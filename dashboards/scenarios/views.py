@@ -30,10 +30,18 @@ def scenario_list_page(request: HttpRequest) -> HttpResponse:
 
 @tenant_member_required
 def scenario_detail_page(request: HttpRequest, scenario_id: int) -> HttpResponse:
-    """The whole page, or only its body (``?part=body``: the live page reloads it when it changes)."""
+    """The whole page, or only its body (``?part=body``: the live page reloads it when it changes).
+
+    A body that is gone (deleted while the page's socket was down) answers the page's notice,
+    not a 404 htmx would not swap: the same answer whether it was deleted or is hidden from this
+    member, as the page's 404 is.
+    """
     access = request.tenant_access  # type: ignore[attr-defined]
     scenario = scenario_get(tenant=access.tenant, scenario_id=scenario_id)
     if scenario is None or not may_see_scenario(scenario=scenario, user=request.user, role=access.role):
+        if request.GET.get("part") == "body":
+            context = {"scenario_id": scenario_id, "tenant": access.tenant, "gone": True}
+            return render(request, "scenarios/_scenario_gone.html", context)
         raise Http404("No such scenario.")
     if request.GET.get("part") == "body":
         return render(request, "scenarios/_scenario_body.html", {"scenario": scenario})

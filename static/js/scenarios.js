@@ -1,7 +1,9 @@
 /* The Scenarios pages: rows arrive live for every scenario of the tenant. Hide those the list's
-   filters exclude; on a scenario's page, read its body again when its row changed (the row is
-   swapped by the live "scenarios" topic; the body, with parameters and results, is fetched only
-   by the page that shows it). */
+   filters exclude; on a scenario's page, read its body again when its row changed (the row and
+   the heading are swapped by the live "scenarios" topic; the body, with parameters and results,
+   is fetched only by the page that shows it). When the scenario is deleted, the topic removes its
+   row and fills the notice at the top of its page: the page then stops, since there is nothing
+   left to read (a re-fetch would answer 404). */
 (function () {
   "use strict";
   function refresh(evt) {
@@ -14,24 +16,45 @@
       if (empty && table.querySelector("tr.scenario-row:not([hidden])")) empty.remove();
     });
     var detail = document.querySelector(".scenarios-table[data-scenario-detail]");
+    if (!detail) return;
+    var id = "scenario-" + detail.dataset.scenarioDetail;
+    var notice = document.getElementById(id + "-deleted");
+    if (notice && !notice.hidden) return showDeleted(detail);
+    var heading = document.getElementById(id + "-heading");
+    if (heading && heading.dataset.title) document.title = heading.dataset.title; // renamed elsewhere
     var target = evt && evt.detail && evt.detail.target;
     var body = document.getElementById("scenario-body");
-    if (detail && body && target && target.id === "scenario-" + detail.dataset.scenarioDetail) {
+    // Only while its row is there: a removed row (deleted) has no body to read.
+    if (body && target && target.id === id && document.getElementById(id)) {
       htmx.ajax("GET", body.dataset.src, { target: "#scenario-body", swap: "outerHTML" });
     }
   }
   document.addEventListener("htmx:oobAfterSwap", refresh);
 
-  // After its live socket came back, a scenario's page reads its row and its body again: the
-  // catch-up the topic sends is the list's, which this page does not have.
+  // What showed the scenario is hidden (hidden, not removed: a body being swapped may still hold
+  // its place); the heading stays, to say which it was.
+  function showDeleted(detail) {
+    var scroll = detail.closest(".table-scroll") || detail;
+    var body = document.getElementById("scenario-body");
+    if (scroll.hidden) return;
+    scroll.hidden = true;
+    if (body) body.hidden = true;
+    document.title = "Deleted: " + document.title;
+  }
+
+  // After its live socket came back, a scenario's page reads its body, then its row and heading
+  // again: the catch-up the topic sends is the list's, which this page does not have. A scenario
+  // deleted meanwhile answers its body with the notice, and nothing more is read.
   var opened = 0;
   document.addEventListener("htmx:wsOpen", function (evt) {
     if (!evt.target || evt.target.id !== "live-socket" || opened++ === 0) return;
     var detail = document.querySelector(".scenarios-table[data-scenario-detail]");
     var body = document.getElementById("scenario-body");
-    if (!detail) return;
+    if (!detail || !body || detail.closest("[hidden]")) return;
     var row = "#scenario-" + CSS.escape(detail.dataset.scenarioDetail);
-    htmx.ajax("GET", location.pathname, { target: row, select: row, swap: "outerHTML" });
-    if (body) htmx.ajax("GET", body.dataset.src, { target: "#scenario-body", swap: "outerHTML" });
+    htmx.ajax("GET", body.dataset.src, { target: "#scenario-body", swap: "outerHTML" }).then(function () {
+      if (detail.closest("[hidden]") || !document.querySelector(row)) return;
+      htmx.ajax("GET", location.pathname, { target: row, select: row, swap: "outerHTML", selectOOB: row + "-heading" });
+    });
   });
 })();

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from playwright.sync_api import WebSocketRoute, expect
+from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import open_app_page, open_live_page
+from tests.support import RunningPlatform
 
 PLANNER = "/t/acme/apps/planner/"
 
@@ -90,3 +92,114 @@ def test_a_scenarios_page_catches_up_after_its_live_socket_comes_back(people) ->
     cut["on"] = False
     expect(status).to_have_text("Completed", timeout=30_000)
     expect(listing.locator(".scenario-results")).to_contain_text('"total": ')
+
+
+def in_platform(platform: RunningPlatform, code: str) -> None:
+    """A change made elsewhere (an app, a script): the platform's services, in a process of its own."""
+    platform.manage("shell", "-v0", "-c", "from dashboards.hosting.models import App\n"
+                    "from dashboards.scenarios import services\n"
+                    "app = App.objects.get(tenant__slug='acme', slug='planner')\n" + code)  # fmt: skip
+
+
+def open_scenario_page(context: BrowserContext, name: str) -> Page:
+    page = open_live_page(context, "/t/acme/scenarios/")
+    page.locator("tr.scenario-row").filter(has_text=name).get_by_role("link", name=name).click()
+    page.wait_for_url(re.compile(r"/scenarios/\d+/$"))
+    page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
+    return page
+
+
+def console_errors_of(page: Page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda line: line.type == "error" and errors.append(line.text))
+    return errors
+
+
+def test_a_scenarios_page_says_it_was_deleted_in_the_admin_and_the_admin_goes_back_to_its_list(
+    people, platform
+) -> None:
+    """The page kept showing the scenario and logged a 404 (it read its body again); the admin's
+    delete landed on /admin/, not on the scenarios' list."""
+    in_platform(
+        platform, "services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name='Doomed plan')"
+    )
+    alice = people("alice")
+    shown = open_scenario_page(alice, "Doomed plan")
+    errors = console_errors_of(shown)
+    expect(shown.get_by_role("heading", name="Scenario: Doomed plan")).to_be_visible()
+    scenario_id = shown.locator("table[data-scenario-detail]").get_attribute("data-scenario-detail")
+
+    admin = alice.new_page()  # another tab
+    admin.goto(f"/admin/scenarios/scenario/{scenario_id}/delete/")
+    admin.get_by_role("button", name=re.compile("Yes")).click()
+    expect(admin).to_have_url(re.compile(r"/admin/scenarios/scenario/$"))
+    expect(admin.locator(".messagelist")).to_contain_text("was deleted successfully")
+
+    notice = shown.get_by_role("alert")
+    expect(notice).to_contain_text("This scenario was deleted", timeout=5_000)
+    expect(notice.get_by_role("link", name="Back to the scenarios")).to_have_attribute(
+        "href", "/t/acme/scenarios/"
+    )
+    expect(shown.locator("#scenario-body")).to_be_hidden()
+    expect(shown.locator("table[data-scenario-detail]")).to_be_hidden()
+    expect(shown).to_have_title(re.compile(r"^Deleted: Doomed plan · Scenarios"))
+    shown.wait_for_timeout(500)  # a re-fetch of the gone body would have failed by now
+    assert errors == []
+    notice.get_by_role("link", name="Back to the scenarios").click()
+    expect(shown.get_by_role("heading", name="Scenarios", exact=True)).to_be_visible()
+
+
+def test_a_scenarios_page_shows_its_new_name_when_renamed_elsewhere(people, platform) -> None:
+    """Its row showed the new name; the heading and the tab's title kept the old one."""
+    in_platform(
+        platform, "services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name='First name')"
+    )
+    shown = open_scenario_page(people("alice"), "First name")
+    errors = console_errors_of(shown)
+    expect(shown).to_have_title(re.compile(r"^First name · Scenarios"))
+    in_platform(
+        platform,
+        "from dashboards.scenarios.models import Scenario\n"
+        "row = Scenario.objects.get(name='First name')\n"
+        "services.scenario_update(scenario=row, name='Second name')",
+    )
+    expect(shown.get_by_role("heading", name="Scenario: Second name")).to_be_visible(timeout=5_000)
+    expect(shown.locator("tr.scenario-row")).to_contain_text("Second name")
+    expect(shown).to_have_title(re.compile(r"^Second name · Scenarios · Acme Corp$"))
+    assert errors == []
+
+
+def test_a_scenarios_page_says_it_is_gone_when_deleted_while_its_socket_was_down(people, platform) -> None:
+    """Coming back, it read its row and body again: two 404s, and the scenario stayed on the page."""
+    in_platform(
+        platform, "services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name='Quietly gone')"
+    )
+    alice = people("alice")
+    cut: dict[str, Any] = {"on": False, "sockets": []}
+
+    def relay(socket: WebSocketRoute) -> None:
+        if cut["on"]:
+            socket.close(code=4012)
+            return
+        socket.connect_to_server()
+        cut["sockets"].append(socket)
+
+    alice.route_web_socket("**/ws/live/**", relay)
+    shown = open_scenario_page(alice, "Quietly gone")
+    errors = console_errors_of(shown)
+    cut["on"] = True
+    for socket in cut["sockets"]:
+        socket.close(code=4012)
+    shown.wait_for_function("() => document.documentElement.dataset.live === 'closed'")
+    in_platform(  # its event is not heard: the socket is down
+        platform,
+        "from dashboards.scenarios.models import Scenario\n"
+        "services.scenario_delete(scenario=Scenario.objects.get(name='Quietly gone'))",
+    )
+    cut["on"] = False
+    notice = shown.get_by_role("alert")
+    expect(notice).to_contain_text("This scenario was deleted or is no longer open to you", timeout=30_000)
+    expect(shown.locator("table[data-scenario-detail]")).to_be_hidden()
+    expect(shown.locator("#scenario-body")).to_be_hidden()
+    shown.wait_for_timeout(500)
+    assert errors == []

@@ -104,7 +104,66 @@ def test_the_topic_renders_a_new_row_an_updated_row_and_removes_a_deleted_one(wo
     services.scenario_delete(scenario=scenario)
     deleted = last_event(entity_type="scenario", operation="deletion")
     html = render_scenarios_topic(user=world.avery, tenant=world.acme, data=deleted)
-    assert html == f'<tr id="scenario-{pk}" hx-swap-oob="delete"></tr>'
+    assert html.startswith(f'<tr id="scenario-{pk}" hx-swap-oob="delete"></tr>')
+
+
+def test_a_deleted_scenarios_page_is_told_so_at_the_top_with_the_way_back(world) -> None:
+    """The topic only removed the row: the page kept showing the scenario and, reading its body
+    again for the row that changed, got a 404."""
+    app = planner(world)
+    scenario = services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name="Gone soon")
+    pk = scenario.pk
+    page = client_for(world.avery).get(f"/t/acme/scenarios/{pk}/")
+    assert f'<p id="scenario-{pk}-deleted" hidden></p>' in page.text  # where the notice goes
+    services.scenario_delete(scenario=scenario)
+    deleted = last_event(entity_type="scenario", operation="deletion")
+    html = render_scenarios_topic(user=world.avery, tenant=world.acme, data=deleted)
+    assert (
+        f'<p id="scenario-{pk}-deleted" class="connection-status final scenario-deleted" role="alert"' in html
+    )
+    assert 'hx-swap-oob="true">This scenario was deleted' in html and 'href="/t/acme/scenarios/"' in html
+    assert "Gone soon" not in html  # sent to every member's pages: no more than the id
+    assert render_scenarios_topic(user=world.greta, tenant=world.acme, data=deleted) == ""  # not a member
+    # Its body, read again after a reconnect: the notice (htmx swaps no 404), the page still a 404.
+    gone = client_for(world.avery).get(f"/t/acme/scenarios/{pk}/?part=body")
+    assert gone.status_code == 200 and "This scenario was deleted or is no longer open to you" in gone.text
+    assert gone.text.startswith(f'<tr id="scenario-{pk}" hx-swap-oob="delete"></tr>')
+    assert '<div id="scenario-body" hidden></div>' in gone.text
+    assert client_for(world.avery).get(f"/t/acme/scenarios/{pk}/").status_code == 404
+
+
+def test_a_hidden_scenarios_body_answers_as_a_deleted_ones_does(world) -> None:
+    """The body of a scenario one may not see says no more than that of one that never was."""
+    app = planner(world)
+    scenario = services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name="Secret plan")
+    app.access = AppAccess.TEAMS
+    app.save()
+    app.teams.clear()
+    hidden = client_for(world.avery).get(f"/t/acme/scenarios/{scenario.pk}/?part=body")
+    missing = client_for(world.avery).get("/t/acme/scenarios/999999/?part=body")
+    assert hidden.status_code == missing.status_code == 200
+    assert hidden.text.replace(str(scenario.pk), "N") == missing.text.replace("999999", "N")
+    assert "Secret plan" not in hidden.text
+    assert client_for(world.avery).get(f"/t/acme/scenarios/{scenario.pk}/").status_code == 404
+
+
+def test_a_renamed_scenarios_heading_comes_with_its_row(world) -> None:
+    """Its row showed the new name; its page's heading and title kept the old one."""
+    app = planner(world)
+    scenario = services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name="Old <name>")
+    page = client_for(world.avery).get(f"/t/acme/scenarios/{scenario.pk}/")
+    heading = (
+        f'<h1 id="scenario-{scenario.pk}-heading" data-title="Old &lt;name&gt; · Scenarios · Acme Corp">'
+    )
+    assert heading + "Scenario: Old &lt;name&gt;</h1>" in page.text
+    services.scenario_update(scenario=scenario, name="New <name>")
+    renamed = last_event(entity_type="scenario", operation="update", attribute_name="name")
+    html = render_scenarios_topic(user=world.avery, tenant=world.acme, data=renamed)
+    assert f'<tr id="scenario-{scenario.pk}"' in html
+    assert (
+        f'<h1 id="scenario-{scenario.pk}-heading" data-title="New &lt;name&gt; · Scenarios · Acme Corp"'
+        ' hx-swap-oob="true">Scenario: New &lt;name&gt;</h1>'
+    ) in html
 
 
 def test_an_empty_hint_re_renders_the_whole_list(world) -> None:
@@ -121,6 +180,24 @@ def test_the_admin_lists_scenarios_to_developers_and_deletes_through_the_service
     owner = client_for(world.alice)
     response = owner.post(f"/admin/scenarios/scenario/{scenario.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
+    assert response["Location"] == "/admin/scenarios/scenario/"  # the list, not the admin's index
     assert LoggedEvent.objects.filter(
         entity_type="scenario", operation="deletion", entity_id=str(scenario.pk)
     )
+
+
+def test_deleting_in_the_admin_goes_back_to_the_list_with_its_tenant_filter(world) -> None:
+    """Django sends back to the list only who may change rows; scenarios are read-only, so the
+    owner landed on /admin/ after every delete."""
+    app = planner(world)
+    scenario = services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name="Filtered away")
+    owner = client_for(world.alice)
+    filters = f"_changelist_filters=tenant%3D{world.acme.pk}"
+    confirm = owner.get(f"/admin/scenarios/scenario/{scenario.pk}/delete/?{filters}")
+    assert confirm.status_code == 200
+    response = owner.post(f"/admin/scenarios/scenario/{scenario.pk}/delete/?{filters}", {"post": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/scenarios/scenario/?tenant={world.acme.pk}"
+    listing = owner.get(response["Location"])
+    assert listing.status_code == 200 and "Filtered away (draft)” was deleted successfully" in listing.text
+    assert f'href="/admin/scenarios/scenario/{scenario.pk}/' not in listing.text
