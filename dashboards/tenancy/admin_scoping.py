@@ -10,8 +10,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from dashboards.tenancy.models import Role, Tenant
 
@@ -129,6 +131,27 @@ class TenantScopedAdmin(admin.ModelAdmin):
         # Rows outside any tenant (users, say) are never offered: an admin that needs them
         # fills them in itself, as the membership admin does with a typed username.
         return queryset.none()
+
+    # --- after a delete ---
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: Any) -> HttpResponse:
+        """Back to the list, with its filters (the tenant's among them), as after any admin delete.
+
+        Django sends only those who may *change* rows back to the list, and everyone else to the
+        admin's index. Scenarios, jobs and notifications are read-only here (deletable, never
+        changed), so every delete of one landed on ``/admin/``. The list stays scoped to the
+        viewer's tenants.
+        """
+        response = super().response_delete(request, obj_display, obj_id)
+        if not isinstance(response, HttpResponseRedirect) or not self.has_view_permission(request):
+            return response  # a popup's answer; or a user with nothing left to list
+        changelist = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist", current_app=self.admin_site.name
+        )
+        filters: dict[str, Any] = {
+            "preserved_filters": self.get_preserved_filters(request),
+            "opts": self.opts,
+        }
+        return HttpResponseRedirect(add_preserved_filters(filters, changelist))
 
 
 class DeletesWhatItHolds:

@@ -254,3 +254,14 @@ def test_the_admin_deletes_ended_jobs_only(world, counter_job) -> None:
     assert Job.objects.count() == 2
     assert delete_selected(ended.pk) == 302
     assert list(Job.objects.values_list("pk", flat=True)) == [counter_job.pk]
+
+
+def test_deleting_a_job_in_the_admin_goes_back_to_the_jobs_list(world, counter_job) -> None:
+    """Jobs are read-only in the admin: Django sent whoever deleted one to /admin/, not the list."""
+    Job.objects.filter(pk=counter_job.pk).update(status=JobStatus.FINISHED)
+    owner = client_for(world.alice)
+    filters = f"_changelist_filters=tenant%3D{world.acme.pk}"
+    response = owner.post(f"/admin/jobs/job/{counter_job.pk}/delete/?{filters}", {"post": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/jobs/job/?tenant={world.acme.pk}"
+    assert not Job.objects.filter(pk=counter_job.pk).exists()
