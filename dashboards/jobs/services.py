@@ -185,7 +185,8 @@ def job_start(*, job_id: int, rq_id: str) -> bool:
 
 # What the work horse needs of a job it claims: read in the claim's own statement.
 _CLAIMED_FIELDS = ("id", "tenant_id", "app_id", "release_id", "user_id", "session_id", "function",
-                   "arguments", "timeout_seconds", "attempt", "max_retries", "scenario_id")  # fmt: skip
+                   "arguments", "timeout_seconds", "attempt", "max_retries", "scenario_id",
+                   "status_function")  # fmt: skip
 
 
 def job_claim(*, job_id: int, rq_id: str) -> Job | None:
@@ -480,7 +481,12 @@ def _announce_to_tab(job: Job, announcer: Announcer | None = None) -> None:
 
 
 def _notify_end(job: Job) -> None:
-    """The app's teams hear of every end; an app without teams tells the user who started it."""
+    """The app's teams hear of every end; an app without teams tells the user who started it.
+
+    The tab that started the job, when it has a status function, tells its user of the end
+    itself: it gets no toast of this notification (the inbox entry, and the starter's other pages,
+    still do). Two toasts of one end, the app's and the team's, side by side, said it twice.
+    """
     if job.status == JobStatus.CANCELED:
         return
     level, verb = {
@@ -492,10 +498,13 @@ def _notify_end(job: Job) -> None:
     if job.status == JobStatus.FAILED and job.error:
         message += f": {job.error[:200]}"
     link = f"/t/{job.tenant.slug}/jobs/{job.pk}/"
+    told_in_tab = job.session_id and job.status_function and job.user_id is not None
+    except_tab = tab_group(job.app_id, job.user_id, job.session_id) if told_in_tab else ""
     teams = list(job.app.teams.all())
     if teams:
         notification_send_to_teams(teams=teams, level=level, message=message, link=link,
-                                   subject_type="job", subject_id=job.pk)  # fmt: skip
+                                   subject_type="job", subject_id=job.pk, except_tab=except_tab)  # fmt: skip
     elif job.user_id is not None:
         notification_send_to_users(tenant=job.tenant, users=[job.user], level=level, message=message,
-                                   link=link, subject_type="job", subject_id=job.pk)  # fmt: skip
+                                   link=link, subject_type="job", subject_id=job.pk,
+                                   except_tab=except_tab)  # fmt: skip
