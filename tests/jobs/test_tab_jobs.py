@@ -314,7 +314,7 @@ async def test_the_tab_that_started_a_job_tells_its_end_once_and_the_team_hears_
     alice_home = await connect_live(live_world.alice, "tenant=acme")
     await click(tab, "start", payload={"fn": "crunch", "args": [2, 0.05]})
     for socket in (avery_home, alice_home, other_tab.socket):
-        await frames_until(SimpleNamespace(socket=socket), "Jobs lab: ")  # the team's toast
+        await frames_until(SimpleNamespace(socket=socket), "Jobs lab: Crunch finished")  # the team's toast
     heard = "".join([*await frames_until(tab, "job done"), *await quiet_frames(tab.socket)])
     assert heard.count("toast-success") == 1, heard  # the app's own toast of the end, alone
     assert "Jobs lab: " not in heard
@@ -323,3 +323,22 @@ async def test_the_tab_that_started_a_job_tells_its_end_once_and_the_team_hears_
     assert sorted(await sync_to_async(list)(rows)) == ["alice", "avery"]
     for socket in (tab.socket, other_tab.socket, avery_home, alice_home):
         await socket.disconnect()
+
+
+async def test_the_title_a_handler_gives_its_job_names_it_in_the_teams_notification(
+    jobs_lab, job_worker, live_world
+) -> None:
+    from dashboards.notifications.models import Notification
+
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "crunch", "args": [2], "title": "Nightly totals"})
+    await frames_until(tab, "job done")
+    await quiet_frames(tab.socket)  # the notification's badge, pushed after the tab was told
+    job = await sync_to_async(Job.objects.get)(session_id=tab.session_id)
+    assert job.title == "Nightly totals"
+    messages = await sync_to_async(list)(Notification.objects.values_list("message", flat=True))
+    assert messages == ["Jobs lab: Nightly totals finished"]
+    frame = await click(tab, "start", payload={"fn": "crunch", "args": [2], "title": "x" * 500})
+    assert "title must be at most 120 characters" in frame and "toast-error" in frame  # the handler undone
+    assert await job_count() == 1
+    await tab.socket.disconnect()
