@@ -37,6 +37,7 @@ from dashboards.jobs.specs import (
     check_period,
     check_retries,
     check_timeout,
+    check_title,
     encode_arguments,
 )
 from dashboards.notifications.limits import TEAM_NOTICES_PER_RUN
@@ -343,6 +344,7 @@ def invoke_long_callback(  # noqa: PLR0917 - Taipy's positional signature
     *,
     timeout: int | None = None,
     retries: int = 0,
+    title: str | None = None,
 ) -> None:
     """Run ``user_function(*user_function_args)`` on a job worker, and tell this tab how it goes.
 
@@ -352,6 +354,8 @@ def invoke_long_callback(  # noqa: PLR0917 - Taipy's positional signature
     ``period`` ms and at every ``progress()`` report while it runs. Both functions are
     module-level functions of the app; arguments and the result must be JSON-serialisable.
     ``timeout`` is in seconds (default 10 minutes); ``retries`` retries a failed job with backoff.
+    ``title`` is what people read of the job (the team's toast, the inbox, the Jobs page); by
+    default the function's name, humanised (``build_report``: "Build report").
     The job starts once this handler has succeeded (a handler that fails starts nothing).
     """
     _require_state(state, "invoke_long_callback")
@@ -370,6 +374,7 @@ def invoke_long_callback(  # noqa: PLR0917 - Taipy's positional signature
         period_ms=check_period(period),
         timeout_seconds=check_timeout(timeout),
         max_retries=check_retries(retries),
+        title=check_title(title),
     )
     context.submit_job(spec)
 

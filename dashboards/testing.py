@@ -32,7 +32,14 @@ from typing import Any
 from dashboards.events.emitter import EMISSION_TASK_NAME
 from dashboards.events.event import Event
 from dashboards.events.values import event_fields_checked
-from dashboards.jobs.specs import JobProgress, JobSpec, bounded_result, ended_error, status_call_arguments
+from dashboards.jobs.specs import (
+    JobProgress,
+    JobSpec,
+    bounded_result,
+    ended_error,
+    humanised_name,
+    status_call_arguments,
+)
 from dashboards.runtime.codecs import NotSerialisable
 from dashboards.runtime.components import SCENARIOS_KEY, page_uses_scenarios
 from dashboards.runtime.context import AppContext, current_app_context, run_deferred
@@ -283,7 +290,9 @@ class AppTestClient:
         raise RuntimeError("invoke_long_callback is called from a handler, not from a status function")
 
     def _run_job(self, spec: JobSpec) -> None:
-        record: dict[str, Any] = {"function": spec.function, "arguments": spec.arguments, "progress": []}
+        title = spec.title or humanised_name(spec.function.partition(":")[2] or spec.function)
+        record: dict[str, Any] = {"function": spec.function, "title": title, "arguments": spec.arguments,
+                                  "progress": []}  # fmt: skip
         self.jobs.append(record)
         status_function = self.app.function(spec.status_function) if spec.status_function else None
 
@@ -314,9 +323,9 @@ class AppTestClient:
             why = ended_error(record["status"], record.get("error") or "")
             self._call_status(status_function, spec, succeeded, record.get("result"), why)
 
-    def _run_scenario(self, function: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    def _run_scenario(self, function: str, parameters: dict[str, Any], title: str = "") -> dict[str, Any]:
         """A submitted scenario's task, run as its job would be: ``task(parameters)``."""
-        self._run_job(JobSpec(function=function, arguments=[parameters]))
+        self._run_job(JobSpec(function=function, arguments=[parameters], title=title))
         return self.jobs[-1]
 
     def _refresh_scenarios(self) -> None:

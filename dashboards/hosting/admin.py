@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -57,6 +58,10 @@ _compare_version: contextvars.ContextVar[int | None] = contextvars.ContextVar("c
 _deploy_base: contextvars.ContextVar[AppRelease | None] = contextvars.ContextVar("deploy_base", default=None)
 # The app whose form is being built (None: a new app), for its choices of teams.
 _form_app: contextvars.ContextVar[App | None] = contextvars.ContextVar("form_app", default=None)
+# The request an app's page answers: its shared link is shown as a full address built from it.
+_page_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
+    "page_request", default=None
+)
 
 
 class AppForm(UniqueWithinTenantForm):
@@ -98,17 +103,41 @@ class AppAdmin(DeletesWhatItHolds, TenantScopedAdmin):
         # An app never moves: its releases, log and jobs stay in the tenant it was made in.
         return ["tenant", "shared_link"] if obj else []
 
+    class Media:
+        js = ["js/copy-link.js"]  # the shared link's Copy button (a file: the CSP runs no inline script)
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:  # fmt: skip
+        """Rendered here, while ``_page_request`` holds the request (a TemplateResponse renders
+        after the view returns): the shared link is built from the address the page was asked at."""
+        token = _page_request.set(request)
+        try:
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if isinstance(response, TemplateResponse):
+                response.render()
+            return response
+        finally:
+            _page_request.reset(token)
+
     @admin.display(description="Shared link")
     def shared_link(self, app: App) -> SafeString:
+        """The full address, to copy and send: a path (``/l/...``) means nothing in an e-mail."""
         if app.access != AppAccess.LINK:
             return format_html(
                 '<span class="help">{}</span>', 'Choose "Anyone with the link" as access to share it.'
             )
         path = reverse("app_link_page", args=[app.link_token])
+        request = _page_request.get()
+        url = request.build_absolute_uri(path) if request is not None else path
         return format_html(
-            '<a href="{}" data-testid="shared-link">{}</a><div class="help">Anyone who has it opens the app, '
-            'signed in or not. <em>Reset the shared link</em> (an action of the app list) ends it.</div>',
-            path, path,
+            '<div><a href="{}" id="shared-link-url" data-testid="shared-link">{}</a> '
+            '<button type="button" data-copy="#shared-link-url">Copy link</button> '
+            '<span data-copy-status role="status"></span></div>'
+            '<div class="help">Anyone who has it opens the app, signed in or not. '
+            '<em>Reset the shared link</em> (an action of the app list) ends it.</div>',
+            url, url,
         )  # fmt: skip
 
     @admin.action(description="Reset the shared link")

@@ -22,7 +22,7 @@ class JobAdmin(TenantScopedAdmin):
 
     list_display = [
         "pk",
-        "function_name",
+        "job_title",
         "app",
         "tenant",
         "user",
@@ -31,10 +31,14 @@ class JobAdmin(TenantScopedAdmin):
         "created_at",
     ]
     list_filter = [TenantFilter, "status"]
-    search_fields = ["function", "user__username", "error"]
+    search_fields = ["title", "function", "user__username", "error"]
     list_select_related = ["tenant", "app", "user"]
     readonly_fields = [f.name for f in Job._meta.fields]
     actions = ["cancel_jobs"]
+
+    @admin.display(description="Job", ordering="title")
+    def job_title(self, job: Job) -> str:
+        return job.display_title
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -21,6 +21,9 @@ JOBS_WAITING_PER_TENANT = 1000
 JOB_ARGUMENTS_MAX_BYTES = 64 * 1024
 JOB_RESULT_MAX_BYTES = 256 * 1024
 ARGUMENT_SUMMARY_CHARS = 200
+# A job's title (invoke_long_callback(..., title=)): what people read in toasts, the inbox and the
+# Jobs page, so a line, not a paragraph.
+JOB_TITLE_MAX_CHARS = 120
 ERROR_SUMMARY_CHARS = 500
 MESSAGE_CHARS = 300
 

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 
 from dashboards.hosting.models import App, AppRelease
+from dashboards.jobs.limits import JOB_TITLE_MAX_CHARS
+from dashboards.jobs.specs import humanised_name
 from dashboards.runtime.json_column import DepthSafeJSONField
 from dashboards.tenancy.models import Tenant, TenantScopedQuerySet
 
@@ -36,6 +38,10 @@ class Job(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     session_id = models.CharField(max_length=64, blank=True, db_index=True)
     function = models.CharField(max_length=200, help_text="module:function of the release")
+    title = models.CharField(
+        max_length=JOB_TITLE_MAX_CHARS, blank=True,
+        help_text="What people read (toasts, the inbox, the Jobs page); empty: the function's name.",
+    )  # fmt: skip
     arguments = DepthSafeJSONField(default=list)
     argument_summary = models.CharField(max_length=250, blank=True)
     status_function = models.CharField(max_length=200, blank=True)
@@ -77,11 +83,17 @@ class Job(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.function_name} #{self.pk} ({self.status})"
+        return f"{self.display_title} #{self.pk} ({self.status})"
 
     @property
     def function_name(self) -> str:
         return self.function.partition(":")[2] or self.function
+
+    @property
+    def display_title(self) -> str:
+        """What people read: the app's title for the job, or its function's name made readable
+        (a toast saying "build_report finished" named the code, not the work)."""
+        return self.title or humanised_name(self.function_name)
 
     @property
     def is_active(self) -> bool:

@@ -34,7 +34,7 @@ from dashboards.jobs.limits import (
     RETRY_MAX_DELAY_SECONDS,
 )
 from dashboards.jobs.models import ACTIVE_STATUSES, Job, JobStatus
-from dashboards.jobs.specs import JobRefused, JobSpec
+from dashboards.jobs.specs import JobRefused, JobSpec, check_title
 from dashboards.notifications.services import notification_send_to_teams, notification_send_to_users
 from dashboards.runtime.broadcast import broadcast
 from dashboards.runtime.codecs import storable_text
@@ -68,16 +68,19 @@ def job_submit(
     timeout_seconds: int | None = None,
     max_retries: int = 0,
     scenario_id: int | None = None,
+    title: str = "",
 ) -> Job:
     """Store a job and admit it to RQ if its tenant has a free slot; otherwise it waits its turn.
 
-    ``scenario_id``: the job runs that scenario, and becomes its latest submission.
+    ``scenario_id``: the job runs that scenario, and becomes its latest submission. ``title``:
+    what people read of it (``specs.check_title``); "" for the function's name, humanised.
     """
     timeout = DEFAULT_JOB_TIMEOUT_SECONDS if timeout_seconds is None else int(timeout_seconds)
     if not 1 <= timeout <= MAX_JOB_TIMEOUT_SECONDS:
         raise JobRefused(f"timeout must be between 1 and {MAX_JOB_TIMEOUT_SECONDS} seconds")
     if not 0 <= int(max_retries) <= MAX_RETRIES:
         raise JobRefused(f"retries must be between 0 and {MAX_RETRIES}")
+    title = check_title(title)
     if any(is_unreadable(value) for value in [arguments, status_arguments, *arguments]):
         raise JobRefused(f"its arguments cannot be read back: {UNREADABLE_NOTE}")  # an old row's
     with transaction.atomic():
@@ -97,7 +100,7 @@ def job_submit(
         admit_now = waiting == 0 and admitted < settings.JOBS_PER_TENANT
         job = Job.objects.create(
             tenant_id=tenant_id, app_id=app_id, release_id=release_id, user_id=user_id,
-            session_id=session_id, function=function, arguments=arguments,
+            session_id=session_id, function=function, title=title, arguments=arguments,
             argument_summary=_summary(arguments), status_function=status_function,
             status_arguments=status_arguments or [], period_ms=period_ms, timeout_seconds=timeout,
             max_retries=int(max_retries), scenario_id=scenario_id, for_scenario=scenario_id is not None,
@@ -185,7 +188,8 @@ def job_start(*, job_id: int, rq_id: str) -> bool:
 
 # What the work horse needs of a job it claims: read in the claim's own statement.
 _CLAIMED_FIELDS = ("id", "tenant_id", "app_id", "release_id", "user_id", "session_id", "function",
-                   "arguments", "timeout_seconds", "attempt", "max_retries", "scenario_id")  # fmt: skip
+                   "arguments", "timeout_seconds", "attempt", "max_retries", "scenario_id",
+                   "status_function", "title")  # fmt: skip
 
 
 def job_claim(*, job_id: int, rq_id: str) -> Job | None:
@@ -370,7 +374,7 @@ def job_submit_spec(*, spec: JobSpec, tenant_id: int, app_id: int, release_id: i
         tenant_id=tenant_id, app_id=app_id, release_id=release_id, user_id=user_id, session_id=session_id,
         function=spec.function, arguments=spec.arguments, status_function=spec.status_function,
         status_arguments=list(spec.status_arguments), period_ms=spec.period_ms,
-        timeout_seconds=spec.timeout_seconds, max_retries=spec.max_retries,
+        timeout_seconds=spec.timeout_seconds, max_retries=spec.max_retries, title=spec.title,
     )  # fmt: skip
 
 
@@ -397,14 +401,14 @@ def job_resubmit(*, job: Job, user_id: int | None) -> Job:
         release_id = scenario.app.active_release_id or job.release_id
         return scenario_submit(
             scenario=scenario, function=job.function, release_id=release_id, user_id=user_id,
-            session_id=job.session_id, timeout_seconds=job.timeout_seconds,
+            session_id=job.session_id, timeout_seconds=job.timeout_seconds, title=job.title,
         )  # fmt: skip
     return job_submit(
         tenant_id=job.tenant_id, app_id=job.app_id, release_id=job.release_id, user_id=user_id,
         session_id=job.session_id, function=job.function, arguments=job.arguments,
         status_function=job.status_function, status_arguments=job.status_arguments,
         period_ms=job.period_ms, timeout_seconds=job.timeout_seconds, max_retries=job.max_retries,
-        scenario_id=job.scenario_id,
+        scenario_id=job.scenario_id, title=job.title,
     )  # fmt: skip
 
 
@@ -480,7 +484,12 @@ def _announce_to_tab(job: Job, announcer: Announcer | None = None) -> None:
 
 
 def _notify_end(job: Job) -> None:
-    """The app's teams hear of every end; an app without teams tells the user who started it."""
+    """The app's teams hear of every end; an app without teams tells the user who started it.
+
+    The tab that started the job, when it has a status function, tells its user of the end
+    itself: it gets no toast of this notification (the inbox entry, and the starter's other pages,
+    still do). Two toasts of one end, the app's and the team's, side by side, said it twice.
+    """
     if job.status == JobStatus.CANCELED:
         return
     level, verb = {
@@ -488,14 +497,17 @@ def _notify_end(job: Job) -> None:
         JobStatus.FAILED: ("error", "failed"),
         JobStatus.STOPPED: ("warning", "was stopped"),
     }[JobStatus(job.status)]
-    message = f"{job.app.name}: {job.function_name} {verb}"
+    message = f"{job.app.name}: {job.display_title} {verb}"
     if job.status == JobStatus.FAILED and job.error:
         message += f": {job.error[:200]}"
     link = f"/t/{job.tenant.slug}/jobs/{job.pk}/"
+    told_in_tab = job.session_id and job.status_function and job.user_id is not None
+    except_tab = tab_group(job.app_id, job.user_id, job.session_id) if told_in_tab else ""
     teams = list(job.app.teams.all())
     if teams:
         notification_send_to_teams(teams=teams, level=level, message=message, link=link,
-                                   subject_type="job", subject_id=job.pk)  # fmt: skip
+                                   subject_type="job", subject_id=job.pk, except_tab=except_tab)  # fmt: skip
     elif job.user_id is not None:
         notification_send_to_users(tenant=job.tenant, users=[job.user], level=level, message=message,
-                                   link=link, subject_type="job", subject_id=job.pk)  # fmt: skip
+                                   link=link, subject_type="job", subject_id=job.pk,
+                                   except_tab=except_tab)  # fmt: skip

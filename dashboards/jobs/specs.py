@@ -14,6 +14,7 @@ from typing import Any
 from dashboards.jobs.limits import (
     JOB_ARGUMENTS_MAX_BYTES,
     JOB_RESULT_MAX_BYTES,
+    JOB_TITLE_MAX_CHARS,
     MAX_JOB_TIMEOUT_SECONDS,
     MAX_RETRIES,
     MIN_PERIOD_MS,
@@ -56,6 +57,28 @@ class JobSpec:
     period_ms: int = 0
     timeout_seconds: int | None = None
     max_retries: int = 0
+    title: str = ""  # what people read; "" says: the function's name, humanised
+
+
+def humanised_name(name: str) -> str:
+    """A function's name as people read it: ``build_report`` is "Build report"."""
+    words = " ".join(name.replace("_", " ").split())
+    return words[:1].upper() + words[1:] if words else name
+
+
+def check_title(title: Any) -> str:
+    """A job's title as kept: one line of text, or "" for the function's name, humanised."""
+    if title is None:
+        return ""
+    if not isinstance(title, str):
+        raise JobRefused(f"title is text, not {type(title).__name__}")
+    title = " ".join(title.split())  # one line: a toast and a table cell show it
+    if len(title) > JOB_TITLE_MAX_CHARS:
+        raise JobRefused(f"title must be at most {JOB_TITLE_MAX_CHARS} characters (it has {len(title)})")
+    problem = unstorable_text(title)
+    if problem:
+        raise JobRefused(f"title cannot be kept: it holds {problem}")
+    return title
 
 
 def encode_arguments(arguments: Any, *, what: str = "user_function_args") -> list[Any]:

@@ -31,8 +31,17 @@ def render_toast_html(
     return render_toast(toast_command(level, message, duration=duration, position=position, link=link))
 
 
-def push_to_users(*, users: Iterable[object], toast_html: str = "") -> None:
-    """Send each user's pages the toast (if any) and their own unread count."""
+def push_to_users(*, users: Iterable[object], toast_html: str = "", except_tab: str = "") -> None:
+    """Send each user's pages the toast (if any) and their own unread count.
+
+    ``except_tab``: the group of one app tab (``runtime.groups.tab_group``) that tells this news
+    itself (a job's status function, in the tab that started it): that tab gets the badge alone,
+    so its user does not read the same end twice there. The group names the tab's user, so no
+    other person's pages match it.
+    """
     for user in users:
         badge = render_badge(count=notification_unread_count(user=user), oob=True)
-        broadcast(inbox_group(user.pk), {"type": MESSAGE_TYPE, "html": toast_html + badge})  # type: ignore[attr-defined]
+        message = {"type": MESSAGE_TYPE, "html": toast_html + badge}
+        if except_tab and toast_html:
+            message.update(except_tab=except_tab, badge=badge)
+        broadcast(inbox_group(user.pk), message)  # type: ignore[attr-defined]

@@ -34,11 +34,12 @@ def notification_send_to_team(
     subject_id: int | None = None,
     position: str = "top-right",
     duration: int | None = None,
+    except_tab: str = "",
 ) -> list[Notification]:
     """A notification for every member of the team, and a toast on each one's open pages."""
     return notification_send_to_teams(
         teams=[team], level=level, message=message, link=link, subject_type=subject_type,
-        subject_id=subject_id, position=position, duration=duration,
+        subject_id=subject_id, position=position, duration=duration, except_tab=except_tab,
     )  # fmt: skip
 
 
@@ -52,6 +53,7 @@ def notification_send_to_teams(
     subject_id: int | None = None,
     position: str = "top-right",
     duration: int | None = None,
+    except_tab: str = "",
 ) -> list[Notification]:
     """One notification per person, however many of the teams (all of one tenant) they are in."""
     teams = list(teams)
@@ -67,6 +69,7 @@ def notification_send_to_teams(
     return notification_send_to_users(
         tenant=tenant, users=users, level=level, message=message, link=link,
         subject_type=subject_type, subject_id=subject_id, position=position, duration=duration,
+        except_tab=except_tab,
     )  # fmt: skip
 
 
@@ -81,8 +84,13 @@ def notification_send_to_users(
     subject_id: int | None = None,
     position: str = "top-right",
     duration: int | None = None,
+    except_tab: str = "",
 ) -> list[Notification]:
-    """A notification for each of ``users`` who is a member of ``tenant``; others are skipped."""
+    """A notification for each of ``users`` who is a member of ``tenant``; others are skipped.
+
+    ``except_tab``: an app tab that shows this news itself gets no toast of it (its badge still
+    changes; see ``push.push_to_users``). The inbox entry is written all the same.
+    """
     _check(level=level, link=link, position=position, duration=duration, subject_type=subject_type)
     message = _shorten(str(message))
     wanted = {user.pk for user in users}
@@ -113,7 +121,7 @@ def notification_send_to_users(
             toast = render_toast_html(
                 level=level, message=message, link=link, position=position, duration=duration
             )
-            transaction.on_commit(lambda: _push(member_ids, toast))
+            transaction.on_commit(lambda: _push(member_ids, toast, except_tab))
     return rows
 
 
@@ -141,8 +149,9 @@ def _mark(rows: QuerySet[Notification], user: Any) -> int:
     return count
 
 
-def _push(user_ids: list[int], toast: str) -> None:
-    push_to_users(users=get_user_model().objects.filter(pk__in=user_ids), toast_html=toast)
+def _push(user_ids: list[int], toast: str, except_tab: str = "") -> None:
+    users = get_user_model().objects.filter(pk__in=user_ids)
+    push_to_users(users=users, toast_html=toast, except_tab=except_tab)
 
 
 def _check(*, level: str, link: str | None, position: str, duration: int | None, subject_type: str) -> None:

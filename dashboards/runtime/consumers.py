@@ -73,6 +73,7 @@ _open_tabs_per_user: collections.Counter[int | str] = collections.Counter()  # b
 class AppSessionConsumer(AsyncWebsocketConsumer):
     session: AppSession | None = None
     counted_user: int | str | None = None
+    tab_group_name = ""  # where this tab's jobs report (runtime.groups.tab_group), once open
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' own, less its ``aclose_old_connections()`` before every message.
@@ -195,7 +196,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         assert self.session is not None
         # Its jobs report to the tab's group, named by its id as the session knows it (a link
         # visitor's is bound to their browser: services.visitor_tab_id).
-        groups = [app_group(app.pk), tab_group(app.pk, self.user_id, self.session.info.session_id)]
+        self.tab_group_name = tab_group(app.pk, self.user_id, self.session.info.session_id)
+        groups = [app_group(app.pk), self.tab_group_name]
         if self.user_id is not None:  # a link visitor who is not signed in has no user, no inbox
             groups += [user_group(self.user_id), inbox_group(self.user_id)]
         session_key = self.scope.get("session") and self.scope["session"].session_key
@@ -417,7 +419,14 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             self._post(lambda: jobs.ended(int(event["job_id"]), event), True)
 
     async def notify_toast(self, event: dict[str, Any]) -> None:
-        """A team notification (already rendered: toast and inbox badge as out-of-band swaps)."""
+        """A team notification (already rendered: toast and inbox badge as out-of-band swaps).
+
+        A notification that names this tab as ``except_tab`` is news the tab tells itself (the end
+        of a job it started, through its status function): the badge alone, not a second toast.
+        """
+        if self.tab_group_name and event.get("except_tab") == self.tab_group_name:
+            await self.send(text_data=str(event.get("badge", "")))
+            return
         await self.send(text_data=event["html"])
 
 

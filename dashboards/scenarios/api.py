@@ -22,6 +22,7 @@ import contextvars
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from dashboards.jobs.specs import check_title
 from dashboards.runtime.context import require_app_context
 from dashboards.runtime.loader import function_reference
 from dashboards.scenarios.values import (
@@ -58,7 +59,7 @@ class ScenarioStore(Protocol):
     def update(self, scenario_id: int, name: Any, tags: Any) -> Scenario: ...
     def write(self, scenario_id: int, values: dict[str, Any]) -> Scenario: ...
     def delete(self, scenario_id: int) -> None: ...
-    def submit(self, scenario_id: int, function: str, timeout: int | None) -> Scenario: ...
+    def submit(self, scenario_id: int, function: str, timeout: int | None, title: str) -> Scenario: ...
 
 
 #: The test client's in-memory store (``dashboards.testing``); None: the database.
@@ -110,14 +111,19 @@ def delete_scenario(scenario_id: int | Scenario) -> None:
 
 
 def submit_scenario(
-    scenario_id: int | Scenario, task_function: Callable[[dict[str, Any]], Any], *, timeout: int | None = None
+    scenario_id: int | Scenario,
+    task_function: Callable[[dict[str, Any]], Any],
+    *,
+    timeout: int | None = None,
+    title: str | None = None,
 ) -> Scenario:
     """Run ``task_function(parameters)`` on a job worker; its return value becomes ``results``.
 
     ``task_function`` is a module-level function of the app (the job names it, never pickles it);
     it may call ``progress()``. The scenario is ``submitted``, then ``running``, then
     ``completed`` with its results or ``failed`` with the error. ``timeout`` in seconds (default
-    10 minutes). A scenario already submitted or running raises ``ScenarioBusy``.
+    10 minutes). ``title`` names the job for people (toasts, the inbox, the Jobs page; default:
+    the function's name, humanised). A scenario already submitted or running raises ``ScenarioBusy``.
     """
     store = _store("submit_scenario")
     context = require_app_context("submit_scenario")
@@ -127,7 +133,11 @@ def submit_scenario(
         raise ScenarioError(f"task_function: {error}") from None
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int)):
         raise ScenarioError("timeout is a whole number of seconds")
-    return store.submit(check_id(scenario_id), reference, timeout)
+    try:
+        checked_title = check_title(title)
+    except ValueError as error:  # JobRefused
+        raise ScenarioError(str(error)) from None
+    return store.submit(check_id(scenario_id), reference, timeout, checked_title)
 
 
 def _store(what: str) -> ScenarioStore:

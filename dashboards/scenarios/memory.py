@@ -30,7 +30,7 @@ class MemoryScenarios:
     def __init__(self, owner: str = "tester") -> None:
         self.owner = owner
         self.rows: dict[int, Scenario] = {}
-        self.pending: list[tuple[int, str]] = []  # (scenario id, "module:function") to run
+        self.pending: list[tuple[int, str, str]] = []  # (scenario id, "module:function", title) to run
         self.events: list[tuple[str, str, str]] = []  # (entity type, operation, attribute), for tests
         self._next_id = 1
 
@@ -78,26 +78,26 @@ class MemoryScenarios:
         del self.rows[scenario_id]
         self.events.append(("scenario", "deletion", "name"))
 
-    def submit(self, scenario_id: int, function: str, timeout: int | None) -> Scenario:
+    def submit(self, scenario_id: int, function: str, timeout: int | None, title: str) -> Scenario:
         row = self.get(scenario_id)
         if row.status in ACTIVE_STATUSES:
             raise ScenarioBusy(
                 f"scenario {row.name!r} is {row.status}: wait for it to end before submitting again"
             )
-        self.pending.append((scenario_id, function))
+        self.pending.append((scenario_id, function, title))
         self.events += [("scenario", "submission", ""), ("submission", "creation", "")]
         return self._replace(row, status="submitted", error="", submitted_at=_now(), completed_at=None)
 
     # --- the test client runs what was submitted ---
-    def run_pending(self, run: Callable[[str, dict[str, Any]], dict[str, Any]]) -> None:
-        """``run(function, parameters)`` returns a job record: ``status``, ``result`` or ``error``."""
+    def run_pending(self, run: Callable[[str, dict[str, Any], str], dict[str, Any]]) -> None:
+        """``run(function, parameters, title)`` returns a job record: ``status``, ``result`` or ``error``."""
         while self.pending:
-            scenario_id, function = self.pending.pop(0)
+            scenario_id, function, title = self.pending.pop(0)
             row = self.rows.get(scenario_id)
             if row is None:
                 continue
             self._replace(row, status="running")
-            record = run(function, dict(row.parameters))
+            record = run(function, dict(row.parameters), title)
             row = self.rows[scenario_id]
             if record["status"] == "finished":
                 self._replace(row, status="completed", results=record.get("result"), completed_at=_now())

@@ -113,6 +113,7 @@ def scenario_submit(
     user_id: int | None,
     session_id: str = "",
     timeout_seconds: int | None = None,
+    title: str = "",
 ) -> Job:
     """Run ``function`` (``module:name`` of the release) on a job worker with the parameters.
 
@@ -130,7 +131,7 @@ def scenario_submit(
             job = job_submit(
                 tenant_id=row.tenant_id, app_id=row.app_id, release_id=release_id, user_id=user_id,
                 session_id=session_id, function=function, arguments=[row.parameters],
-                timeout_seconds=timeout_seconds, scenario_id=row.pk,
+                timeout_seconds=timeout_seconds, scenario_id=row.pk, title=title,
             )  # fmt: skip
         except JobRefused as error:
             raise ScenarioError(str(error)) from None

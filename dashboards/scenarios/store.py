@@ -56,12 +56,12 @@ class DatabaseScenarios:
             lambda: services.scenario_delete(scenario=self._row(scenario_id), actor_id=self.context.user_id)
         )
 
-    def submit(self, scenario_id: int, function: str, timeout: int | None) -> Scenario:
+    def submit(self, scenario_id: int, function: str, timeout: int | None, title: str) -> Scenario:
         def submit() -> Scenario:
             row = self._row(scenario_id)
             services.scenario_submit(
                 scenario=row, function=function, release_id=self.context.release_id,
-                user_id=self.context.user_id, timeout_seconds=timeout,
+                user_id=self.context.user_id, timeout_seconds=timeout, title=title,
             )  # fmt: skip
             return scenario_value(self._row(scenario_id))
 

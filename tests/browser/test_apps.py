@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from playwright.sync_api import BrowserContext, Page, expect
@@ -216,7 +217,8 @@ def test_an_app_shared_by_link_opens_for_a_visitor_who_is_not_signed_in(people, 
     admin_page.get_by_label("Access").select_option(label="Anyone with the link")
     admin_page.get_by_role("button", name="Save and continue editing").click()
     link = admin_page.get_by_test_id("shared-link").get_attribute("href")
-    assert link and link.startswith("/l/")
+    assert link and link.startswith(f"{platform.url}/l/")  # the full address, to send
+    expect(admin_page.get_by_test_id("shared-link")).to_have_text(link)
 
     visitor_browser = browser.new_context(base_url=platform.url)
     try:
@@ -232,3 +234,27 @@ def test_an_app_shared_by_link_opens_for_a_visitor_who_is_not_signed_in(people, 
         assert visitor_browser.new_page().goto(link).status == 404
     finally:
         visitor_browser.close()
+
+
+def test_the_shared_link_is_copied_whole_by_its_button(people, platform) -> None:
+    """The admin shows an app's shared link as the full address, and its Copy link button (a
+    static script: the page's Content-Security-Policy runs no inline one) puts it on the clipboard."""
+    adam = people("adam")
+    adam.grant_permissions(["clipboard-read", "clipboard-write"], origin=platform.url)
+    admin_page = adam.new_page()
+    errors: list[str] = []
+    admin_page.on("console", lambda line: line.type == "error" and errors.append(line.text))
+    admin_page.goto("/admin/hosting/app/")
+    admin_page.get_by_role("link", name="Sales explorer").click()
+    admin_page.get_by_label("Access").select_option(label="Anyone with the link")
+    admin_page.get_by_role("button", name="Save and continue editing").click()
+    try:
+        link = admin_page.get_by_test_id("shared-link")
+        expect(link).to_have_text(re.compile(rf"^{re.escape(platform.url)}/l/[A-Za-z0-9_-]+/$"))
+        admin_page.get_by_role("button", name="Copy link").click()
+        expect(admin_page.get_by_role("status").filter(has_text="Copied.")).to_be_visible()
+        assert admin_page.evaluate("navigator.clipboard.readText()") == link.text_content()
+        assert not errors, errors  # nothing refused by the Content-Security-Policy
+    finally:
+        admin_page.get_by_label("Access").select_option(label="All members of the tenant")
+        admin_page.get_by_role("button", name="Save and continue editing").click()

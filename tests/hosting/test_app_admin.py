@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -333,7 +334,7 @@ def test_a_developer_shares_an_app_by_link_and_resets_the_link_in_the_admin(
     assert response.status_code == 302
     counter.refresh_from_db()
     page = client.get(f"/admin/hosting/app/{counter.pk}/change/").text
-    assert f'href="/l/{counter.link_token}/"' in page
+    assert f'href="http://testserver/l/{counter.link_token}/"' in page
     assert Client().get(f"/l/{counter.link_token}/").status_code == 200  # anyone, not signed in
     old = counter.link_token
     client.post("/admin/hosting/app/", {"action": "reset_link", "_selected_action": [counter.pk]})
@@ -341,6 +342,24 @@ def test_a_developer_shares_an_app_by_link_and_resets_the_link_in_the_admin(
     assert counter.link_token != old
     assert Client().get(f"/l/{old}/").status_code == 404
     assert Client().get(f"/l/{counter.link_token}/").status_code == 200
+
+
+def test_the_shared_link_is_the_full_address_to_send_with_a_copy_button(
+    client: Client, world, counter, settings
+) -> None:
+    """Built from the address the page was asked at (a path, /l/..., means nothing in an e-mail);
+    the Copy button is a static script's, as the Content-Security-Policy runs no inline one."""
+    settings.ALLOWED_HOSTS = ["dash.example.com"]
+    counter.access = "link"
+    counter.save()
+    client.force_login(world.users["adam"])
+    page = f"/admin/hosting/app/{counter.pk}/change/"
+    response = client.get(page, HTTP_HOST="dash.example.com", secure=True)
+    url = f"https://dash.example.com/l/{counter.link_token}/"
+    assert f'<a href="{url}" id="shared-link-url" data-testid="shared-link">{url}</a>' in response.text
+    assert 'data-copy="#shared-link-url">Copy link</button>' in response.text
+    assert re.search(r'<script src="/static/js/copy-link(\.[0-9a-f]+)?\.js"', response.text)
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
 def test_an_app_not_shared_by_link_says_how_to_share_it(client: Client, world, counter) -> None:

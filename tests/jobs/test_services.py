@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from rq.job import Job as RQJob
 
 from dashboards.jobs import queues, services
+from dashboards.jobs.limits import JOB_TITLE_MAX_CHARS
 from dashboards.jobs.models import Job, JobStatus
-from dashboards.jobs.specs import JobRefused, encode_arguments
+from dashboards.jobs.specs import JobRefused, check_title, encode_arguments, humanised_name
 from dashboards.notifications.models import Notification
 
 
@@ -154,6 +156,39 @@ def test_an_app_without_teams_tells_who_started_the_job(jobs_lab, live_world, re
     services.job_finish(job_id=job.pk, result=1)
     rows = Notification.objects.filter(subject_id=job.pk)
     assert list(rows.values_list("user__username", "level")) == [("adam", "success")]
+
+
+@pytest.mark.parametrize(
+    ("title", "told"),
+    [("Quarterly sales", "Jobs lab: Quarterly sales finished"), ("", "Jobs lab: Crunch finished")],
+)
+def test_the_end_is_told_with_the_jobs_title_not_its_function(jobs_lab, live_world, title, told) -> None:
+    """The title the app gave, or the function's name as people read it ("build_report finished"
+    named the code); the Jobs page and the job's own page say the same."""
+    job = submit(jobs_lab, live_world.adam, title=title)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.STARTED)
+    services.job_finish(job_id=job.pk, result=1)
+    assert list(Notification.objects.filter(subject_id=job.pk).values_list("message", flat=True)) == [told]
+    client = Client()
+    client.force_login(live_world.adam)
+    named = told.removeprefix("Jobs lab: ").removesuffix(" finished")
+    assert f"#{job.pk} {named}</a>" in client.get("/t/acme/jobs/").text
+    assert f"Job #{job.pk}: {named}</h1>" in client.get(f"/t/acme/jobs/{job.pk}/").text
+
+
+def test_a_retry_keeps_the_title(jobs_lab, live_world) -> None:
+    job = submit(jobs_lab, live_world.adam, title="Quarterly sales")
+    services.job_cancel(job=job)
+    assert services.job_resubmit(job=job, user_id=live_world.adam.pk).title == "Quarterly sales"
+
+
+def test_a_title_is_one_line_of_text_within_its_limit() -> None:
+    assert humanised_name("build_report") == "Build report"
+    assert humanised_name("_load__EU_data_") == "Load EU data"
+    assert check_title(None) == "" and check_title("  Sales\n report ") == "Sales report"
+    for bad in (3, "x" * (JOB_TITLE_MAX_CHARS + 1), "a\x00b"):
+        with pytest.raises(JobRefused):
+            check_title(bad)
 
 
 @pytest.mark.parametrize("scan", ["running", "admitted_before", "waiting"])

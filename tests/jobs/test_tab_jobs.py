@@ -282,3 +282,63 @@ async def test_a_job_retried_from_the_jobs_page_reports_its_progress_to_the_open
     frames = await frames_until(tab, "job done")
     assert any("step 4 of 6" in frame for frame in frames), frames  # while it ran, not only its end
     await tab.socket.disconnect()
+
+
+def _give_the_app_its_team(app) -> None:
+    from dashboards.tenancy.models import Team
+
+    app.teams.add(Team.objects.for_tenant(app.tenant_id).get(name="Analysts"))  # alice and avery
+
+
+async def quiet_frames(socket, quiet: float = 1.5) -> list[str]:
+    """What a socket hears until it has heard nothing for ``quiet`` seconds."""
+    heard = []
+    while not await socket.receive_nothing(timeout=quiet):
+        heard.append(await socket.receive_from())
+    return heard
+
+
+async def test_the_tab_that_started_a_job_tells_its_end_once_and_the_team_hears_of_it_elsewhere(
+    jobs_lab, job_worker, live_world
+) -> None:
+    """The starter's tab shows the end through the app's status function; the team's toast of the
+    same end goes to the starter's other pages and tabs and to the rest of the team, never to
+    that tab (which gets the badge alone); everyone's inbox gets the entry."""
+    from dashboards.notifications.models import Notification
+    from tests.live.conftest import connect_live
+
+    await sync_to_async(_give_the_app_its_team)(jobs_lab)
+    tab = await open_socket(live_world.avery, app="jobs-lab")
+    other_tab = await open_socket(live_world.avery, app="jobs-lab")  # the same app, another tab
+    avery_home = await connect_live(live_world.avery, "tenant=acme")
+    alice_home = await connect_live(live_world.alice, "tenant=acme")
+    await click(tab, "start", payload={"fn": "crunch", "args": [2, 0.05]})
+    for socket in (avery_home, alice_home, other_tab.socket):
+        await frames_until(SimpleNamespace(socket=socket), "Jobs lab: Crunch finished")  # the team's toast
+    heard = "".join([*await frames_until(tab, "job done"), *await quiet_frames(tab.socket)])
+    assert heard.count("toast-success") == 1, heard  # the app's own toast of the end, alone
+    assert "Jobs lab: " not in heard
+    assert 'id="inbox-badge"' in heard and 'data-count="1"' in heard  # the badge still moves
+    rows = Notification.objects.filter(subject_type="job").values_list("user__username", flat=True)
+    assert sorted(await sync_to_async(list)(rows)) == ["alice", "avery"]
+    for socket in (tab.socket, other_tab.socket, avery_home, alice_home):
+        await socket.disconnect()
+
+
+async def test_the_title_a_handler_gives_its_job_names_it_in_the_teams_notification(
+    jobs_lab, job_worker, live_world
+) -> None:
+    from dashboards.notifications.models import Notification
+
+    tab = await open_socket(live_world.adam, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "crunch", "args": [2], "title": "Nightly totals"})
+    await frames_until(tab, "job done")
+    await quiet_frames(tab.socket)  # the notification's badge, pushed after the tab was told
+    job = await sync_to_async(Job.objects.get)(session_id=tab.session_id)
+    assert job.title == "Nightly totals"
+    messages = await sync_to_async(list)(Notification.objects.values_list("message", flat=True))
+    assert messages == ["Jobs lab: Nightly totals finished"]
+    frame = await click(tab, "start", payload={"fn": "crunch", "args": [2], "title": "x" * 500})
+    assert "title must be at most 120 characters" in frame and "toast-error" in frame  # the handler undone
+    assert await job_count() == 1
+    await tab.socket.disconnect()

@@ -36,7 +36,7 @@ def test_the_jobs_page_lists_the_tenants_jobs(world, counter_job) -> None:
     response = client_for(world.adam).get("/t/acme/jobs/")
     assert response.status_code == 200
     assert f'id="job-{counter_job.pk}"' in response.text
-    assert "crunch" in response.text
+    assert f"#{counter_job.pk} Crunch</a>" in response.text  # the function's name, as people read it
 
 
 def test_filters_narrow_the_list(world, counter_job) -> None:

@@ -44,6 +44,30 @@ def test_the_test_client_refuses_what_the_platform_refuses() -> None:
         assert [s.name for s in app.scenarios.list(None, None)] == ["kept"]  # writes happen at once
 
 
+def test_a_submission_names_its_job_for_people() -> None:
+    with AppTestClient(SCENARIO_LAB_SOURCE) as app:
+        app.click("create", payload={"name": "Plan", "parameters": {"x": 1}})
+        app.click("submit")
+        app.click("submit_titled", payload="Doubling the plan")
+        assert [job["title"] for job in app.jobs] == ["Double", "Doubling the plan"]
+        app.click("submit_titled", payload="x" * 500)
+        assert "title must be at most 120 characters" in app.state.error
+
+
+async def test_a_submissions_title_is_kept_on_its_job(live_scenario_lab, live_world) -> None:
+    tab = await open_socket(live_world.avery, app="scenario-lab")
+    await click(tab, "create", payload={"name": "Titled", "parameters": {"x": 2}})
+    await click(tab, "submit_titled", payload="Doubling the plan")
+    for _ in range(100):  # the tab's frames include the list's live updates: wait for the row
+        scenario = await sync_to_async(Scenario.objects.select_related("job").filter(name="Titled").first)()
+        if scenario is not None and scenario.job is not None:
+            break
+        await asyncio.sleep(0.03)
+    assert scenario is not None and scenario.job is not None
+    assert scenario.job.title == "Doubling the plan"
+    await tab.socket.disconnect()
+
+
 # --- a real tab: the database, the tenant and app of the session ---
 async def test_a_handler_creates_writes_and_submits_in_its_own_app_and_tenant(
     live_scenario_lab, live_world

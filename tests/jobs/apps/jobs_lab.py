@@ -125,6 +125,7 @@ def start(state, payload):
         period=payload.get("period", 0),
         timeout=payload.get("timeout"),
         retries=payload.get("retries", 0),
+        title=payload.get("title"),
     )
     state.status = "submitted"
 

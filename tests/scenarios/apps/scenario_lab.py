@@ -61,6 +61,13 @@ def submit(state, payload):
         state.error = str(error)
 
 
+def submit_titled(state, payload):
+    try:
+        state.last = submit_scenario(state.scenario, double, title=payload).as_dict()
+    except ScenarioError as error:
+        state.error = str(error)
+
+
 def read(state, payload):
     try:
         state.last = get_scenario(payload or state.scenario).as_dict()
