@@ -13,24 +13,27 @@
    selection; when nothing took its place, the first control of its holder, or the holder. */
 (function () {
   "use strict";
-  var noted = null;
+  // One note per kind of swap: a socket's message may come while a request's swap waits to settle
+  // (the inbox's "Mark as read" pushes the badge at once), and a shared note was then overwritten
+  // with "nothing focused" (the button had just gone), so focus stayed on <body>.
+  var noted = { message: null, request: null };
   var FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled])";
 
-  function note() {
+  function note(kind) {
     var active = document.activeElement;
-    if (!active || active === document.body || active === document.documentElement) { noted = null; return; }
+    if (!active || active === document.body || active === document.documentElement) { noted[kind] = null; return; }
     var holder = active.id ? active : active.parentElement && active.parentElement.closest("[id]");
-    if (!holder) { noted = null; return; }
+    if (!holder) { noted[kind] = null; return; }
     var selection = null;
     try {
       if (typeof active.selectionStart === "number") selection = [active.selectionStart, active.selectionEnd];
     } catch (e) { selection = null; }  // a type without a text selection (number)
-    noted = { id: active.id, holder: holder.id, tag: active.tagName, selection: selection };
+    noted[kind] = { id: active.id, holder: holder.id, tag: active.tagName, selection: selection };
   }
 
-  function restore() {
-    var was = noted;
-    noted = null;
+  function restore(kind) {
+    var was = noted[kind];
+    noted[kind] = null;
     var active = document.activeElement;
     if (!was || (active && active !== document.body && active !== document.documentElement)) return;
     var target = was.id ? document.getElementById(was.id) : null;
@@ -69,8 +72,9 @@
   document.addEventListener("click", closeMenusOutside);
   document.addEventListener("focusin", closeMenusOutside);
 
-  document.addEventListener("htmx:wsBeforeMessage", note);
-  document.addEventListener("htmx:wsAfterMessage", restore);
-  document.addEventListener("htmx:beforeSwap", note);  // the inbox's own swaps (hx-post, outerHTML)
-  document.addEventListener("htmx:afterSettle", restore);
+  document.addEventListener("htmx:wsBeforeMessage", function () { note("message"); });
+  document.addEventListener("htmx:wsAfterMessage", function () { restore("message"); });
+  // The inbox's own swaps (hx-post, outerHTML), which settle a moment after they swap.
+  document.addEventListener("htmx:beforeSwap", function () { note("request"); });
+  document.addEventListener("htmx:afterSettle", function () { restore("request"); });
 })();

@@ -141,6 +141,32 @@ def test_keyboard_focus_stays_in_place_when_notifications_are_marked_read(people
     inbox.wait_for_function("() => document.activeElement.id === 'inbox-head'")  # its summary, not a link
 
 
+# What the live socket does when a message comes: the ws extension fires these around its swap.
+LIVE_MESSAGE_DURING_SETTLE = """() => {
+  document.addEventListener("htmx:beforeSwap", () => setTimeout(() => {
+    const socket = document.getElementById("live-socket");
+    socket.dispatchEvent(new CustomEvent("htmx:wsBeforeMessage", {bubbles: true}));
+    socket.dispatchEvent(new CustomEvent("htmx:wsAfterMessage", {bubbles: true}));
+  }, 0), {once: true});
+}"""
+
+
+def test_focus_stays_on_the_row_when_the_badge_comes_while_the_inbox_settles(people, platform) -> None:
+    """Marking a row read pushes the badge over the live socket at once; a message that came in the
+    moment between the inbox's swap and its settling took the row's place in the one note kept of
+    the focus, with nothing focused, and focus stayed on <body> (seen in CI under load)."""
+    notify(platform, "Settle first", "--level", "info")
+    notify(platform, "Settle second", "--level", "info")
+    inbox = open_live_page(people("alice"), "/inbox/")
+    row = inbox.get_by_test_id("notification").filter(has_text="Settle first")
+    row_id = row.get_attribute("id")
+    inbox.evaluate(LIVE_MESSAGE_DURING_SETTLE)
+    row.get_by_role("button", name="Mark as read").focus()
+    inbox.keyboard.press("Enter")
+    expect(row).not_to_contain_text("Unread")
+    inbox.wait_for_function("(id) => document.activeElement.closest('tr')?.id === id", arg=row_id)
+
+
 def test_a_full_stack_lets_info_toasts_go_before_a_warning(people, platform) -> None:
     """Five "done" toasts pushed out the one warning that said most clicks were dropped."""
     page = open_live_page(people("avery"), "/t/acme/")
