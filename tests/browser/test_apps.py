@@ -36,6 +36,20 @@ def test_a_click_updates_the_counter_by_swapping_only_its_fragment(page: Page) -
     assert untouched.evaluate("node => node.isConnected")  # the greeting was never replaced
 
 
+def test_a_screen_reader_hears_the_new_count_after_a_click(page: Page) -> None:
+    """The metric is swapped in whole, and a new element says nothing: its words go to the page's
+    one live region, there since the page loaded."""
+    open_app(page)
+    region = page.locator("#dashboards-announcer")
+    expect(region).to_have_attribute("role", "status")
+    expect(region).to_have_text("")
+    page.get_by_role("button", name="Add one").click()
+    expect(region).to_have_text("Clicks: 1")
+    page.get_by_role("button", name="Add one").click()
+    expect(region).to_have_text("Clicks: 2")
+    expect(page.get_by_role("button", name="Add one")).to_be_focused()
+
+
 def test_typing_updates_the_greeting(page: Page) -> None:
     open_app(page)
     page.get_by_label("Your name").fill("Ada")
