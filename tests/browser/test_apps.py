@@ -242,9 +242,11 @@ def test_an_app_shared_by_link_opens_for_a_visitor_who_is_not_signed_in(people, 
         visitor.get_by_role("button", name="Add one").click()
         expect(visitor.locator("#count .dc-metric-value")).to_have_text("2")
 
+        region = visitor.locator('div[role="status"]:has(#connection-status)').element_handle()
         admin_page.get_by_label("Access").select_option(label="All members of the tenant")
         admin_page.get_by_role("button", name="Save and continue editing").click()
         expect(visitor.locator("#connection-status")).to_contain_text("no longer have access")
+        assert region.evaluate("node => node.textContent.includes('no longer have access')")  # read out
         assert visitor_browser.new_page().goto(link).status == 404
     finally:
         visitor_browser.close()
