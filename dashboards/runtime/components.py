@@ -102,6 +102,7 @@ class ComponentNode(Node):
         check_render_deadline()
         try:
             inner = self.render_inner(context)
+            attributes = self.element_attributes(context)
         except RenderTooSlow:
             raise  # the whole render is abandoned (and may start again off the event loop)
         except Exception as error:  # any value of the app's state may reach here
@@ -110,17 +111,34 @@ class ComponentNode(Node):
             logger.warning("component %s (%s) cannot show its value: %s", self.dom_id(context), self.kind,
                            _reason(error))  # fmt: skip
             classes += " dc-broken"
+            attributes = ""
             inner = format_html(
                 '<span class="dc-error" role="alert">This {} cannot show its value: {}</span>',
                 self.kind.replace("_", " "),
                 _reason(error),
             )
         swap = ' hx-swap-oob="true"' if context.get(OOB_FLAG) else ""
-        template_ = f'<{self.element} id="{{}}" class="{{}}"{swap}>{{}}</{self.element}>'
-        return sendable(format_html(template_, self.dom_id(context), classes, inner))
+        template_ = f'<{self.element} id="{{}}" class="{{}}"{{}}{swap}>{{}}</{self.element}>'
+        return sendable(format_html(template_, self.dom_id(context), classes, attributes, inner))
 
     def render_inner(self, context: template.Context) -> SafeString:
         raise NotImplementedError
+
+    def element_attributes(self, context: template.Context) -> SafeString | str:
+        """More attributes of the component's own element (``data-announce``), escaped."""
+        return ""
+
+    def label(self, context: template.Context) -> SafeString:
+        """The words naming a control: ``label=`` as written; without it the state key's name
+        ("unit_price": "Unit price"), for screen readers only, so no control is announced without
+        a name ("edit text", "combo box")."""
+        words = self.kwarg(context, "label")
+        if words not in (None, ""):
+            return format_html("{}", words)
+        variable = self.args[0].var if self.args else None
+        key = " ".join(variable.lookups) if isinstance(variable, Variable) and variable.lookups else self.kind
+        name = key.replace("_", " ").strip().capitalize()
+        return format_html('<span class="visually-hidden">{}</span>', name)
 
     def event_attributes(
         self, context: template.Context, event: str, handler: str | None, trigger: str
@@ -247,7 +265,6 @@ class TextInputNode(ComponentNode):
 
     def render_inner(self, context: template.Context) -> SafeString:
         value = self.arg(context, 0, "")
-        label = self.kwarg(context, "label", "")
         attrs = self.event_attributes(context, UI_CHANGE, self.literal("on_change"), self.trigger)
         extra = format_html_join(
             "",
@@ -262,7 +279,7 @@ class TextInputNode(ComponentNode):
         return format_html(
             '<label for="{}">{}</label><input id="{}" name="value" type="{}" value="{}"{}{}>',
             input_id,
-            label,
+            self.label(context),
             input_id,
             self.input_type,
             "" if value is None else value,
@@ -297,7 +314,7 @@ class CheckboxNode(ComponentNode):
             input_id,
             checked,
             attrs,
-            self.kwarg(context, "label", ""),
+            self.label(context),
         )
 
 
@@ -328,7 +345,7 @@ class SelectNode(ComponentNode):
         return format_html(
             '<label for="{}">{}</label><select id="{}" name="value"{}>{}</select>',
             input_id,
-            self.kwarg(context, "label", ""),
+            self.label(context),
             input_id,
             attrs,
             rendered,
@@ -348,10 +365,9 @@ class ProgressNode(ComponentNode):
         except (TypeError, ValueError):
             fraction = 0.0
         fraction = min(max(fraction, 0.0), 1.0) if math.isfinite(fraction) else 0.0
-        label = self.kwarg(context, "label", "")
         return format_html(
             '<label>{}<progress max="100" value="{}">{}%</progress></label>',
-            label,
+            self.label(context),
             round(fraction * 100),
             round(fraction * 100),
         )
@@ -370,6 +386,17 @@ class MetricNode(ComponentNode):
             self.arg(context, 0, ""),
             delta_html,
         )
+
+    def element_attributes(self, context: template.Context) -> SafeString:
+        """What a screen reader hears when a swap brings a new value ("Clicks: 3, +1"): the element
+        is replaced whole, and a live region that is replaced says nothing, so dashboards.js reads
+        this into the page's one live region, which stays (docs/sdk.md#accessibility)."""
+        label, value = self.kwarg(context, "label"), self.arg(context, 0, "")
+        delta = self.kwarg(context, "delta")
+        words = f"{label}: {value}" if label not in (None, "") else str(value)
+        if delta not in (None, ""):
+            words += f", {delta}"
+        return format_html(' data-announce="{}"', words)
 
 
 def _cell_text(value: Any) -> Any:

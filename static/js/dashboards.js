@@ -258,9 +258,29 @@
     if (socket && !tooLarge(body)) socket.send(body);
   }
 
+  // --- what a screen reader hears of a swap ---
+  // A component swapped in is a new element, and a live region that arrives whole says nothing: a
+  // component whose words changed (data-announce: a metric, "Clicks: 3") has them read into the
+  // page's one live region, #dashboards-announcer, which stays. Once per message, after its swaps;
+  // a component sent again unchanged (a reconnect sends every one) says nothing.
+  var toAnnounce = [];
+  document.addEventListener("htmx:oobAfterSwap", function (evt) {
+    var elt = evt.target, old = evt.detail && evt.detail.target;
+    if (!elt.dataset || elt.dataset.announce === undefined || !old || old.id !== elt.id) return;
+    if (old.dataset.announce !== elt.dataset.announce && toAnnounce.indexOf(elt) < 0) toAnnounce.push(elt);
+  });
+  function announce() {
+    var region = document.getElementById("dashboards-announcer");
+    var words = toAnnounce.filter(function (elt) { return elt.isConnected; })
+      .map(function (elt) { return elt.dataset.announce; });
+    toAnnounce = [];
+    if (region && words.length) region.textContent = words.join(". ");
+  }
+
   document.addEventListener("htmx:wsAfterMessage", function () {
     drawCharts(); // first: a command of the same answer may update a chart it swapped in
     runCommands();
+    announce();
     window.dashboards.lastUpdateAt = performance.now();
   });
   document.addEventListener("DOMContentLoaded", function () { drawCharts(); });

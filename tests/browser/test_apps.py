@@ -36,6 +36,20 @@ def test_a_click_updates_the_counter_by_swapping_only_its_fragment(page: Page) -
     assert untouched.evaluate("node => node.isConnected")  # the greeting was never replaced
 
 
+def test_a_screen_reader_hears_the_new_count_after_a_click(page: Page) -> None:
+    """The metric is swapped in whole, and a new element says nothing: its words go to the page's
+    one live region, there since the page loaded."""
+    open_app(page)
+    region = page.locator("#dashboards-announcer")
+    expect(region).to_have_attribute("role", "status")
+    expect(region).to_have_text("")
+    page.get_by_role("button", name="Add one").click()
+    expect(region).to_have_text("Clicks: 1")
+    page.get_by_role("button", name="Add one").click()
+    expect(region).to_have_text("Clicks: 2")
+    expect(page.get_by_role("button", name="Add one")).to_be_focused()
+
+
 def test_typing_updates_the_greeting(page: Page) -> None:
     open_app(page)
     page.get_by_label("Your name").fill("Ada")
@@ -228,9 +242,11 @@ def test_an_app_shared_by_link_opens_for_a_visitor_who_is_not_signed_in(people, 
         visitor.get_by_role("button", name="Add one").click()
         expect(visitor.locator("#count .dc-metric-value")).to_have_text("2")
 
+        region = visitor.locator('div[role="status"]:has(#connection-status)').element_handle()
         admin_page.get_by_label("Access").select_option(label="All members of the tenant")
         admin_page.get_by_role("button", name="Save and continue editing").click()
         expect(visitor.locator("#connection-status")).to_contain_text("no longer have access")
+        assert region.evaluate("node => node.textContent.includes('no longer have access')")  # read out
         assert visitor_browser.new_page().goto(link).status == 404
     finally:
         visitor_browser.close()

@@ -92,11 +92,14 @@ def test_the_jobs_page_moves_live_and_stops_a_running_job(people) -> None:
     expect(row.get_by_test_id("job-status")).to_have_text("Running", timeout=10_000)
     expect(row.locator("progress")).to_be_visible()
     expect(row.locator(".job-message")).to_contain_text("Step")
+    region = jobs_page.locator('div[role="status"]:has(#messages)').element_handle()
     row.get_by_role("button", name="Stop").focus()
     jobs_page.keyboard.press("Enter")  # from the keyboard: the row is swapped, not the whole page
     stopped = jobs_page.locator("tr.job-row").filter(has_text="Build report").first
     expect(stopped.get_by_test_id("job-status")).to_have_text("Stopped")
     expect(jobs_page.get_by_role("status").filter(has_text="stopped.")).to_be_visible()  # "Job #1 stopped."
+    # read out: the live region there before the swap is the one that holds it
+    assert region.evaluate("node => node.isConnected && node.textContent.includes('stopped.')")
     expect(stopped.get_by_role("button", name="Retry")).to_be_focused()  # not back at the page's top
     expect(avery_app.locator("#status")).to_have_text(
         "The report did not finish: the job was stopped.", timeout=10_000

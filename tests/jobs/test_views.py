@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -65,6 +67,17 @@ def test_who_started_a_job_and_developers_may_cancel_it(world, counter_job) -> N
     counter_job.refresh_from_db()
     assert counter_job.status == JobStatus.CANCELED
     assert alice_is_owner.get("/t/acme/jobs/").status_code == 200
+
+
+def test_the_pages_messages_are_a_list_inside_a_live_region_that_stays(world, counter_job) -> None:
+    """Stop and Retry swap the list (#messages) in with htmx: a live region swapped in whole says
+    nothing, and role="status" on the <ul> took its list role from it (its items in no list)."""
+    html = client_for(world.adam).get("/t/acme/jobs/").text
+    assert '<div role="status"><ul id="messages" class="messages" hidden></ul></div>' in html
+    client = client_for(world.adam)
+    client.post(f"/t/acme/jobs/{counter_job.pk}/cancel/")
+    html = client.get("/t/acme/jobs/").text
+    assert re.search(r'<div role="status"><ul id="messages" class="messages"><li class="[^"]*">', html)
 
 
 def test_a_viewer_may_not_cancel_someone_elses_job(world) -> None:

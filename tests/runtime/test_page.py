@@ -335,3 +335,45 @@ def test_components_say_what_they_are_to_a_screen_reader() -> None:
     html = named.render_components(["t", "u"], {"rows": [{"n": 1}], "title": "<b>Mine</b>"})
     assert "<table><caption>Orders</caption><thead>" in html
     assert "<caption>&lt;b&gt;Mine&lt;/b&gt;</caption>" in html  # from state: escaped
+
+
+CONTROLS = """
+{% text_input name label="Your name" id="name" %}{% number level label="Level" id="level" %}
+{% slider speed label="Speed" id="speed" %}{% select region options=regions label="Region" id="region" %}
+{% checkbox show label="Show all" id="show" %}{% progress done label="Loading" id="bar" %}
+"""
+
+
+def test_every_control_is_named_by_the_label_tied_to_it() -> None:
+    """A screen reader names a control by its <label for=...>: each one's for= is its input's id."""
+    html = compile_page(CONTROLS).render({"regions": ["EU"], "done": 0.5})
+    named = [("name", "Your name"), ("level", "Level"), ("speed", "Speed"), ("region", "Region")]
+    for component_id, words in named:
+        assert f'<label for="{component_id}-input">{words}</label>' in html
+        assert re.search(f'<(input|select) id="{component_id}-input"', html)
+    assert '<label for="show-input"><input id="show-input" name="value" type="checkbox">' in html
+    assert "> Show all</label>" in html
+    assert '<label>Loading<progress max="100" value="50">' in html
+
+
+def test_a_control_without_a_label_is_named_after_its_state_key_for_screen_readers() -> None:
+    """`label=` left out gave an empty <label>: "edit text", "combo box", a nameless progress bar."""
+    page = compile_page(
+        '{% text_input unit_price id="a" %}{% number qty id="b" %}{% slider item.speed id="c" %}'
+        '{% select region options=regions id="d" %}{% checkbox show_all id="e" %}{% progress done id="f" %}'
+    )
+    html = page.render({"regions": ["EU"], "item": {"speed": 1}})
+    hidden = '<span class="visually-hidden">{}</span>'
+    for component_id, words in [("a", "Unit price"), ("b", "Qty"), ("c", "Item speed"), ("d", "Region")]:
+        assert f'<label for="{component_id}-input">{hidden.format(words)}</label>' in html
+    assert f"> {hidden.format('Show all')}</label>" in html
+    assert f"<label>{hidden.format('Done')}<progress" in html
+
+
+def test_a_metric_gives_its_new_value_in_words_for_the_pages_live_region() -> None:
+    """A metric swapped in is a new element, which no screen reader announces: dashboards.js reads
+    its data-announce into the page's live region."""
+    page = compile_page('{% metric count label="Clicks" id="n" %}{% metric total delta=change id="t" %}')
+    html = page.render_components(["n", "t"], {"count": 3, "total": "<b>9</b>", "change": "+1"})
+    assert '<div id="n" class="dc dc-metric" data-announce="Clicks: 3" hx-swap-oob="true">' in html
+    assert 'data-announce="&lt;b&gt;9&lt;/b&gt;, +1"' in html  # from state: escaped
