@@ -36,8 +36,8 @@ from dashboards.jobs.specs import (
     JobProgress,
     JobSpec,
     bounded_result,
+    display_title,
     ended_error,
-    humanised_name,
     status_call_arguments,
 )
 from dashboards.runtime.codecs import NotSerialisable
@@ -290,7 +290,7 @@ class AppTestClient:
         raise RuntimeError("invoke_long_callback is called from a handler, not from a status function")
 
     def _run_job(self, spec: JobSpec) -> None:
-        title = spec.title or humanised_name(spec.function.partition(":")[2] or spec.function)
+        title = display_title(spec.function, spec.title)
         record: dict[str, Any] = {"function": spec.function, "title": title, "arguments": spec.arguments,
                                   "progress": []}  # fmt: skip
         self.jobs.append(record)

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from dashboards.hosting.models import App, AppRelease
 from dashboards.jobs.limits import JOB_TITLE_MAX_CHARS
-from dashboards.jobs.specs import humanised_name
+from dashboards.jobs.specs import display_title
 from dashboards.runtime.json_column import DepthSafeJSONField
 from dashboards.tenancy.models import Tenant, TenantScopedQuerySet
 
@@ -93,7 +93,7 @@ class Job(models.Model):
     def display_title(self) -> str:
         """What people read: the app's title for the job, or its function's name made readable
         (a toast saying "build_report finished" named the code, not the work)."""
-        return self.title or humanised_name(self.function_name)
+        return display_title(self.function, self.title)
 
     @property
     def is_active(self) -> bool:

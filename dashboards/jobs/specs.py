@@ -66,6 +66,11 @@ def humanised_name(name: str) -> str:
     return words[:1].upper() + words[1:] if words else name
 
 
+def display_title(function: str, title: str) -> str:
+    """What people read of a job: its title, or its function's name (``module:name``) humanised."""
+    return title or humanised_name(function.partition(":")[2] or function)
+
+
 def check_title(title: Any) -> str:
     """A job's title as kept: one line of text, or "" for the function's name, humanised."""
     if title is None:

@@ -101,8 +101,7 @@ class ComponentNode(Node):
         classes = f"dc dc-{self.kind}"
         check_render_deadline()
         try:
-            inner = self.render_inner(context)
-            attributes = self.element_attributes(context)
+            attributes, inner = self.render_parts(context)
         except RenderTooSlow:
             raise  # the whole render is abandoned (and may start again off the event loop)
         except Exception as error:  # any value of the app's state may reach here
@@ -124,9 +123,10 @@ class ComponentNode(Node):
     def render_inner(self, context: template.Context) -> SafeString:
         raise NotImplementedError
 
-    def element_attributes(self, context: template.Context) -> SafeString | str:
-        """More attributes of the component's own element (``data-announce``), escaped."""
-        return ""
+    def render_parts(self, context: template.Context) -> tuple[SafeString | str, SafeString]:
+        """More attributes of the component's own element (escaped; a metric's ``data-announce``),
+        and what it holds. Most components add no attributes."""
+        return "", self.render_inner(context)
 
     def label(self, context: template.Context) -> SafeString:
         """The words naming a control: ``label=`` as written; without it the state key's name
@@ -377,26 +377,25 @@ class ProgressNode(ComponentNode):
 class MetricNode(ComponentNode):
     """``{% metric revenue label="Revenue" delta=change %}``."""
 
-    def render_inner(self, context: template.Context) -> SafeString:
-        delta = self.kwarg(context, "delta")
-        delta_html = format_html('<span class="dc-delta">{}</span>', delta) if delta not in (None, "") else ""
-        return format_html(
+    def render_parts(self, context: template.Context) -> tuple[SafeString, SafeString]:
+        """The value, and its words for a screen reader (``data-announce``: "Clicks: 3, +1"), each
+        read from state once. The element is replaced whole by a swap, and a live region that is
+        replaced says nothing, so dashboards.js reads the words into the page's one live region,
+        which stays (docs/sdk.md#accessibility)."""
+        label, delta = self.kwarg(context, "label"), self.kwarg(context, "delta")
+        value = self.arg(context, 0, "")
+        has_label, has_delta = label not in (None, ""), delta not in (None, "")
+        words = f"{label}: {value}" if has_label else str(value)
+        if has_delta:
+            words += f", {delta}"
+        delta_html = format_html('<span class="dc-delta">{}</span>', delta) if has_delta else ""
+        inner = format_html(
             '<span class="dc-metric-label">{}</span><span class="dc-metric-value">{}</span>{}',
-            self.kwarg(context, "label", ""),
-            self.arg(context, 0, ""),
+            label if has_label else "",
+            value,
             delta_html,
         )
-
-    def element_attributes(self, context: template.Context) -> SafeString:
-        """What a screen reader hears when a swap brings a new value ("Clicks: 3, +1"): the element
-        is replaced whole, and a live region that is replaced says nothing, so dashboards.js reads
-        this into the page's one live region, which stays (docs/sdk.md#accessibility)."""
-        label, value = self.kwarg(context, "label"), self.arg(context, 0, "")
-        delta = self.kwarg(context, "delta")
-        words = f"{label}: {value}" if label not in (None, "") else str(value)
-        if delta not in (None, ""):
-            words += f", {delta}"
-        return format_html(' data-announce="{}"', words)
+        return format_html(' data-announce="{}"', words), inner
 
 
 def _cell_text(value: Any) -> Any:
