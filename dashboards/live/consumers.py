@@ -10,7 +10,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboards.events.event import Event
 from dashboards.events.hub import get_hub
-from dashboards.live.subscriptions import Subscription, member_now, subscription_for, topics_missed
+from dashboards.live.subscriptions import (
+    Subscription,
+    member_now,
+    page_groups,
+    subscription_for,
+    topics_missed,
+)
 from dashboards.live.topics import render_topic, topics_following
 from dashboards.runtime import shutdown
 from dashboards.runtime.access import still_signed_in
@@ -54,14 +60,16 @@ class LivePageConsumer(AsyncWebsocketConsumer):
 
     async def _open(self, user: Any) -> None:
         session = self.scope.get("session")
-        self.subscription = await db_call(subscription_for)(
-            user=user,
-            query_string=self.scope.get("query_string", b""),
-            login_key=session.session_key if session else None,
-        )
-        self.groups_joined.extend(self.subscription.groups)  # first: a failed join is left whole
+        login_key = session.session_key if session else None
+        # Joined before access is read: a change of access committed after the read is then heard
+        # (its message waits until connect returns), and one committed before it is read. Noted
+        # before joining: a failed join is left whole.
+        self.groups_joined.extend(page_groups(user_id=user.pk, login_key=login_key))
         await channel_join(self.channel_layer, self.channel_name, self.groups_joined)
         self.hub.keep_joined(self.channel_name, self.groups_joined)
+        self.subscription = await db_call(subscription_for)(
+            user=user, query_string=self.scope.get("query_string", b""), login_key=login_key
+        )
         tenant = self.subscription.tenant
         if tenant is not None and self.subscription.topics:
             self.renders = asyncio.Queue(RENDER_QUEUE_LIMIT)
@@ -70,9 +78,6 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             await self.hub.subscribe(tenant.pk, self.listener)
         shutdown.track(self)  # a restarting server closes it with 4012: the page reconnects elsewhere
         await self.accept()
-        # A change of access between the check above and the joining of the groups that hear of
-        # changes was heard by no one: checked once more now they are joined.
-        await self.access_changed({})
         self.rechecking = recheck_access_periodically(
             lambda: self.access_changed({}), f"live page of user {user.pk}"
         )

@@ -32,10 +32,16 @@ class Subscription:
 
     @property
     def groups(self) -> list[str]:
-        groups = [inbox_group(self.user_id), user_group(self.user_id)]
-        if self.login_key:
-            groups.append(login_group(self.login_key))
-        return groups  # topics: through the process's events hub, not a group per page
+        return page_groups(user_id=self.user_id, login_key=self.login_key)
+
+
+def page_groups(*, user_id: int, login_key: str | None) -> list[str]:
+    """A page's groups: its user's toasts and badge, and news of their access and sign-in. They need
+    no query, so a page joins them before its access is read (a change after that is then heard)."""
+    groups = [inbox_group(user_id), user_group(user_id)]
+    if login_key:
+        groups.append(login_group(login_key))
+    return groups  # topics: through the process's events hub, not a group per page
 
 
 def parse_query(query_string: bytes) -> tuple[str, list[str], float | None]:

@@ -74,6 +74,10 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     session: AppSession | None = None
     counted_user: int | str | None = None
     tab_group_name = ""  # where this tab's jobs report (runtime.groups.tab_group), once open
+    user_id: int | None = None  # once authorised; None for a link visitor who is not signed in
+    # Whether access is read once more after the groups are joined: needed where news of a change
+    # comes through a group joined only once the check has named the app (link sockets).
+    recheck_after_join = False
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' own, less its ``aclose_old_connections()`` before every message.
@@ -117,6 +121,9 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_FORBIDDEN)
             return
         try:
+            # Before the check: a change of access committed after it is then heard (its message
+            # waits until connect returns), and one committed before it is read by it.
+            await self._join(*self._groups_hearing_of_access(user_id))
             app, rerender = await self._authorise_and_resume(user, visitor, user_id, session_id, query)
         except AppUnavailable:  # its initial_state failed; the app's log says how
             await self._refuse(CLOSE_APP_BROKEN)
@@ -163,6 +170,14 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         )  # fmt: skip
         return app, rerender
 
+    def _groups_hearing_of_access(self, user_id: int | None) -> list[str]:
+        """The groups that bring news of a change to this socket's access: its user's, its sign-in's."""
+        groups = [user_group(user_id)] if user_id is not None else []
+        session_key = self._session_key()
+        if session_key:
+            groups.append(login_group(session_key))
+        return groups
+
     async def _visitor(self, user: Any) -> str | None:
         """Who opens the socket: "" for a signed-in user, None (refused) for anyone else."""
         return "" if user is not None and user.is_authenticated else None
@@ -199,11 +214,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         self.tab_group_name = tab_group(app.pk, self.user_id, self.session.info.session_id)
         groups = [app_group(app.pk), self.tab_group_name]
         if self.user_id is not None:  # a link visitor who is not signed in has no user, no inbox
-            groups += [user_group(self.user_id), inbox_group(self.user_id)]
-        session_key = self.scope.get("session") and self.scope["session"].session_key
-        if session_key:
-            groups.append(login_group(session_key))
-        await self._join(*groups)
+            groups.append(inbox_group(self.user_id))
+        await self._join(*groups)  # those that bring news of access were joined before the check
         self.hub = get_hub()
         self.hub.keep_joined(self.channel_name, self.groups_joined)
         self.tenant_id = app.tenant_id
@@ -226,9 +238,10 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def _resume_jobs(self) -> None:
         assert self.session is not None
         try:
-            # A change of access between the check at connect and the joining of the groups that
-            # hear of changes was heard by no one: checked once more now they are joined.
-            await self.access_changed({})
+            if self.recheck_after_join:
+                # A change between the check at connect and the joining of the group that hears
+                # of it was heard by no one: checked once more now it is joined.
+                await self.access_changed({})
             if self.closing:  # it may no longer: its jobs' ends wait on their rows for its next socket
                 return
             await self.session.jobs.resume()
@@ -377,7 +390,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=render_commands([toast_command("info", message, duration=0)]))
 
     async def access_changed(self, event: dict[str, Any]) -> None:
-        if self.user_id is None:
+        if self.user_id is None or self.session is None:  # refused, or never opened: nothing to close
             return
         code = await db_call(self._access_lost)(user_id=self.user_id)
         if code is not None:
@@ -439,6 +452,8 @@ class LinkSessionConsumer(AppSessionConsumer):
     """A tab of an app shared with "anyone with the link" (``/ws/l/<token>/``): signed in or not,
     member of the app's tenant or not. It stays open while the app is shared through this link."""
 
+    recheck_after_join = True  # news of the link comes through the app's group, joined after the check
+
     async def _visitor(self, user: Any) -> str | None:
         if user is not None and user.is_authenticated:
             return ""
@@ -466,6 +481,8 @@ class LinkSessionConsumer(AppSessionConsumer):
             await self.link_changed(event)
 
     async def link_changed(self, event: dict[str, Any]) -> None:
+        if self.session is None:  # refused, or never opened: nothing to close
+            return
         token = self.scope["url_route"]["kwargs"]["token"]
         if not await db_call(access.still_shared)(app_id=self.app_id, token=token):
             await self._close_for(CLOSE_FORBIDDEN)

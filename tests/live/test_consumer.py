@@ -10,7 +10,7 @@ from dashboards.runtime.broadcast import broadcast
 from dashboards.runtime.groups import login_group
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_NOT_SIGNED_IN
 from tests.live.conftest import connect_live, emit_probe
-from tests.runtime.conftest import open_socket
+from tests.runtime.conftest import open_socket, signed_in_cookie
 
 
 async def send_to_analysts(**values) -> list:
@@ -152,6 +152,51 @@ async def test_leaving_the_tenant_closes_its_live_page(live_world, probe_topic) 
     assert await page.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
     assert await elsewhere.receive_nothing(timeout=0.3)  # her Acme page stays open
     await elsewhere.disconnect()
+
+
+async def test_leaving_the_tenant_just_after_the_page_read_its_access_closes_it(
+    live_world, probe_topic, monkeypatch
+) -> None:
+    """The window between reading access and joining the groups that hear of changes: a removal
+    committed there is heard, as the groups are joined before the read."""
+    from dashboards.live import consumers
+    from dashboards.tenancy import services
+    from dashboards.tenancy.models import Membership
+
+    read = consumers.subscription_for
+
+    def read_then_remove(**kwargs):
+        subscription = read(**kwargs)
+        membership = Membership.objects.get(tenant=live_world.globex, user=live_world.alice)
+        services.membership_remove(membership=membership, actor=services.SYSTEM)
+        return subscription
+
+    monkeypatch.setattr(consumers, "subscription_for", read_then_remove)
+    page = await connect_live(live_world.alice, f"tenant=globex&topics={probe_topic}")
+    assert await page.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+
+async def test_opening_a_live_page_reads_its_access_once(live_world, probe_topic, monkeypatch) -> None:
+    """Its access was read a second time after every connect, to cover the window above."""
+    from django.db.backends import utils
+
+    cookie = await sync_to_async(signed_in_cookie)(live_world.avery)
+    statements: list[str] = []
+    execute = utils.CursorWrapper.execute
+
+    def counted(self, sql, params=None):  # every thread's queries (the consumer's run on a pool)
+        statements.append(sql)
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", counted)
+    page = await connect_live(query=f"tenant=acme&topics={probe_topic}", cookie=cookie)
+    assert await page.receive_nothing(timeout=0.5)
+    await page.disconnect()
+    reads_of = {
+        table: sum(f'FROM "{table}"' in sql for sql in statements)
+        for table in ("django_session", "auth_user", "tenancy_membership")
+    }
+    assert reads_of == {"django_session": 1, "auth_user": 1, "tenancy_membership": 1}
 
 
 async def test_messages_meant_for_app_tabs_are_skipped(live_world) -> None:

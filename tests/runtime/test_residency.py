@@ -113,8 +113,12 @@ async def test_a_connect_that_fails_after_taking_its_release_lets_it_go(live_wor
     """Channels never calls disconnect when connect raises: the consumer undoes the hold itself."""
     from dashboards.runtime.consumers import AppSessionConsumer
 
+    join = AppSessionConsumer._join
+
     async def redis_away(self, *groups: str) -> None:
-        raise ConnectionError("redis away")
+        if any(group.startswith("dashboards.tab.") for group in groups):  # the join once open
+            raise ConnectionError("redis away")
+        await join(self, *groups)
 
     monkeypatch.setattr(AppSessionConsumer, "_join", redis_away)
     cookie, page_session, release_id, _ = await sync_to_async(open_page)(live_world.avery, "acme", "counter")

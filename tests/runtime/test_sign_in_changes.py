@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 
 from dashboards.config.asgi import application
 from dashboards.runtime.protocol import CLOSE_FORBIDDEN, CLOSE_SERVICE_RESTART
-from tests.runtime.conftest import click, open_socket, signed_in_cookie
+from tests.runtime.conftest import app_socket, click, open_page, open_socket, signed_in_cookie
 from tests.support import deploy_test_app
 
 SAME_SITE = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
@@ -65,6 +65,56 @@ async def test_access_removed_while_the_socket_connects_closes_it(live_world) ->
     await sync_to_async(remove_avery)()
     assert (await connecting)[0]
     assert await _closed_code(socket) == CLOSE_FORBIDDEN
+
+
+async def test_access_removed_just_after_the_check_at_connect_closes_the_socket(
+    live_world, monkeypatch
+) -> None:
+    """The window between reading access and joining the groups that hear of changes: a removal
+    committed there is heard, as the groups are joined before the check."""
+    from dashboards.runtime.consumers import AppSessionConsumer
+
+    check = AppSessionConsumer._authorise_and_load
+
+    def check_then_remove(self, **kwargs):
+        decision = check(self, **kwargs)
+        from dashboards.tenancy import services
+        from dashboards.tenancy.models import Membership
+
+        membership = Membership.objects.get(tenant=live_world.acme, user=live_world.avery)
+        services.membership_remove(membership=membership, actor=services.SYSTEM)
+        return decision
+
+    monkeypatch.setattr(AppSessionConsumer, "_authorise_and_load", check_then_remove)
+    cookie, session_id, release_id, _ = await sync_to_async(open_page)(live_world.avery, "acme", "counter")
+    socket = app_socket(cookie, "acme", "counter", session_id=session_id, release_id=release_id, fresh=True)
+    assert (await socket.connect())[0]
+    assert await _closed_code(socket) == CLOSE_FORBIDDEN
+
+
+async def test_opening_a_tab_reads_its_access_once(live_world, monkeypatch) -> None:
+    """Its access was read a second time after every connect (four more queries per tab, on the
+    way of its first click and of every reconnect after a restart), to cover the window above."""
+    from django.db.backends import utils
+
+    cookie, session_id, release_id, _ = await sync_to_async(open_page)(live_world.avery, "acme", "counter")
+    statements: list[str] = []
+    execute = utils.CursorWrapper.execute
+
+    def counted(self, sql, params=None):  # every thread's queries (the consumer's run on a pool)
+        statements.append(sql)
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", counted)
+    socket = app_socket(cookie, "acme", "counter", session_id=session_id, release_id=release_id, fresh=True)
+    assert (await socket.connect())[0]
+    assert await socket.receive_nothing(timeout=0.5)  # what runs after the accept has run
+    await socket.disconnect()
+    reads_of = {
+        table: sum(f'FROM "{table}"' in sql for sql in statements)
+        for table in ("django_session", "auth_user", "tenancy_membership", "hosting_app")
+    }
+    assert reads_of == {"django_session": 1, "auth_user": 1, "tenancy_membership": 1, "hosting_app": 1}
 
 
 async def test_a_password_changed_elsewhere_closes_the_tab_and_its_reconnect_is_signed_out(
