@@ -486,9 +486,10 @@ def _announce_to_tab(job: Job, announcer: Announcer | None = None) -> None:
 def _notify_end(job: Job) -> None:
     """The app's teams hear of every end; an app without teams tells the user who started it.
 
-    The tab that started the job, when it has a status function, tells its user of the end
-    itself: it gets no toast of this notification (the inbox entry, and the starter's other pages,
-    still do). Two toasts of one end, the app's and the team's, side by side, said it twice.
+    The tab that started the job, when it has a status function, usually tells its user of the
+    end itself: it shows this notification's toast only if its status function showed none (the
+    inbox entry, and the starter's other pages, get it as always). Two toasts of one end, the
+    app's and the team's, side by side, said it twice.
     """
     if job.status == JobStatus.CANCELED:
         return

@@ -31,17 +31,20 @@ def render_toast_html(
     return render_toast(toast_command(level, message, duration=duration, position=position, link=link))
 
 
-def push_to_users(*, users: Iterable[object], toast_html: str = "", except_tab: str = "") -> None:
+def push_to_users(
+    *, users: Iterable[object], toast_html: str = "", except_tab: str = "", job_id: int | None = None
+) -> None:
     """Send each user's pages the toast (if any) and their own unread count.
 
-    ``except_tab``: the group of one app tab (``runtime.groups.tab_group``) that tells this news
-    itself (a job's status function, in the tab that started it): that tab gets the badge alone,
-    so its user does not read the same end twice there. The group names the tab's user, so no
-    other person's pages match it.
+    ``except_tab``: the group of one app tab (``runtime.groups.tab_group``) that may tell this
+    news itself: the end of job ``job_id``, through its status function, in the tab that started
+    it. That tab gets the badge at once and the toast only if its status function showed none
+    (``runtime.end_toasts``), so its user does not read the same end twice there. The group names
+    the tab's user, so no other person's pages match it.
     """
     for user in users:
         badge = render_badge(count=notification_unread_count(user=user), oob=True)
-        message = {"type": MESSAGE_TYPE, "html": toast_html + badge}
-        if except_tab and toast_html:
-            message.update(except_tab=except_tab, badge=badge)
+        message: dict[str, str | int] = {"type": MESSAGE_TYPE, "html": toast_html + badge}
+        if except_tab and toast_html and job_id is not None:
+            message.update(except_tab=except_tab, job_id=job_id, toast=toast_html, badge=badge)
         broadcast(inbox_group(user.pk), message)  # type: ignore[attr-defined]

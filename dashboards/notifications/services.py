@@ -88,8 +88,9 @@ def notification_send_to_users(
 ) -> list[Notification]:
     """A notification for each of ``users`` who is a member of ``tenant``; others are skipped.
 
-    ``except_tab``: an app tab that shows this news itself gets no toast of it (its badge still
-    changes; see ``push.push_to_users``). The inbox entry is written all the same.
+    ``except_tab``: the app tab that may tell this news (a job's end: ``subject_type`` "job")
+    itself; it gets the toast only if it did not (its badge changes at once; see
+    ``push.push_to_users``). The inbox entry is written all the same.
     """
     _check(level=level, link=link, position=position, duration=duration, subject_type=subject_type)
     message = _shorten(str(message))
@@ -121,7 +122,8 @@ def notification_send_to_users(
             toast = render_toast_html(
                 level=level, message=message, link=link, position=position, duration=duration
             )
-            transaction.on_commit(lambda: _push(member_ids, toast, except_tab))
+            held_for = subject_id if except_tab and subject_type == "job" else None
+            transaction.on_commit(lambda: _push(member_ids, toast, except_tab, held_for))
     return rows
 
 
@@ -149,9 +151,9 @@ def _mark(rows: QuerySet[Notification], user: Any) -> int:
     return count
 
 
-def _push(user_ids: list[int], toast: str, except_tab: str = "") -> None:
+def _push(user_ids: list[int], toast: str, except_tab: str = "", job_id: int | None = None) -> None:
     users = get_user_model().objects.filter(pk__in=user_ids)
-    push_to_users(users=users, toast_html=toast, except_tab=except_tab)
+    push_to_users(users=users, toast_html=toast, except_tab=except_tab, job_id=job_id)
 
 
 def _check(*, level: str, link: str | None, position: str, duration: int | None, subject_type: str) -> None:

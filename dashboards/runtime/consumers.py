@@ -19,6 +19,7 @@ from dashboards.events.event import Event
 from dashboards.events.hub import get_hub
 from dashboards.runtime import access, shutdown
 from dashboards.runtime.db import db_call
+from dashboards.runtime.end_toasts import HeldEndToasts
 from dashboards.runtime.frames import render_commands, toast_command
 from dashboards.runtime.groups import (
     app_group,
@@ -29,7 +30,13 @@ from dashboards.runtime.groups import (
     tab_group,
     user_group,
 )
-from dashboards.runtime.limits import EVENT_BURST, EVENT_QUEUE_LIMIT, EVENTS_PER_SECOND, TAB_TASKS_END_SECONDS
+from dashboards.runtime.limits import (
+    END_TOAST_HOLD_SLACK_SECONDS,
+    EVENT_BURST,
+    EVENT_QUEUE_LIMIT,
+    EVENTS_PER_SECOND,
+    TAB_TASKS_END_SECONDS,
+)
 from dashboards.runtime.protocol import (
     CLOSE_APP_BROKEN,
     CLOSE_FORBIDDEN,
@@ -74,6 +81,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     session: AppSession | None = None
     counted_user: int | str | None = None
     tab_group_name = ""  # where this tab's jobs report (runtime.groups.tab_group), once open
+    end_toasts: HeldEndToasts | None = None  # team toasts of its jobs' ends, once open
     user_id: int | None = None  # once authorised; None for a link visitor who is not signed in
     # Whether access is read once more after the groups are joined: needed where news of a change
     # comes through a group joined only once the check has named the app (link sockets).
@@ -228,6 +236,11 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if rerender:
             await self.send(text_data=await self.session.full_frame())
         self.session.jobs.post = self._post
+        end_toasts = self.end_toasts = HeldEndToasts(
+            show_later=lambda toast: self._post(lambda: _frame_of(toast)),
+            hold_seconds=self.session.timeout + END_TOAST_HOLD_SLACK_SECONDS,
+        )
+        self.session.jobs.end_told = lambda job_id, showed: end_toasts.end_told(job_id, showed_a_toast=showed)
         # Not awaited: the tab's first event need not wait for this query. What it finds (status
         # functions of jobs that ended meanwhile) is queued behind the events then waiting.
         self.resuming = asyncio.create_task(self._resume_jobs())
@@ -345,6 +358,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if self.session is not None:
             self.session.jobs.close()
             residency.let_go(self.session.release_key)
+        if self.end_toasts is not None:
+            self.end_toasts.close()
         self.closing = True
         ending = []
         tasks = (
@@ -434,13 +449,24 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     async def notify_toast(self, event: dict[str, Any]) -> None:
         """A team notification (already rendered: toast and inbox badge as out-of-band swaps).
 
-        A notification that names this tab as ``except_tab`` is news the tab tells itself (the end
-        of a job it started, through its status function): the badge alone, not a second toast.
+        A notification that names this tab as ``except_tab`` is news the tab may tell itself (the
+        end of a job it started, through its status function): the badge at once, the toast only
+        if the status function showed none (``runtime.end_toasts``).
         """
-        if self.tab_group_name and event.get("except_tab") == self.tab_group_name:
-            await self.send(text_data=str(event.get("badge", "")))
+        if (
+            self.end_toasts is not None
+            and self.tab_group_name
+            and event.get("except_tab") == self.tab_group_name
+            and isinstance(event.get("job_id"), int)
+        ):
+            toast = self.end_toasts.team_toast(event["job_id"], str(event.get("toast", "")))
+            await self.send(text_data=toast + str(event.get("badge", "")))
             return
         await self.send(text_data=event["html"])
+
+
+async def _frame_of(html: str) -> str:
+    return html
 
 
 def _query(raw: bytes) -> dict[str, str]:

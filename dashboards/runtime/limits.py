@@ -136,3 +136,7 @@ FILENAME_MAX_CHARS = 255
 # 2**31 - 1 ms, so a longer duration would hide the toast at once: 0 keeps it until dismissed.
 TOAST_MESSAGE_MAX_CHARS = 500
 TOAST_MAX_DURATION_MS = 24 * 3600 * 1000
+# A team's toast of a job's end, in the tab that started it, waits for the tab's status function
+# (queued behind the events then waiting) up to the handler time limit and this much more, then
+# is shown anyway (runtime.end_toasts).
+END_TOAST_HOLD_SLACK_SECONDS = 5.0

@@ -55,6 +55,9 @@ class TabJobs:
         self.session = session
         self.watches: dict[int, JobWatch] = {}
         self.post: Post | None = None  # the consumer's ordered queue; None: no socket (tests)
+        # The consumer's: told that a job's end ran here and whether its status function showed a
+        # toast; returns what to add to the frame (the team's toast it held: runtime.end_toasts).
+        self.end_told: Callable[[int, bool], str] | None = None
         self._looked_up: set[int] = set()  # unknown jobs whose row was read once already
         self._ended: set[int] = set()  # jobs whose end this tab has heard
         self._lookups: set[asyncio.Task[None]] = set()  # held: the loop keeps weak references only
@@ -172,18 +175,24 @@ class TabJobs:
                 ended_error(str(announced["status"]), str(announced.get("error") or "")),
             )
             self.session.write_later(_mark_delivered(job_id))
-            return frame
+            return frame + self._told(job_id)
         job = await db_call(_take_ended_job)(self.session.key, self.session.info, job_id)
         if job is None:
             return ""
         succeeded = job.status == JobStatus.FINISHED
-        return await self._run_status(
+        frame = await self._run_status(
             job.status_function,
             list(job.status_arguments),
             succeeded,
             job.result,
             ended_error(str(job.status), job.error),
         )
+        return frame + self._told(job_id)
+
+    def _told(self, job_id: int) -> str:
+        if self.end_told is None:
+            return ""
+        return self.end_told(job_id, self.session.last_run_showed_toast)
 
     def _forget(self, job_id: int) -> None:
         watch = self.watches.pop(job_id, None)
@@ -198,6 +207,7 @@ class TabJobs:
             function = session.app.function(reference)
         except KeyError:
             logger.info("session %s: status function %s is gone", session.info.session_id, reference)
+            session.last_run_showed_toast = False
             return ""
         arguments, keywords = status_call_arguments(
             function, session.state, status, result, extra, error=error

@@ -32,6 +32,7 @@ from dashboards.runtime.limits import (
 )
 from dashboards.runtime.loader import LoadedApp
 from dashboards.runtime.page import Page, RenderError
+from dashboards.runtime.protocol import CMD_TOAST
 from dashboards.runtime.render_deadline import RenderTooSlow, render_deadline
 from dashboards.runtime.snapshots import SnapshotKey, snapshot_save
 from dashboards.runtime.state import SessionState, check_state_key
@@ -178,6 +179,7 @@ class AppSession:
         from dashboards.runtime.long_callbacks import TabJobs  # noqa: PLC0415 - models: see context.py
 
         self.jobs = TabJobs(self)
+        self.last_run_showed_toast = False  # whether the last run of app code kept a toast of its own
 
     async def handle_text(self, text: str) -> str:
         """Run one incoming message; return the frame to send back (may be empty)."""
@@ -223,6 +225,7 @@ class AppSession:
         """Run app code against this tab's state (a handler, a status function); return the frame."""
         state = self.state
         context = self.app_context()
+        self.last_run_showed_toast = False
         token = current_app_context.set(context)
         state.open_for_run()
         try:
@@ -435,7 +438,7 @@ class AppSession:
             self.jobs.watch_submitted(results)
         state.commit()
         self._value_bytes = sizes
-        state.take_commands()  # they are in the frame
+        self.last_run_showed_toast = any(command["type"] == CMD_TOAST for command in state.take_commands())
         await snapshot_save(self.key, release=self.release_key, encoded=encoded, deleted=deleted)
         return frame
 

@@ -82,6 +82,26 @@ def test_the_tab_that_started_the_job_shows_its_end_once(people) -> None:
     assert avery_app.evaluate("window.__toasts") == ["Success: Report built."]
 
 
+def test_a_tab_whose_status_function_shows_no_toast_gets_the_toast_of_the_end(people) -> None:
+    """That tab held the toast of the end back for its status function; one that told the end in
+    the page alone (no notify) left its user with no toast at all."""
+    avery_app = open_app_page(
+        people("avery"), "/t/acme/apps/edges/"
+    )  # an app with no team: its starter is told
+    avery_app.evaluate(RECORD_TOASTS)
+    avery_app.get_by_role("button", name="Tally quietly").click()
+    expect(avery_app.locator("#tallied")).to_have_text("tallied: 42", timeout=15_000)
+    toast = avery_app.locator(".toast").filter(has_text="Edges: Tally finished")
+    expect(toast).to_be_visible()
+    expect(toast.get_by_role("link", name="Open")).to_have_attribute(
+        "href", re.compile(r"^/t/acme/jobs/\d+/$")
+    )
+    avery_app.wait_for_timeout(1000)
+    assert [text for text in avery_app.evaluate("window.__toasts") if "Tally" in text] == [
+        "Success: Edges: Tally finished"
+    ]  # once
+
+
 def test_the_jobs_page_moves_live_and_stops_a_running_job(people) -> None:
     jobs_page = open_live_page(people("adam"), "/t/acme/jobs/")  # a developer of Acme
     console_errors: list[str] = []

@@ -325,6 +325,21 @@ async def test_the_tab_that_started_a_job_tells_its_end_once_and_the_team_hears_
         await socket.disconnect()
 
 
+async def test_a_status_function_that_shows_no_toast_leaves_the_teams_toast_to_the_tab(
+    jobs_lab, job_worker, live_world
+) -> None:
+    """The tab that started the job held back the team's toast, for its status function to tell
+    the end; one that told it in the page alone (no notify) left its user with no toast at all."""
+    await sync_to_async(_give_the_app_its_team)(jobs_lab)
+    tab = await open_socket(live_world.avery, app="jobs-lab")
+    await click(tab, "start", payload={"fn": "crunch", "args": [2, 0.05], "quiet": True})
+    heard = "".join([*await frames_until(tab, "done quietly"), *await quiet_frames(tab.socket)])
+    assert heard.count("Jobs lab: Crunch finished") == 1, heard  # the team's toast, once
+    assert heard.count("toast-success") == 1
+    assert 'id="inbox-badge"' in heard and 'data-count="1"' in heard
+    await tab.socket.disconnect()
+
+
 async def test_the_title_a_handler_gives_its_job_names_it_in_the_teams_notification(
     jobs_lab, job_worker, live_world
 ) -> None:

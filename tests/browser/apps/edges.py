@@ -1,9 +1,9 @@
 """A test app at the edges of what a page is sent: large answers, a chart Plotly cannot draw, long
-toasts; and an async handler that blocks without awaiting."""
+toasts; an async handler that blocks without awaiting; a job whose status function shows no toast."""
 
 import time
 
-from dashboards.sdk import download, notify, update_chart_layout
+from dashboards.sdk import download, invoke_long_callback, notify, update_chart_layout
 
 initial_state = {
     "broken": {"data": [None]},  # Plotly throws on it
@@ -11,6 +11,7 @@ initial_state = {
     "rows": [],
     "exported": "",
     "stalled": "",
+    "tallied": "",
 }
 
 page = """
@@ -22,10 +23,12 @@ page = """
   {% button "Long toast" on_click="long_toast" id="long" %}
   {% button "Double" on_click="double" id="double" %}
   {% button "Stall" on_click="stall" id="stall" %}
+  {% button "Tally quietly" on_click="start_tally" id="tally" %}
   <button type="button" data-emit="edges:export" data-emit-payload='{"format": "csv"}'>Export</button>
 </div>
 {% text exported id="exported" %}
 {% text stalled id="stalled" %}
+{% text tallied id="tallied" %}
 {% table rows id="rows" %}
 """
 
@@ -60,6 +63,21 @@ async def stall(state):
 def export(state, payload):
     """Sent by the page's own markup (data-emit), not by a component."""
     state.exported = f"exported as {payload['format']}"
+
+
+def tally(n):
+    """Runs on a job worker."""
+    return n * 2
+
+
+def tally_status(state, status, result):
+    """Tells the job's end in the page alone, with no toast of its own."""
+    if isinstance(status, bool):
+        state.tallied = f"tallied: {result}" if status else "the tally failed"
+
+
+def start_tally(state):
+    invoke_long_callback(state, tally, [21], tally_status)
 
 
 callbacks = {"edges:export": export}
