@@ -155,6 +155,20 @@ class LivePageConsumer(AsyncWebsocketConsumer):
             await self.close(code)
             return
         self.scope["user"] = user  # what the next renders judge
+        if self._may_see_otherwise(event):
+            # Still a member, but what they may see changed (an app's teams, say): every topic of
+            # the page again, as after a gap.
+            self._on_event(None)
+
+    def _may_see_otherwise(self, event: dict[str, Any]) -> bool:
+        """A change of access in this page's tenant (or in all of the user's), told by a message:
+        the periodic look has none, and a change in another tenant leaves this page as it is."""
+        if event.get("type") != "access.changed" or self.renders is None or self.subscription is None:
+            return False
+        tenant_id = event.get("tenant_id")
+        return (
+            tenant_id is None or self.subscription.tenant is None or tenant_id == self.subscription.tenant.pk
+        )
 
     @staticmethod
     def _access_now(*, subscription: Subscription) -> tuple[int | None, Any]:

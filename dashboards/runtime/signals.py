@@ -21,21 +21,27 @@ from dashboards.runtime.groups import app_group, login_group, user_group
 from dashboards.tenancy.models import Membership, Team
 
 
-def _recheck_users(user_ids: list[int]) -> None:
+def _recheck_users(user_ids: list[int], tenant_id: int | None) -> None:
+    """``tenant_id``: the tenant the change is in (None: every tenant of theirs, a user deactivated);
+    a live page of another tenant need not show its topics again (live/consumers.py)."""
+    message = {"type": "access.changed", "tenant_id": tenant_id}
+
     def send() -> None:
         for user_id in user_ids:
-            broadcast(user_group(user_id), {"type": "access.changed"})
+            broadcast(user_group(user_id), message)
 
     transaction.on_commit(send)
 
 
 @receiver([post_save, post_delete], sender=Membership)
 def membership_changed(sender: Any, instance: Membership, **kwargs: Any) -> None:
-    _recheck_users([instance.user_id])
+    _recheck_users([instance.user_id], instance.tenant_id)
 
 
 def _recheck_tenant(tenant_id: int) -> None:
-    _recheck_users(list(Membership.objects.for_tenant(tenant_id).values_list("user_id", flat=True)))
+    _recheck_users(
+        list(Membership.objects.for_tenant(tenant_id).values_list("user_id", flat=True)), tenant_id
+    )
 
 
 REMOVALS = ("post_remove", "post_clear", "pre_clear")  # pre_clear: the rows are still there to read
@@ -49,9 +55,9 @@ def team_members_changed(
         return
     if isinstance(instance, Team):
         memberships = instance.members.all() if pk_set is None else Membership.objects.filter(pk__in=pk_set)
-        _recheck_users(list(memberships.values_list("user_id", flat=True)))
+        _recheck_users(list(memberships.values_list("user_id", flat=True)), instance.tenant_id)
     elif isinstance(instance, Membership):  # membership.teams.remove(team)
-        _recheck_users([instance.user_id])
+        _recheck_users([instance.user_id], instance.tenant_id)
 
 
 @receiver(m2m_changed, sender=App.teams.through)
@@ -64,7 +70,7 @@ def app_teams_changed(sender: Any, instance: Any, action: str, **kwargs: Any) ->
 @receiver(pre_delete, sender=Team)
 def team_deleted(sender: Any, instance: Team, **kwargs: Any) -> None:
     # Its links to members and apps go without m2m_changed: read who is concerned while they exist.
-    _recheck_users(list(instance.members.values_list("user_id", flat=True)))
+    _recheck_users(list(instance.members.values_list("user_id", flat=True)), instance.tenant_id)
 
 
 def _recheck_link(app_id: int) -> None:
@@ -89,7 +95,7 @@ def app_deleted(sender: Any, instance: App, **kwargs: Any) -> None:
 def user_changed(sender: Any, instance: Any, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
     """Deactivated, or no longer a superuser: checked again. A sign-in (``last_login``) is not."""
     if not created and set(update_fields or ()) != {"last_login"}:
-        _recheck_users([instance.pk])
+        _recheck_users([instance.pk], None)
 
 
 @receiver(user_logged_out)

@@ -36,7 +36,8 @@ def render_scenarios_topic(*, user: Any, tenant: Any, data: dict[str, Any]) -> s
     """The live ``scenarios`` topic: one scenario's row, swapped into the pages showing it.
 
     ``data`` is the event (``Event.as_message()``); the row is re-read from the database, the
-    truth. ``{}`` (a reconnect, a gap) re-renders the whole list. A deleted scenario's row is
+    truth. ``{}`` (a reconnect, a gap, a change of access) re-renders the whole list, with a mark
+    that has a scenario's page read its own scenario again. A deleted scenario's row is
     removed, and its own page told so at the top (it cannot read a body that is gone). Its heading
     goes with its row, so a rename reaches its page. The detail page reloads its own body when its
     row changes (static/js/scenarios.js); fragments a page does not show are left out there.
@@ -44,7 +45,8 @@ def render_scenarios_topic(*, user: Any, tenant: Any, data: dict[str, Any]) -> s
     role = membership_role(user=user, tenant=tenant)
     if role is None:
         return ""
-    if not data:
+    if not data:  # a gap, or a change of what the user may see: the list again, and a scenario's
+        # page reads its own scenario again (scenarios.js), which may no longer be open to them
         rows = scenario_list_for_member(tenant=tenant, user=user, role=role)
         return render_to_string("scenarios/_scenario_rows.html", {"scenarios": rows, "oob": True})
     scenario_id = scenario_id_of(data)

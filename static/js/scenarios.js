@@ -42,19 +42,36 @@
     document.title = "Deleted: " + document.title;
   }
 
-  // After its live socket came back, a scenario's page reads its body, then its row and heading
-  // again: the catch-up the topic sends is the list's, which this page does not have. A scenario
-  // deleted meanwhile answers its body with the notice, and nothing more is read.
+  // After its live socket came back, or when the topic sends the whole list again (a gap, or a
+  // change of what the user may see), a scenario's page reads its body, then its row and heading
+  // again: the list is not what this page shows. A scenario deleted meanwhile, or no longer open
+  // to the user, answers its body with the notice, and nothing more is read.
   var opened = 0;
   document.addEventListener("htmx:wsOpen", function (evt) {
     if (!evt.target || evt.target.id !== "live-socket" || opened++ === 0) return;
+    reread();
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (evt) {
+    var target = evt.detail && evt.detail.target;
+    if (target && target.id === "scenarios-reread") reread();
+  });
+
+  // One at a time: htmx drops a request for an element that has one under way and resolves it at
+  // once, so a second reading would go on to the row before the first had said whether it is gone.
+  var rereading = false, again = false;
+  function reread() {
     var detail = document.querySelector(".scenarios-table[data-scenario-detail]");
     var body = document.getElementById("scenario-body");
     if (!detail || !body || detail.closest("[hidden]")) return;
+    if (rereading) { again = true; return; }
+    rereading = true;
     var row = "#scenario-" + CSS.escape(detail.dataset.scenarioDetail);
     htmx.ajax("GET", body.dataset.src, { target: "#scenario-body", swap: "outerHTML" }).then(function () {
       if (detail.closest("[hidden]") || !document.querySelector(row)) return;
-      htmx.ajax("GET", location.pathname, { target: row, select: row, swap: "outerHTML", selectOOB: row + "-heading" });
+      return htmx.ajax("GET", location.pathname, { target: row, select: row, swap: "outerHTML", selectOOB: row + "-heading" });
+    }).finally(function () {
+      rereading = false;
+      if (again) { again = false; reread(); }
     });
-  });
+  }
 })();

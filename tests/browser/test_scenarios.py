@@ -171,6 +171,30 @@ def test_a_scenarios_page_shows_its_new_name_when_renamed_elsewhere(people, plat
     assert errors == []
 
 
+def test_a_scenarios_page_says_so_when_its_app_is_no_longer_open_to_the_user(people, platform) -> None:
+    """Still a member of the tenant, no longer allowed the scenario's app: the page kept showing the
+    scenario (and the list its row) until a reload."""
+    in_platform(
+        platform, "services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name='Team only plan')"
+    )
+    avery = people("avery")  # a viewer of Acme, in no team the app will name
+    shown = open_scenario_page(avery, "Team only plan")
+    listing = open_live_page(avery, "/t/acme/scenarios/")
+    expect(listing.locator("tr.scenario-row").filter(has_text="Team only plan")).to_be_visible()
+    errors = console_errors_of(shown)
+    try:
+        in_platform(platform, "app.access = 'teams'\napp.save()")
+        notice = shown.get_by_role("alert")
+        expect(notice).to_contain_text("This scenario was deleted or is no longer open to you", timeout=5_000)
+        expect(shown.locator("table[data-scenario-detail]")).to_be_hidden()
+        expect(shown.locator("#scenario-body")).to_be_hidden()
+        expect(listing.locator("tr.scenario-row").filter(has_text="Team only plan")).to_have_count(0)
+        shown.wait_for_timeout(500)
+        assert errors == []
+    finally:
+        in_platform(platform, "app.access = 'members'\napp.save()")
+
+
 def test_a_scenarios_page_says_it_is_gone_when_deleted_while_its_socket_was_down(people, platform) -> None:
     """Coming back, it read its row and body again: two 404s, and the scenario stayed on the page."""
     in_platform(

@@ -199,6 +199,33 @@ async def test_opening_a_live_page_reads_its_access_once(live_world, probe_topic
     assert reads_of == {"django_session": 1, "auth_user": 1, "tenancy_membership": 1}
 
 
+async def test_a_page_whose_user_may_see_less_gets_its_topics_again(live_world) -> None:
+    """Still a member, no longer allowed an app (its teams changed): the page kept showing that
+    app's scenarios, and a scenario's own page kept showing it."""
+    from dashboards.hosting.models import App, AppAccess
+    from dashboards.scenarios import services
+
+    def create() -> int:
+        app = App.objects.get(tenant=live_world.acme, slug="counter")
+        return services.scenario_create(tenant_id=app.tenant_id, app_id=app.pk, name="Soon hidden").pk
+
+    scenario_id = await sync_to_async(create)()
+    page = await connect_live(live_world.avery, "tenant=acme&topics=scenarios")  # a viewer, no team
+
+    def restrict() -> None:
+        app = App.objects.get(tenant=live_world.acme, slug="counter")
+        app.access = AppAccess.TEAMS
+        app.save()
+
+    await sync_to_async(restrict)()
+    frame = await page.receive_from(timeout=3)
+    assert '<tbody id="scenarios-rows" hx-swap-oob="true">' in frame
+    assert f'id="scenario-{scenario_id}"' not in frame and "Soon hidden" not in frame
+    assert '<span id="scenarios-reread" hidden hx-swap-oob="true"></span>' in frame  # its own page reads it
+    assert await page.receive_nothing(timeout=0.3)
+    await page.disconnect()
+
+
 async def test_messages_meant_for_app_tabs_are_skipped(live_world) -> None:
     from dashboards.runtime.groups import inbox_group
 
