@@ -178,7 +178,7 @@ class AppAdmin(DeletesWhatItHolds, TenantScopedAdmin):
     def active_version(self, app: App) -> str:
         return f"v{app.active_release.version}" if app.active_release else "-"
 
-    @admin.display(description="")
+    @admin.display(description="Links")
     def links(self, app: App) -> SafeString:
         deploy = reverse("admin:hosting_apprelease_add") + f"?app={app.pk}"
         log = reverse("admin:hosting_app_log", args=[app.pk])

@@ -43,6 +43,12 @@ class TenantAdmin(DeletesWhatItHolds, TenantScopedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> list[str]:
         return [] if request.user.is_superuser or obj is None else ["slug"]
 
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Tenant | None = None) -> dict[str, Any]:
+        """None for a slug shown read-only: Django would ask the form for the field, and fail."""
+        if "slug" in self.get_readonly_fields(request, obj):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
     def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
         if change:
             obj.save()

@@ -86,6 +86,22 @@ def test_other_tenants_objects_cannot_be_opened_changed_or_deleted(as_user, worl
     assert model.objects.filter(pk=foreign.pk).exists()
 
 
+def test_an_owner_renames_their_tenant_and_only_a_superuser_changes_its_slug(as_user, world) -> None:
+    """The owner's page of their tenant was a 500: its slug is read-only for them, and the slug's
+    prepopulation from the name asked the form for a field it did not have."""
+    owner = as_user("alice")
+    url = f"/admin/tenancy/tenant/{world.acme.pk}/change/"
+    page = owner.get(url)
+    assert page.status_code == 200
+    assert 'name="slug"' not in page.text and "acme" in page.text  # shown, not editable
+    response = owner.post(url, {"name": "Acme Holdings", "slug": "taken-over"})
+    assert response.status_code == 302
+    world.acme.refresh_from_db()
+    assert (world.acme.name, world.acme.slug) == ("Acme Holdings", "acme")
+    superuser = as_user("admin").get(url)
+    assert superuser.status_code == 200 and 'name="slug"' in superuser.text
+
+
 def test_other_tenant_cannot_be_opened(as_user, world) -> None:
     response = as_user("alice").get(f"/admin/tenancy/tenant/{world.globex.pk}/change/")
     assert response.status_code == 302
