@@ -33,3 +33,12 @@ def test_admin_pages_name_their_controls_and_mark_their_links(page: Page) -> Non
     crumb = page.locator(".breadcrumbs a").first
     assert crumb.evaluate("link => getComputedStyle(link).textDecorationLine") == "underline"
     assert errors == []
+
+
+def test_a_date_and_times_boxes_are_named_for_screen_readers(page: Page) -> None:
+    """A user's last login: "Date:" and "Time:" were bare text, the boxes had no name (axe: critical)."""
+    sign_in(page, "admin")  # the platform's superuser
+    page.goto("/admin/auth/user/")
+    page.get_by_role("link", name="avery", exact=True).click()
+    expect(page.get_by_role("textbox", name="Date joined, date")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Date joined, time")).to_be_visible()
