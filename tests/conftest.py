@@ -187,3 +187,33 @@ def world(db) -> DemoWorld:
 def live_world(transactional_db, redis_client) -> DemoWorld:
     """The demo data, committed, for tests whose code runs in other threads (consumers)."""
     return _world()
+
+
+class TableReads:
+    """Statements run from now on, on every thread: a consumer's queries run on a pool of their own,
+    out of reach of ``CaptureQueriesContext`` (which sees one connection)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def clear(self) -> None:
+        self.statements.clear()
+
+    def __call__(self, *tables: str) -> dict[str, int]:
+        """How many statements read each of ``tables``."""
+        return {table: sum(f'FROM "{table}"' in sql for sql in self.statements) for table in tables}
+
+
+@pytest.fixture
+def table_reads(monkeypatch: pytest.MonkeyPatch) -> TableReads:
+    from django.db.backends import utils
+
+    reads = TableReads()
+    execute = utils.CursorWrapper.execute
+
+    def counted(self, sql, params=None):  # type: ignore[no-untyped-def]
+        reads.statements.append(sql)
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", counted)
+    return reads

@@ -176,27 +176,15 @@ async def test_leaving_the_tenant_just_after_the_page_read_its_access_closes_it(
     assert await page.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
 
 
-async def test_opening_a_live_page_reads_its_access_once(live_world, probe_topic, monkeypatch) -> None:
+async def test_opening_a_live_page_reads_its_access_once(live_world, probe_topic, table_reads) -> None:
     """Its access was read a second time after every connect, to cover the window above."""
-    from django.db.backends import utils
-
     cookie = await sync_to_async(signed_in_cookie)(live_world.avery)
-    statements: list[str] = []
-    execute = utils.CursorWrapper.execute
-
-    def counted(self, sql, params=None):  # every thread's queries (the consumer's run on a pool)
-        statements.append(sql)
-        return execute(self, sql, params)
-
-    monkeypatch.setattr(utils.CursorWrapper, "execute", counted)
+    table_reads.clear()
     page = await connect_live(query=f"tenant=acme&topics={probe_topic}", cookie=cookie)
     assert await page.receive_nothing(timeout=0.5)
     await page.disconnect()
-    reads_of = {
-        table: sum(f'FROM "{table}"' in sql for sql in statements)
-        for table in ("django_session", "auth_user", "tenancy_membership")
-    }
-    assert reads_of == {"django_session": 1, "auth_user": 1, "tenancy_membership": 1}
+    reads = table_reads("django_session", "auth_user", "tenancy_membership")
+    assert reads == {"django_session": 1, "auth_user": 1, "tenancy_membership": 1}
 
 
 async def test_a_page_whose_user_may_see_less_gets_its_topics_again(live_world) -> None:

@@ -92,29 +92,18 @@ async def test_access_removed_just_after_the_check_at_connect_closes_the_socket(
     assert await _closed_code(socket) == CLOSE_FORBIDDEN
 
 
-async def test_opening_a_tab_reads_its_access_once(live_world, monkeypatch) -> None:
+async def test_opening_a_tab_reads_its_access_once(live_world, table_reads) -> None:
     """Its access was read a second time after every connect (four more queries per tab, on the
     way of its first click and of every reconnect after a restart), to cover the window above."""
-    from django.db.backends import utils
-
     cookie, session_id, release_id, _ = await sync_to_async(open_page)(live_world.avery, "acme", "counter")
-    statements: list[str] = []
-    execute = utils.CursorWrapper.execute
-
-    def counted(self, sql, params=None):  # every thread's queries (the consumer's run on a pool)
-        statements.append(sql)
-        return execute(self, sql, params)
-
-    monkeypatch.setattr(utils.CursorWrapper, "execute", counted)
+    table_reads.clear()  # the page's own
     socket = app_socket(cookie, "acme", "counter", session_id=session_id, release_id=release_id, fresh=True)
     assert (await socket.connect())[0]
     assert await socket.receive_nothing(timeout=0.5)  # what runs after the accept has run
     await socket.disconnect()
-    reads_of = {
-        table: sum(f'FROM "{table}"' in sql for sql in statements)
-        for table in ("django_session", "auth_user", "tenancy_membership", "hosting_app")
-    }
-    assert reads_of == {"django_session": 1, "auth_user": 1, "tenancy_membership": 1, "hosting_app": 1}
+    assert table_reads("django_session", "auth_user", "tenancy_membership", "hosting_app") == {
+        "django_session": 1, "auth_user": 1, "tenancy_membership": 1, "hosting_app": 1,
+    }  # fmt: skip
 
 
 async def test_a_password_changed_elsewhere_closes_the_tab_and_its_reconnect_is_signed_out(
