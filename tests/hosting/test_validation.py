@@ -215,7 +215,7 @@ def test_an_app_flooding_its_output_at_import_costs_the_web_process_no_memory() 
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
+    except (FileNotFoundError, ProcessLookupError, IndexError):  # gone, or going while it was read
         return False
     return state not in ("Z", "X")  # a zombie is dead: only its exit status is left
 
