@@ -91,19 +91,26 @@
     var body = message(data.event, data.handler, data.target, payloadOf(elt), data.repeatKey, settled);
     if (tooLarge(body)) { evt.preventDefault(); return; }
     evt.detail.messageBody = body;
-    if (elt.tagName === "INPUT" || elt.tagName === "TEXTAREA") elt.dashboardsSent = elt.value;
+    if (elt.tagName === "INPUT" || elt.tagName === "TEXTAREA") {
+      elt.dashboardsSent = elt.value;
+      elt.dashboardsSentSinceSettled = settled ? 0 : (elt.dashboardsSentSinceSettled || 0) + 1;
+    }
     window.dashboards.lastSendAt = performance.now();
   });
 
   // What the user types wins over an answer to something they sent before it (as LiveView keeps
   // a focused input's value): a field sent back (a settled change the handler corrected: Enter,
-  // then typing on at once) is not replaced while it holds keystrokes sent to nobody yet. Those
-  // go out with the field's own pending send, and the next settled change is sent back in turn.
+  // then typing on at once) is not replaced while it holds keystrokes sent to nobody yet, nor once
+  // typing sent after that change has gone out (on a slow link the answer comes after it: it
+  // would put back text the server no longer holds). The typing goes out with the field's own
+  // sends, and the next settled change is sent back in turn.
   document.addEventListener("htmx:oobBeforeSwap", function (evt) {
     var active = document.activeElement;
     var target = evt.detail.target;
     if (!active || active.dashboardsSent === undefined || !target || !target.contains(active)) return;
-    if (active.value !== active.dashboardsSent) evt.detail.shouldSwap = false;
+    if (active.value !== active.dashboardsSent || active.dashboardsSentSinceSettled > 0) {
+      evt.detail.shouldSwap = false;
+    }
   });
 
   // A control replaced by a swap may still have a send pending (typing's delay): htmx fires it

@@ -202,6 +202,35 @@ def test_typing_on_after_enter_or_a_blur_loses_no_keystroke_and_sends_nothing_ma
     expect(page.locator("#greeting")).to_have_text("Hello, Ann Lee!")
 
 
+def test_typing_sent_before_the_answer_to_enter_comes_is_kept(page: Page) -> None:
+    """On a slow link the answer to Enter (the field sent back, trimmed) came after the typing that
+    followed it had gone out: it put back the old text, which the server no longer held."""
+    held: dict[str, Any] = {"on": False, "messages": [], "socket": None}
+
+    def from_server(socket: WebSocketRoute, message: str | bytes) -> None:
+        held["socket"] = socket
+        if held["on"]:
+            held["messages"].append(message)
+        else:
+            socket.send(message)
+
+    open_counter_through(page, from_server)
+    name = page.get_by_label("Your name")
+    name.click()
+    page.keyboard.type("Ann ")
+    held["on"] = True
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    page.keyboard.type("Lee")
+    page.wait_for_timeout(500)  # typing's delay is 150 ms: "Ann Lee" has gone out
+    held["on"] = False
+    for message in held["messages"]:
+        held["socket"].send(message)
+    page.wait_for_timeout(300)
+    expect(name).to_have_value("Ann Lee")
+    expect(page.locator("#greeting")).to_have_text("Hello, Ann Lee!")
+
+
 def open_counter_through(
     page: Page,
     from_server: Callable[[WebSocketRoute, str | bytes], None],
