@@ -236,11 +236,11 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         if rerender:
             await self.send(text_data=await self.session.full_frame())
         self.session.jobs.post = self._post
-        end_toasts = self.end_toasts = HeldEndToasts(
+        self.end_toasts = HeldEndToasts(
             show_later=lambda toast: self._post(lambda: _frame_of(toast)),
             hold_seconds=self.session.timeout + END_TOAST_HOLD_SLACK_SECONDS,
         )
-        self.session.jobs.end_told = lambda job_id, showed: end_toasts.end_told(job_id, showed_a_toast=showed)
+        self.session.jobs.end_told = self.end_toasts.end_told
         # Not awaited: the tab's first event need not wait for this query. What it finds (status
         # functions of jobs that ended meanwhile) is queued behind the events then waiting.
         self.resuming = asyncio.create_task(self._resume_jobs())

@@ -36,7 +36,7 @@ class HeldEndToasts:
         self.held[job_id] = (toast, timer)
         return ""
 
-    def end_told(self, job_id: int, *, showed_a_toast: bool) -> str:
+    def end_told(self, job_id: int, showed_a_toast: bool) -> str:
         """The status function ran for the job's end: the held team toast to add to its frame, if any."""
         held = self.held.pop(job_id, None)
         if held is None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_apps import open_app
@@ -162,10 +162,9 @@ def test_toasts_covering_the_focused_control_fade_and_let_it_be_seen(page: Page)
     expect(stack).to_have_css("opacity", "1")
 
 
-def test_typing_on_after_enter_or_a_blur_loses_no_keystroke_and_sends_nothing_malformed(page: Page) -> None:
-    """The field sent back for a settled change replaced what was typed after it; and a field
-    replaced with its typing's send still pending sent htmx's own message from the detached element,
-    which the server refused with an error toast."""
+def type_after_enter_on_a_slow_link(page: Page, *, then_wait_ms: int) -> Locator:
+    """ "Ann ", Enter (the field is sent back trimmed, as "Ann"), "Lee": the server's answers are held
+    until ``then_wait_ms`` after the typing (a slow link), then delivered. The name field."""
     held: dict[str, Any] = {"on": False, "messages": [], "socket": None}
 
     def from_server(socket: WebSocketRoute, message: str | bytes) -> None:
@@ -180,13 +179,22 @@ def test_typing_on_after_enter_or_a_blur_loses_no_keystroke_and_sends_nothing_ma
     name.click()
     page.keyboard.type("Ann ")
     held["on"] = True
-    page.keyboard.press("Enter")  # settled: "Ann " is trimmed, and the field sent back as "Ann"
+    page.keyboard.press("Enter")
     page.wait_for_timeout(300)
     page.keyboard.type("Lee")
+    page.wait_for_timeout(then_wait_ms)
     held["on"] = False
     for message in held["messages"]:
         held["socket"].send(message)
     page.wait_for_timeout(300)
+    return name
+
+
+def test_typing_on_after_enter_or_a_blur_loses_no_keystroke_and_sends_nothing_malformed(page: Page) -> None:
+    """The field sent back for a settled change replaced what was typed after it; and a field
+    replaced with its typing's send still pending sent htmx's own message from the detached element,
+    which the server refused with an error toast."""
+    name = type_after_enter_on_a_slow_link(page, then_wait_ms=0)  # "Lee" still waits to be sent
     expect(name).to_have_value("Ann Lee")
     expect(page.locator("#greeting")).to_have_text("Hello, Ann Lee!")
 
@@ -205,28 +213,7 @@ def test_typing_on_after_enter_or_a_blur_loses_no_keystroke_and_sends_nothing_ma
 def test_typing_sent_before_the_answer_to_enter_comes_is_kept(page: Page) -> None:
     """On a slow link the answer to Enter (the field sent back, trimmed) came after the typing that
     followed it had gone out: it put back the old text, which the server no longer held."""
-    held: dict[str, Any] = {"on": False, "messages": [], "socket": None}
-
-    def from_server(socket: WebSocketRoute, message: str | bytes) -> None:
-        held["socket"] = socket
-        if held["on"]:
-            held["messages"].append(message)
-        else:
-            socket.send(message)
-
-    open_counter_through(page, from_server)
-    name = page.get_by_label("Your name")
-    name.click()
-    page.keyboard.type("Ann ")
-    held["on"] = True
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(300)
-    page.keyboard.type("Lee")
-    page.wait_for_timeout(500)  # typing's delay is 150 ms: "Ann Lee" has gone out
-    held["on"] = False
-    for message in held["messages"]:
-        held["socket"].send(message)
-    page.wait_for_timeout(300)
+    name = type_after_enter_on_a_slow_link(page, then_wait_ms=500)  # typing's delay is 150 ms: sent
     expect(name).to_have_value("Ann Lee")
     expect(page.locator("#greeting")).to_have_text("Hello, Ann Lee!")
 
