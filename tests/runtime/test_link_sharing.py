@@ -52,7 +52,8 @@ def test_a_shared_app_opens_for_anyone_with_its_link_and_nothing_else_does(world
     page = anonymous.get(f"/l/{token}/")
     assert page.status_code == 200 and "Counter" in page.text
     assert 'href="/t/acme/' not in page.text  # a visitor is not shown the tenant's pages
-    assert anonymous.get(f"/l/{token[:-1]}x/").status_code == 404
+    wrong_last = "y" if token.endswith("x") else "x"  # a token may itself end in "x"
+    assert anonymous.get(f"/l/{token[:-1]}{wrong_last}/").status_code == 404
     assert anonymous.get("/l/short/").status_code == 404
     assert anonymous.get("/t/acme/apps/counter/").status_code == 302  # the tenant's own URL: sign in
     outsider = Client()
