@@ -2,7 +2,7 @@
 
 Every change that can take access away asks the sockets of the users it may concern to check
 theirs again (one query each): memberships and roles, team members, an app's teams and access
-mode, an app or a team deleted, a user deactivated.
+mode or link, an app or a team deleted, a user deactivated.
 """
 
 from __future__ import annotations
@@ -80,7 +80,9 @@ def _recheck_link(app_id: int) -> None:
 
 @receiver(post_save, sender=App)
 def app_changed(sender: Any, instance: App, created: bool, **kwargs: Any) -> None:
-    if not created:
+    """Its access mode or link changed: its tenant's sockets and its link's check theirs. Any other
+    edit (its name, its time limit) takes no one's access away, and asks nothing of them."""
+    if not created and instance.access_changed():
         _recheck_tenant(instance.tenant_id)
         _recheck_link(instance.pk)
 

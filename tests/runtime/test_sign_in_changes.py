@@ -195,3 +195,46 @@ def test_expired_sessions_are_still_cleared_in_bulk() -> None:
     from django.db.models.signals import post_delete, pre_delete
 
     assert not post_delete.has_listeners(Session) and not pre_delete.has_listeners(Session)
+
+
+def test_an_edit_that_leaves_who_may_open_an_app_alone_asks_no_socket_to_check(
+    world, django_capture_on_commit_callbacks
+) -> None:
+    """Every open tab and live page of the tenant read their access again on any save of an app
+    (a new description), a query each and every topic of every page rendered again."""
+    from dashboards.hosting.models import App, AppAccess
+
+    app = App.objects.get(tenant=world.acme, slug="counter")
+    with django_capture_on_commit_callbacks() as told:
+        app.description = "Now with a better description."
+        app.handler_timeout_seconds = 20
+        app.save()
+    assert rechecks(told) == []
+    with django_capture_on_commit_callbacks() as told:
+        app.access = AppAccess.TEAMS
+        app.save()
+    assert len(rechecks(told)) == 2  # the tenant's members, and the sockets of its link
+    with django_capture_on_commit_callbacks() as told:
+        app.save()  # saved again as it is now
+    assert rechecks(told) == []
+    partial = App.objects.only("pk", "tenant", "description").get(pk=app.pk)
+    with django_capture_on_commit_callbacks() as told:
+        partial.save(update_fields=["description"])  # what was read does not say: checked
+    assert len(rechecks(told)) == 2
+
+
+def test_a_new_link_closes_the_tabs_opened_through_the_old_one(
+    world, django_capture_on_commit_callbacks
+) -> None:
+    from dashboards.hosting.models import App
+    from dashboards.hosting.services import app_reset_link
+
+    app = App.objects.get(tenant=world.acme, slug="counter")
+    with django_capture_on_commit_callbacks() as told:
+        app_reset_link(app=app)
+    assert len(rechecks(told)) == 2
+
+
+def rechecks(callbacks: list) -> list:
+    """The callbacks on commit that ask sockets to check their access (not the app's events)."""
+    return [callback for callback in callbacks if "_recheck_" in callback.__qualname__]
