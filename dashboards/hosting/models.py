@@ -78,34 +78,19 @@ class App(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.tenant_changed():
             raise ValueError(f"{self}: an app's tenant cannot change once it is created.")
-        super().save(*args, **kwargs)  # post_save's receivers still see what was read (access_changed)
+        super().save(*args, **kwargs)
         self._loaded_tenant_id = self.tenant_id
-        if not {"access", "link_token"} & self.get_deferred_fields():  # reading them would query
-            self._loaded_access = self._access_fields()
 
     # An app never changes tenant: its releases, log, jobs and scenarios carry the tenant they were
     # made in, and would stay behind (reachable by the old tenant's developers). The tenant it was
     # read with is kept, and a change is refused by clean() (forms) and by save() (any other path).
     _loaded_tenant_id: int | None = None
-    # Who may open it, as read: a save that leaves it alone (a new description, name or time
-    # limit) need not make every open tab and page of the tenant check its access again.
-    _loaded_access: tuple[Any, ...] | None = None
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Self:
         app = super().from_db(db, field_names, values, **kwargs)
         app._loaded_tenant_id = app.__dict__.get("tenant_id")
-        if {"access", "link_token"} <= set(field_names):  # a row read whole (not .only(...))
-            app._loaded_access = app._access_fields()
         return app
-
-    def _access_fields(self) -> tuple[Any, ...]:
-        return (self.access, self.link_token)
-
-    def access_changed(self) -> bool:
-        """Whether who may open it differs from when it was read (so too when that is not known).
-        Its teams are a relation of their own, with signals of their own."""
-        return self._loaded_access is None or self._access_fields() != self._loaded_access
 
     def tenant_changed(self) -> bool:
         return self._loaded_tenant_id is not None and self.tenant_id != self._loaded_tenant_id

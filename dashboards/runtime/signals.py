@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from dashboards.hosting.models import App
@@ -78,11 +78,26 @@ def _recheck_link(app_id: int) -> None:
     transaction.on_commit(lambda: broadcast(app_group(app_id), {"type": "link.changed"}))
 
 
+ACCESS_FIELDS = ("access", "link_token")  # who may open an app (its teams have signals of their own)
+
+
+@receiver(pre_save, sender=App)
+def app_about_to_change(sender: Any, instance: App, update_fields: Any = None, **kwargs: Any) -> None:
+    """What the row says of who may open the app, before the save: read from the database, not
+    from the instance, which may have been read long ago or refreshed since."""
+    before = None
+    if not instance._state.adding and (update_fields is None or set(ACCESS_FIELDS) & set(update_fields)):
+        before = App.objects.filter(pk=instance.pk).values_list(*ACCESS_FIELDS).first()
+    instance._access_before_save = before  # type: ignore[attr-defined]
+
+
 @receiver(post_save, sender=App)
-def app_changed(sender: Any, instance: App, created: bool, **kwargs: Any) -> None:
+def app_changed(sender: Any, instance: App, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
     """Its access mode or link changed: its tenant's sockets and its link's check theirs. Any other
-    edit (its name, its time limit) takes no one's access away, and asks nothing of them."""
-    if not created and instance.access_changed():
+    edit (its name, description, time limit) takes no one's access away, and asks nothing of them."""
+    if created or (update_fields is not None and not set(ACCESS_FIELDS) & set(update_fields)):
+        return
+    if getattr(instance, "_access_before_save", None) != tuple(getattr(instance, f) for f in ACCESS_FIELDS):
         _recheck_tenant(instance.tenant_id)
         _recheck_link(instance.pk)
 

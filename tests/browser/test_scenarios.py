@@ -72,8 +72,8 @@ def test_a_scenarios_page_catches_up_after_its_live_socket_comes_back(people) ->
         cut["sockets"].append(socket)
 
     def pages_while_cut(route: Route) -> None:
-        # While "down", the scenario's own readings fail too: one its socket's last opening began
-        # would otherwise show what the socket missed.
+        # While "down", the scenario's own readings fail too: the second half of a re-reading
+        # begun before the cut (its body, then its row) would show what the socket missed.
         route.abort() if cut["on"] else route.continue_()
 
     alice.route_web_socket("**/ws/live/**", relay)
