@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from click_latency import MEASURE, TIMEOUT_MS, sign_in_storage
+from click_latency import measure, sign_in_storage
 from common import APP_PATH, CHROMIUM_ARGS, Platform, arguments, cpu_seconds, emit, machine
 from playwright.sync_api import sync_playwright
 from run_all import export
@@ -48,12 +48,6 @@ def start(tree: Path) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     raise RuntimeError(f"the platform of {tree} did not start")
 
 
-def clicks(page: Any, n: int) -> dict[str, float]:
-    arguments_ = {"click": CLICK, "value": VALUE, "n": n, "pause": 0, "timeout": TIMEOUT_MS}
-    samples = sorted(page.evaluate(MEASURE, arguments_)["samples"])
-    return {"p50": samples[len(samples) // 2], "p99": samples[int(len(samples) * 0.99)]}
-
-
 def compare(revisions: dict[str, str], rounds: int, n: int) -> dict[str, Any]:
     trees = {side: export(revision) for side, revision in revisions.items()}
     servers: dict[str, tuple[subprocess.Popen[str], dict[str, Any]]] = {}
@@ -68,16 +62,17 @@ def compare(revisions: dict[str, str], rounds: int, n: int) -> dict[str, Any]:
                 page = browser.new_context(base_url=where["url"], storage_state=storage).new_page()
                 page.goto(APP_PATH)
                 page.wait_for_selector(VALUE)
-                clicks(page, 100)  # warm-up
+                measure(page, CLICK, VALUE, 100, 0)  # warm-up
                 pages[side] = page
             results: list[dict[str, Any]] = []
             for number in range(rounds):
                 for side in ("old", "new") if number % 2 == 0 else ("new", "old"):
                     processes = [psutil.Process(pid) for pid in servers[side][1]["pids"]]
                     before = cpu_seconds(*processes)
-                    latency = clicks(pages[side], n)
+                    latency = measure(pages[side], CLICK, VALUE, n, 0)
                     cpu_ms = (cpu_seconds(*processes) - before) / n * 1000
-                    results.append({"round": number, "side": side, **latency, "cpu_ms": round(cpu_ms, 3)})
+                    row = {"round": number, "side": side, "cpu_ms": round(cpu_ms, 3)}
+                    results.append({**row, "p50": latency["p50"], "p99": latency["p99"]})
                     print(number, side, f"p50 {latency['p50']:.2f} p99 {latency['p99']:.2f} "
                           f"cpu/click {cpu_ms:.3f} ms", file=sys.stderr, flush=True)  # fmt: skip
     finally:

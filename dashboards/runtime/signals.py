@@ -83,21 +83,21 @@ ACCESS_FIELDS = ("access", "link_token")  # who may open an app (its teams have 
 
 @receiver(pre_save, sender=App)
 def app_about_to_change(sender: Any, instance: App, update_fields: Any = None, **kwargs: Any) -> None:
-    """What the row says of who may open the app, before the save: read from the database, not
-    from the instance, which may have been read long ago or refreshed since."""
-    before = None
+    """What the row says of who may open the app, before a save that may change it: read from the
+    database, not from the instance, which may have been read long ago or refreshed since."""
     if not instance._state.adding and (update_fields is None or set(ACCESS_FIELDS) & set(update_fields)):
         before = App.objects.filter(pk=instance.pk).values_list(*ACCESS_FIELDS).first()
-    instance._access_before_save = before  # type: ignore[attr-defined]
+        instance._access_before_save = before  # type: ignore[attr-defined]
 
 
 @receiver(post_save, sender=App)
-def app_changed(sender: Any, instance: App, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
+def app_changed(sender: Any, instance: App, **kwargs: Any) -> None:
     """Its access mode or link changed: its tenant's sockets and its link's check theirs. Any other
     edit (its name, description, time limit) takes no one's access away, and asks nothing of them."""
-    if created or (update_fields is not None and not set(ACCESS_FIELDS) & set(update_fields)):
+    if "_access_before_save" not in instance.__dict__:  # created, or a save that leaves access alone
         return
-    if getattr(instance, "_access_before_save", None) != tuple(getattr(instance, f) for f in ACCESS_FIELDS):
+    before = instance.__dict__.pop("_access_before_save")
+    if before != tuple(getattr(instance, field) for field in ACCESS_FIELDS):
         _recheck_tenant(instance.tenant_id)
         _recheck_link(instance.pk)
 

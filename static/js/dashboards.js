@@ -93,7 +93,7 @@
     evt.detail.messageBody = body;
     if (elt.tagName === "INPUT" || elt.tagName === "TEXTAREA") {
       elt.dashboardsSent = elt.value;
-      elt.dashboardsSentSinceSettled = settled ? 0 : (elt.dashboardsSentSinceSettled || 0) + 1;
+      elt.dashboardsSentAfterSettled = !settled;
     }
     window.dashboards.lastSendAt = performance.now();
   });
@@ -108,7 +108,7 @@
     var active = document.activeElement;
     var target = evt.detail.target;
     if (!active || active.dashboardsSent === undefined || !target || !target.contains(active)) return;
-    if (active.value !== active.dashboardsSent || active.dashboardsSentSinceSettled > 0) {
+    if (active.value !== active.dashboardsSent || active.dashboardsSentAfterSettled) {
       evt.detail.shouldSwap = false;
     }
   });
