@@ -452,6 +452,9 @@ def table_rows(value: Any, columns: Any = None) -> tuple[list[Any], list[list[An
     return list(columns or []), [list(r) if isinstance(r, list | tuple) else [r] for r in rows]
 
 
+CHART_KEYS = "Arrow keys move from point to point, Up and Down from series to series; Enter picks the point."
+
+
 @_component("chart")
 class ChartNode(ComponentNode):
     """``{% chart figure on_click="pick" %}``: a Plotly figure (dict with data and layout)."""
@@ -474,9 +477,28 @@ class ChartNode(ComponentNode):
             PLOTLY_SELECTED,
         )
         alt = self.kwarg(context, "alt")  # what it shows, for whoever cannot see it
-        described = format_html(' role="figure" aria-label="{}"', alt) if alt else ""
+        plot_id = f"{self.dom_id(context)}-plot"  # focus comes back to it after a swap (keyboard.js)
+        described: str = ""
+        keys: str = ""
+        if self.literal("on_click"):
+            # Its points are picked from the keyboard too (dashboards.js): a tab stop whose arrow
+            # keys reach the page (role "application": a screen reader passes them through).
+            described = format_html(
+                ' tabindex="0" role="application" aria-roledescription="chart" aria-label="{}"'
+                ' aria-describedby="{}-keys"',
+                alt or "Chart",
+                plot_id,
+            )
+            keys = format_html('<span id="{}-keys" class="visually-hidden">{}</span>', plot_id, CHART_KEYS)
+        elif alt:
+            described = format_html(' role="figure" aria-label="{}"', alt)
         return format_html(
-            '<div class="dc-plot" data-figure="{}"{}{}></div>', _figure_json(figure), handlers, described
+            '<div id="{}" class="dc-plot" data-figure="{}"{}{}></div>{}',
+            plot_id,
+            _figure_json(figure),
+            handlers,
+            described,
+            keys,
         )
 
 

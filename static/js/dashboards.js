@@ -246,20 +246,105 @@
         plot.textContent = "This chart cannot be drawn.";
         return;
       }
+      if (document.activeElement === plot) showChartPoint(plot, false);  // back after a swap
       if (plot.dataset.bound) return;
       plot.dataset.bound = "1";
       ["click", "selected"].forEach(function (kind) {
         var handler = plot.dataset["on" + kind.charAt(0).toUpperCase() + kind.slice(1)];
         if (!handler) return;
         plot.on("plotly_" + kind, function (event) {
-          var points = ((event && event.points) || []).map(function (p) {
-            return { x: p.x, y: p.y, curveNumber: p.curveNumber, pointNumber: p.pointNumber, label: p.label, text: p.text, customdata: p.customdata };
-          });
-          send(message(plot.dataset[kind + "Event"], handler, plot.dataset.target, { points: points }));
+          sendChartPoints(plot, kind, (event && event.points) || []);
         });
       });
     });
   }
+
+  function sendChartPoints(plot, kind, points) {
+    var handler = plot.dataset["on" + kind.charAt(0).toUpperCase() + kind.slice(1)];
+    points = points.map(function (p) {
+      return { x: p.x, y: p.y, curveNumber: p.curveNumber, pointNumber: p.pointNumber, label: p.label, text: p.text, customdata: p.customdata };
+    });
+    send(message(plot.dataset[kind + "Event"], handler, plot.dataset.target, { points: points }));
+  }
+
+  // --- a chart's points from the keyboard (a chart with on_click is a tab stop) ---
+  // Left and Right (Home, End) move along a series, Up and Down from series to series; the point
+  // gets Plotly's hover label and its words go to the live region; Enter or Space sends the same
+  // plotly:click a mouse click on it sends. Where the keys left off is kept by the plot's id, so
+  // it survives the swap the click's answer makes (keyboard.js gives the new plot the focus).
+  var chartCursors = {};
+  function chartSeries(plot) {  // [curveNumber, number of points] of each series shown
+    return (plot.calcdata || []).map(function (points, curve) {
+      var trace = (plot.data || [])[curve] || {};
+      return [curve, trace.visible === false || trace.visible === "legendonly" ? 0 : points.length];
+    }).filter(function (series) { return series[1] > 0; });
+  }
+  function pick(values, index) { return Array.isArray(values) ? values[index] : values; }
+  function chartPoint(plot, curve, index) {  // the point as a mouse event carries it
+    Plotly.Fx.hover(plot, [{ curveNumber: curve, pointNumber: index }]);
+    var hovered = (plot._hoverdata || []).filter(function (p) {
+      return p.curveNumber === curve && p.pointNumber === index;
+    })[0];
+    if (hovered) return hovered;
+    var trace = plot.data[curve] || {};  // a trace type Plotly's hover does not reach this way
+    var x = trace.x ? pick(trace.x, index) : index;
+    return {
+      curveNumber: curve, pointNumber: index, x: x, y: pick(trace.y, index), label: trace.labels ? pick(trace.labels, index) : x,
+      value: pick(trace.values, index), text: pick(trace.text, index), customdata: pick(trace.customdata, index)
+    };
+  }
+  function words(value) {
+    return typeof value === "number" ? value.toLocaleString() : value === undefined || value === null ? "" : String(value);
+  }
+  function showChartPoint(plot, say) {
+    var cursor = chartCursors[plot.id];
+    var series = chartSeries(plot);
+    if (!cursor || !series.length || !window.Plotly) return null;
+    var at = Math.min(Math.max(cursor.series, 0), series.length - 1);
+    var index = Math.min(Math.max(cursor.index, 0), series[at][1] - 1);
+    chartCursors[plot.id] = { series: at, index: index };
+    var point = chartPoint(plot, series[at][0], index);
+    if (say) {
+      var name = series.length > 1 ? words((plot.data[series[at][0]] || {}).name || "Series " + (at + 1)) + ", " : "";
+      var value = point.value !== undefined ? point.value : point.y;
+      var label = point.label !== undefined ? point.label : point.x;
+      var region = document.getElementById("dashboards-announcer");
+      if (region) region.textContent = name + words(label) + ": " + words(value) + " (" + (index + 1) + " of " + series[at][1] + ")";
+    }
+    return point;
+  }
+  var CHART_MOVES = {
+    ArrowRight: function (c) { c.index += 1; }, ArrowLeft: function (c) { c.index -= 1; },
+    ArrowDown: function (c) { c.series += 1; }, ArrowUp: function (c) { c.series -= 1; },
+    Home: function (c) { c.index = 0; }, End: function (c) { c.index = Infinity; }
+  };
+  document.addEventListener("keydown", function (evt) {
+    var plot = evt.target;
+    if (!plot.classList || !plot.classList.contains("dc-plot") || !plot.dataset.onClick) return;
+    if (evt.altKey || evt.ctrlKey || evt.metaKey || !window.Plotly || !plot.calcdata) return;
+    var move = CHART_MOVES[evt.key];
+    if (move) {
+      var cursor = chartCursors[plot.id];
+      if (cursor) move(cursor);
+      else chartCursors[plot.id] = { series: 0, index: evt.key === "End" ? Infinity : 0 };  // the first key shows the first point
+      showChartPoint(plot, true);
+    } else if (evt.key === "Enter" || evt.key === " ") {
+      var point = showChartPoint(plot, false);
+      if (point) sendChartPoints(plot, "click", [point]);
+    } else if (evt.key === "Escape") {
+      delete chartCursors[plot.id];
+      Plotly.Fx.unhover(plot);
+      return;
+    } else {
+      return;
+    }
+    evt.preventDefault();  // the page does not scroll under the arrows and Space
+  });
+  document.addEventListener("focusout", function (evt) {
+    var plot = evt.target;
+    if (!plot.classList || !plot.classList.contains("dc-plot") || !window.Plotly || !plot.calcdata) return;
+    try { Plotly.Fx.unhover(plot); } catch (e) { /* a plot swapped out meanwhile */ }
+  });
 
   function send(body) {
     if (socket && !tooLarge(body)) socket.send(body);

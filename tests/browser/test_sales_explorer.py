@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -52,10 +53,47 @@ def test_pages_without_a_chart_do_not_load_plotly(page: Page) -> None:
     assert not [url for url in loaded if "plotly" in url]
 
 
-def test_a_keyboard_picks_a_region_too_and_the_chart_is_named(page: Page) -> None:
-    """A bar's click needs a mouse: the region select does the same from the keyboard."""
+def test_a_keyboard_picks_a_bar_of_the_chart_as_a_click_does(page: Page) -> None:
+    """A chart with on_click is a tab stop: arrows go from bar to bar, Enter picks one."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     open_app(page, app="sales", user="alice")
-    expect(page.get_by_role("figure", name="Revenue by region: click a bar to pick it")).to_be_visible()
+    expect(page.locator("#chart .point path")).to_have_count(4)
+    chart = page.get_by_role("application", name="Revenue by region: click a bar to pick it")
+    expect(chart).to_have_accessible_description(re.compile("^Arrow keys move from point to point"))
+    page.get_by_role("link", name="Acme Corp", exact=True).last.focus()  # the page's last link before it
+    page.keyboard.press("Tab")  # the chart is a tab stop (Plotly's toolbar buttons come after it)
+    expect(chart).to_be_focused()
+    announcer = page.locator("#dashboards-announcer")
+    hover_label = page.locator("#chart .hoverlayer .hovertext")
+
+    page.keyboard.press("ArrowRight")  # the first key shows the first bar
+    expect(announcer).to_have_text(re.compile(r"^North: [\d,]+ \(1 of 4\)$"))
+    expect(hover_label).to_contain_text("North")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(announcer).to_have_text(re.compile(r"^East: [\d,]+ \(3 of 4\)$"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#heading")).to_have_text("Region: East")
+    expect(page.locator("#sales-table tbody tr")).to_have_count(8)
+    expect(page.locator("#chart .gtitle")).to_contain_text("East selected")  # the chart was swapped...
+    expect(chart).to_be_focused()  # ...and the keyboard is still on it, at the same bar
+    expect(hover_label).to_contain_text("East")
+
+    page.keyboard.press("ArrowLeft")
+    expect(announcer).to_have_text(re.compile(r"^South: [\d,]+ \(2 of 4\)$"))
+    page.keyboard.press(" ")
+    expect(page.locator("#heading")).to_have_text("Region: South")
+    page.keyboard.press("End")
+    expect(announcer).to_have_text(re.compile(r"^West: [\d,]+ \(4 of 4\)$"))
+    page.keyboard.press("Escape")
+    expect(hover_label).to_have_count(0)
+    assert page.evaluate("window.scrollY") == 0  # Space and the arrows did not scroll the page
+    assert errors == []
+
+
+def test_a_keyboard_picks_a_region_with_the_select_too(page: Page) -> None:
+    open_app(page, app="sales", user="alice")
     region = page.get_by_label("Region", exact=True)
     region.focus()
     region.select_option("West")

@@ -331,6 +331,18 @@ def test_components_say_what_they_are_to_a_screen_reader() -> None:
     html = page.render_components(["t", "c"], {"rows": [], "figure": {"data": [], "layout": {}}})
     assert '<p class="dc-empty">No rows yet.</p>' in html and "<table" not in html
     assert 'role="figure" aria-label="Revenue by region"' in html
+    assert 'id="c-plot"' in html and "tabindex" not in html  # no event: no tab stop
+    clickable = compile_page('{% chart figure id="c" alt=words on_click="pick" %}')
+    html = clickable.render_components(["c"], {"figure": {"data": [], "layout": {}}, "words": "<b>"})
+    assert (
+        '<div id="c-plot" class="dc-plot" data-figure="{&quot;data&quot;: [], &quot;layout&quot;: {}}"'
+        ' data-target="c" data-on-click="pick"' in html
+    )
+    assert (
+        ' tabindex="0" role="application" aria-roledescription="chart"'
+        ' aria-label="&lt;b&gt;" aria-describedby="c-plot-keys"></div>'
+        '<span id="c-plot-keys" class="visually-hidden">Arrow keys move' in html
+    )  # its points are picked from the keyboard too (dashboards.js)
     named = compile_page('{% table rows id="t" caption="Orders" %}{% table rows id="u" caption=title %}')
     html = named.render_components(["t", "u"], {"rows": [{"n": 1}], "title": "<b>Mine</b>"})
     assert "<table><caption>Orders</caption><thead>" in html
