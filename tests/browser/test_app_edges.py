@@ -238,3 +238,32 @@ def open_counter_through(
     sign_in(page, "avery")
     page.goto("/t/acme/apps/counter/")
     page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
+
+
+def test_the_keyboard_goes_from_series_to_series_and_picks_a_pie_s_slice(page: Page) -> None:
+    """Up and Down change series, named when there are several; a pie's slices are points too."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    open_app(page, app="edges")
+    expect(page.locator("#series .scatterlayer .trace")).to_have_count(2)  # drawn: keys before do nothing
+    expect(page.locator("#pie .slice")).to_have_count(2)
+    announcer = page.locator("#dashboards-announcer")
+    page.get_by_role("application", name="Costs and sales by quarter").focus()
+    page.keyboard.press("ArrowRight")
+    expect(announcer).to_have_text("Costs, Q1: 3 (1 of 3)")
+    page.keyboard.press("ArrowDown")  # the same quarter of the next series
+    expect(announcer).to_have_text("Sales, Q1: 5 (1 of 3)")
+    page.keyboard.press("End")
+    expect(announcer).to_have_text("Sales, Q3: 1,500.5 (3 of 3)")
+    page.keyboard.press("ArrowRight")  # past the last point: it stays there
+    page.keyboard.press("Enter")
+    expect(page.locator("#picked")).to_have_text("series: 1 2 Q3 1500.5")
+    page.keyboard.press("ArrowUp")
+    expect(announcer).to_have_text("Costs, Q3: 2 (3 of 3)")
+
+    page.get_by_role("application", name="Beers sold").focus()
+    page.keyboard.press("End")
+    expect(announcer).to_have_text("Stout: 3 (2 of 2)")
+    page.keyboard.press(" ")
+    expect(page.locator("#picked")).to_have_text("pie: 0 1 Stout None")
+    assert errors == []

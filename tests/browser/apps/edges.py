@@ -1,5 +1,6 @@
 """A test app at the edges of what a page is sent: large answers, a chart Plotly cannot draw, long
-toasts; an async handler that blocks without awaiting; a job whose status function shows no toast."""
+toasts; an async handler that blocks without awaiting; a job whose status function shows no toast;
+charts of two series and of a pie whose points the keyboard picks."""
 
 import time
 
@@ -12,6 +13,15 @@ initial_state = {
     "exported": "",
     "stalled": "",
     "tallied": "",
+    "series": {
+        "data": [
+            {"type": "scatter", "name": "Costs", "x": ["Q1", "Q2", "Q3"], "y": [3, 4, 2]},
+            {"type": "scatter", "name": "Sales", "x": ["Q1", "Q2", "Q3"], "y": [5, 7, 1500.5]},
+        ],
+        "layout": {},
+    },
+    "pie": {"data": [{"type": "pie", "labels": ["Ale", "Stout"], "values": [2, 3]}], "layout": {}},
+    "picked": "",
 }
 
 page = """
@@ -30,6 +40,9 @@ page = """
 {% text stalled id="stalled" %}
 {% text tallied id="tallied" %}
 {% table rows id="rows" %}
+{% chart series on_click="pick_point" id="series" alt="Costs and sales by quarter" %}
+{% chart pie on_click="pick_point" id="pie" alt="Beers sold" %}
+{% text picked id="picked" %}
 """
 
 
@@ -81,3 +94,9 @@ def start_tally(state):
 
 
 callbacks = {"edges:export": export}
+
+
+def pick_point(state, payload, context):
+    point = payload["points"][0]
+    where = f"{point['curveNumber']} {point['pointNumber']}"
+    state.picked = f"{context['target']}: {where} {point['label']} {point.get('y')}"
