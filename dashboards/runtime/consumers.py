@@ -86,6 +86,8 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
     # Whether access is read once more after the groups are joined: needed where news of a change
     # comes through a group joined only once the check has named the app (link sockets).
     recheck_after_join = False
+    # Whether its toasts tell a fault of the app's code with the details (AppSession): members do.
+    shows_fault_details = True
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' own, less its ``aclose_old_connections()`` before every message.
@@ -174,7 +176,7 @@ class AppSessionConsumer(AsyncWebsocketConsumer):
         self.release_version = runtime.release.version
         self.session, rerender = await session_resume(
             app=app, user=user, session_id=session_id, runtime=runtime, fresh=query.get("fresh") == "1",
-            visitor=visitor,
+            visitor=visitor, shows_fault_details=self.shows_fault_details,
         )  # fmt: skip
         return app, rerender
 
@@ -479,6 +481,7 @@ class LinkSessionConsumer(AppSessionConsumer):
     member of the app's tenant or not. It stays open while the app is shared through this link."""
 
     recheck_after_join = True  # news of the link comes through the app's group, joined after the check
+    shows_fault_details = False  # anyone may hold the link: faults are told without the app's insides
 
     async def _visitor(self, user: Any) -> str | None:
         if user is not None and user.is_authenticated:

@@ -202,7 +202,14 @@ async def _add_missing_keys(
 
 
 async def session_resume(
-    *, app: App, user: Any, session_id: str, runtime: ReleaseRuntime, fresh: bool, visitor: str = ""
+    *,
+    app: App,
+    user: Any,
+    session_id: str,
+    runtime: ReleaseRuntime,
+    fresh: bool,
+    visitor: str = "",
+    shows_fault_details: bool = True,
 ) -> tuple[AppSession, bool]:
     """The session a socket joins: its snapshot if there is one, else a fresh one.
 
@@ -248,5 +255,6 @@ async def session_resume(
         executor=get_executor(),
         timeout=handler_timeout(app),
         log_sink=log_sink,
+        shows_fault_details=shows_fault_details,
     )
     return session, rerender

@@ -38,6 +38,11 @@ from dashboards.runtime.snapshots import SnapshotKey, snapshot_save
 from dashboards.runtime.state import SessionState, check_state_key
 
 logger = logging.getLogger(__name__)
+# What the tab of someone who came by a shared link is told of a fault of the app's code.
+FAULT_WITHOUT_DETAILS = {
+    "error": "Something went wrong in this app; its developers have been told.",
+    "warning": "That took too long and was stopped; this app's developers have been told.",
+}
 LogSink = Callable[[list[tuple[str, str]]], Awaitable[None]]
 INPUT_KINDS = frozenset({"text_input", "number", "slider", "checkbox", "select", "scenario_selector"})
 _NOT_SETTLED: Any = object()  # a handler not run for an input's settled change
@@ -163,6 +168,7 @@ class AppSession:
         executor: Executor,
         timeout: float,
         log_sink: LogSink,
+        shows_fault_details: bool = True,
     ) -> None:
         self.key = key
         self.info = info
@@ -174,6 +180,10 @@ class AppSession:
         self.executor = executor
         self.timeout = timeout
         self.log_sink = log_sink
+        # Whether a fault of the app's code is told with its details (the exception's words, the
+        # handler's name) or only as a fault: the tab of someone who came by a shared link, who
+        # may be anyone, learns nothing of the app's insides. Its developers read them in its log.
+        self.shows_fault_details = shows_fault_details
         self._pending_writes: set[asyncio.Task[None]] = set()
         self._value_bytes = value_bytes  # the encoded size of each key of the state: see render()
         from dashboards.runtime.long_callbacks import TabJobs  # noqa: PLC0415 - models: see context.py
@@ -238,11 +248,11 @@ class AppSession:
             self.state = state.detach()
             self.state.close_between_runs()
             lines.append(("error", f"{name}: timed out after {self.timeout:g} s; its changes were undone"))
-            frame = self.error_frame(f"{name} timed out.", level="warning")
+            frame = self.fault_frame(f"{name} timed out.", level="warning")
         elif not outcome.ok:
             state.rollback()
             lines.append(("error", outcome.traceback or outcome.error))
-            frame = self.error_frame(f"Something went wrong in {name}: {outcome.error}")
+            frame = self.fault_frame(f"Something went wrong in {name}: {outcome.error}")
         else:
             frame = await self._commit(name, target, context, lines, settled_payload)
         if lines:  # written after the frame goes out: the user does not wait for the database
@@ -397,7 +407,7 @@ class AppSession:
         except (codecs.NotSerialisable, TypeError) as error:
             state.rollback()
             lines.append(("error", f"{name}: state not kept: {error}"))
-            return self.error_frame(f"{name} left state that cannot be kept: {error}")
+            return self.fault_frame(f"{name} left state that cannot be kept: {error}")
         deleted = {key for key in mutated if key not in values}
         component_ids = self.page.components_reading(mutated)  # a deleted key reads None: shown as such
         if target is not None and self.page.component_kind(target) in INPUT_KINDS:
@@ -415,13 +425,13 @@ class AppSession:
         except (RenderError, RenderTooSlow) as error:
             state.rollback()
             lines.append(("error", f"{name}: its changes were undone: {error}"))
-            return self.error_frame(f"{name} left state the page cannot show ({error}); it was undone.")
+            return self.fault_frame(f"{name} left state the page cannot show ({error}); it was undone.")
         frame = fragments + render_commands(state.pending_commands())
         oversized = frame_bytes_over_limit(frame)
         if oversized is not None:  # the browser would get nothing: undone, and said so
             state.rollback()
             lines.append(("error", f"{name}: its changes were undone: {_too_large(oversized)}"))
-            return self.error_frame(f"{name} was undone: {_too_large(oversized)}.")
+            return self.fault_frame(f"{name} was undone: {_too_large(oversized)}.")
         if context.deferred:  # jobs and team notifications the code asked for: all or nothing
             try:
                 results = await db_call(run_deferred)(context.deferred)
@@ -434,7 +444,7 @@ class AppSession:
                 else:  # the platform's: the database away
                     logger.exception("session %s: %s: deferred work failed", self.info.session_id, name)
                 lines.append(("error", f"{name}: {type(error).__name__}: {error}; its changes were undone"))
-                return self.error_frame(f"{name} could not be completed: {error}")
+                return self.fault_frame(f"{name} could not be completed: {error}")
             self.jobs.watch_submitted(results)
         state.commit()
         self._value_bytes = sizes
@@ -463,6 +473,12 @@ class AppSession:
 
     def error_frame(self, message: str, level: str = "error") -> str:
         return render_commands([toast_command(level, message)])
+
+    def fault_frame(self, details: str, level: str = "error") -> str:
+        """The toast for a fault of the app's code, whose details its log has (``shows_fault_details``)."""
+        if self.shows_fault_details:
+            return self.error_frame(details, level)
+        return self.error_frame(FAULT_WITHOUT_DETAILS[level], level)
 
     async def _context(self, route: Route) -> dict[str, Any]:
         context: dict[str, Any] = {"event": route.event, "target": route.target}

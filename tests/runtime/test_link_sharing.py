@@ -150,3 +150,29 @@ async def test_a_forged_visitor_cookie_opens_nothing(live_world) -> None:
     socket = WebsocketCommunicator(application, f"/ws/l/{token}/?sid=abcdefghijkl&fresh=1", headers=headers)
     assert (await socket.connect())[0]
     assert (await socket.receive_output(timeout=3))["code"] == CLOSE_NOT_SIGNED_IN
+
+
+async def test_a_visitor_by_link_is_told_of_a_fault_without_the_app_s_insides(lab_app) -> None:
+    """Anyone may hold a link: the toast says something went wrong, not the exception's words or
+    the handler's name; the app's log has them, and a member's tab still shows them."""
+    from dashboards.hosting.models import AppLogEntry
+
+    lab_app.access = "link"
+    await sync_to_async(lab_app.save)()
+    browser, session_id = await sync_to_async(visit)(lab_app.link_token)
+    tab = link_socket(lab_app.link_token, browser, session_id)
+    assert (await tab.connect())[0]
+    frame = await click(tab, "boom")
+    assert "toast-error" in frame
+    assert "Something went wrong in this app; its developers have been told." in frame
+    assert "on purpose" not in frame and "ValueError" not in frame and "boom" not in frame
+    frame = await click(tab, "slow")  # past the app's 1 s limit
+    assert "toast-warning" in frame and "That took too long and was stopped" in frame and "slow" not in frame
+    frame = await click(tab, "nest")
+    assert "Something went wrong in this app" in frame and "cannot be kept" not in frame
+    assert ">1<" in await click(tab, "increment")  # the session goes on
+    await tab.disconnect()
+    messages = await sync_to_async(lambda: list(AppLogEntry.objects.values_list("message", flat=True)))()
+    assert any("ValueError: the handler failed on purpose" in m for m in messages)
+    assert any("slow: timed out" in m for m in messages)
+    assert any("nest: state not kept" in m for m in messages)
