@@ -252,6 +252,31 @@ def test_an_app_shared_by_link_opens_for_a_visitor_who_is_not_signed_in(people, 
         visitor_browser.close()
 
 
+def test_a_visitor_by_link_sees_that_a_handler_failed_but_not_how(people, browser, platform) -> None:
+    """Anyone may hold a shared link: the toast of a failing handler names no exception."""
+    from tests.browser.conftest import open_app_page
+
+    admin_page = people("adam").new_page()
+    admin_page.goto("/admin/hosting/app/")
+    admin_page.get_by_role("link", name="Lab", exact=True).click()
+    admin_page.get_by_label("Access").select_option(label="Anyone with the link")
+    admin_page.get_by_role("button", name="Save and continue editing").click()
+    visitor_browser = browser.new_context(base_url=platform.url)
+    try:
+        link = admin_page.get_by_test_id("shared-link").get_attribute("href")
+        visitor = open_app_page(visitor_browser, link)
+        visitor.get_by_role("button", name="Break").click()
+        toast = visitor.get_by_role("alert").filter(has_text="Something went wrong in this app")
+        expect(toast).to_contain_text("its developers have been told")
+        expect(toast).not_to_contain_text("always fails")
+        visitor.get_by_role("button", name="Add one").click()  # the tab goes on
+        expect(visitor.locator("#count .dc-metric-value")).to_have_text("1")
+    finally:
+        visitor_browser.close()
+        admin_page.get_by_label("Access").select_option(label="All members of the tenant")
+        admin_page.get_by_role("button", name="Save and continue editing").click()
+
+
 def test_the_shared_link_is_copied_whole_by_its_button(people, platform) -> None:
     """The admin shows an app's shared link as the full address, and its Copy link button (a
     static script: the page's Content-Security-Policy runs no inline one) puts it on the clipboard."""
