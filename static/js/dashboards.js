@@ -259,7 +259,7 @@
     });
   }
 
-  function sendChartPoints(plot, kind, points) {
+  function sendChartPoints(plot, kind, points) {  // what a mouse's click or selection, or a key, picked
     var handler = plot.dataset["on" + kind.charAt(0).toUpperCase() + kind.slice(1)];
     points = points.map(function (p) {
       return { x: p.x, y: p.y, curveNumber: p.curveNumber, pointNumber: p.pointNumber, label: p.label, text: p.text, customdata: p.customdata };
@@ -281,6 +281,8 @@
   }
   function pick(values, index) { return Array.isArray(values) ? values[index] : values; }
   function chartPoint(plot, curve, index) {  // the point as a mouse event carries it
+    // Plotly keeps the hovered points, as its click event hands them out, in _hoverdata (its own
+    // field: an upgrade of the vendored Plotly is checked by the keyboard's browser tests).
     Plotly.Fx.hover(plot, [{ curveNumber: curve, pointNumber: index }]);
     var hovered = (plot._hoverdata || []).filter(function (p) {
       return p.curveNumber === curve && p.pointNumber === index;
