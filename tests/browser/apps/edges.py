@@ -93,10 +93,10 @@ def start_tally(state):
     invoke_long_callback(state, tally, [21], tally_status)
 
 
-callbacks = {"edges:export": export}
-
-
 def pick_point(state, payload, context):
     point = payload["points"][0]
     where = f"{point['curveNumber']} {point['pointNumber']}"
     state.picked = f"{context['target']}: {where} {point['label']} {point.get('y')}"
+
+
+callbacks = {"edges:export": export}
