@@ -30,6 +30,8 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("
 REPEAT_KEY = "__repeat_key__"
 OOB_FLAG = "__oob__"
 LENIENT_FLAG = "__lenient__"  # a whole page: a component that cannot show its value shows why
+# Whether it says why (the exception's words): not on a tab opened through a shared link.
+REASONS_FLAG = "__reasons__"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 ERROR_CHARS = 200  # of the reason a component shows when it cannot show its value
 
@@ -111,10 +113,11 @@ class ComponentNode(Node):
                            _reason(error))  # fmt: skip
             classes += " dc-broken"
             attributes = ""
+            said = format_html(": {}", _reason(error)) if context.get(REASONS_FLAG, True) else "."
             inner = format_html(
-                '<span class="dc-error" role="alert">This {} cannot show its value: {}</span>',
+                '<span class="dc-error" role="alert">This {} cannot show its value{}</span>',
                 self.kind.replace("_", " "),
-                _reason(error),
+                said,
             )
         swap = ' hx-swap-oob="true"' if context.get(OOB_FLAG) else ""
         template_ = f'<{self.element} id="{{}}" class="{{}}"{{}}{swap}>{{}}</{self.element}>'

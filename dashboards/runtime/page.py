@@ -10,7 +10,7 @@ from typing import Any
 from django.template import Context, TemplateSyntaxError
 from django.template.base import NodeList, Template
 
-from dashboards.runtime.components import LENIENT_FLAG, OOB_FLAG, ComponentNode, RepeatNode
+from dashboards.runtime.components import LENIENT_FLAG, OOB_FLAG, REASONS_FLAG, ComponentNode, RepeatNode
 from dashboards.runtime.page_engine import PAGE_ENGINE, WITHHELD_WHY, syntax_error_line
 from dashboards.runtime.render_deadline import RenderTooSlow
 
@@ -51,9 +51,13 @@ class Page:
     rendered: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict, repr=False)
     source_chars: int = 0  # its literals are input to its filters, as state is (render_deadline.py)
 
-    def render(self, values: dict[str, Any], extra: dict[str, Any] | None = None) -> str:
-        """The whole page; a component that cannot show its value shows why (``LENIENT_FLAG``)."""
-        return self.template.render(Context({**values, **(extra or {}), LENIENT_FLAG: True}, autoescape=True))
+    def render(
+        self, values: dict[str, Any], extra: dict[str, Any] | None = None, *, reasons: bool = True
+    ) -> str:
+        """The whole page; a component that cannot show its value says so (``LENIENT_FLAG``), and
+        why unless ``reasons`` is off (a tab opened through a shared link)."""
+        flags = {LENIENT_FLAG: True, REASONS_FLAG: reasons}
+        return self.template.render(Context({**values, **(extra or {}), **flags}, autoescape=True))
 
     def components_reading(self, keys: set[str]) -> list[str]:
         seen: dict[str, None] = {}
@@ -69,13 +73,15 @@ class Page:
         encoded: dict[str, str] | None = None,
         *,
         lenient: bool = False,
+        reasons: bool = True,
     ) -> str:
         """The out-of-band fragments of these components, concatenated into one message.
 
         ``encoded``: the state codec's text of keys just changed. A component that reads only
         those keys is a function of that text, so its fragment is looked up before it is rendered.
         Raises RenderError naming the first component that cannot show its state, unless
-        ``lenient`` (a tab reconnecting: it opens, the component showing why); RenderTooSlow
+        ``lenient`` (a tab reconnecting: it opens, the component showing why, or only that it
+        cannot when ``reasons`` is off); RenderTooSlow
         past the time limit of ``render_deadline`` (whatever ``lenient`` says).
         """
         context: Context | None = None
@@ -87,7 +93,7 @@ class Page:
                 if context is None:
                     context = Context(values, autoescape=True)
                     context.template = self.template
-                    context.push({OOB_FLAG: True, LENIENT_FLAG: lenient})
+                    context.push({OOB_FLAG: True, LENIENT_FLAG: lenient, REASONS_FLAG: reasons})
                 try:
                     fragment = self.components[component_id].render(context)
                 except RenderTooSlow:

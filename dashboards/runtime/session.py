@@ -334,7 +334,12 @@ class AppSession:
         past the app's handler time limit.
         """
         render = functools.partial(
-            self.page.render_components, component_ids, values, encoded, lenient=lenient
+            self.page.render_components,
+            component_ids,
+            values,
+            encoded,
+            lenient=lenient,
+            reasons=self.shows_fault_details,
         )
         return cast(str, await self._page_work(render, state_bytes))
 

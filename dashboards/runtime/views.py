@@ -62,7 +62,7 @@ def _show_app(
         session_id, state = session_start_for_page(
             app=app, user=request.user, runtime=runtime, visitor=visitor
         )
-        page_html = _render_page(app, runtime, state.values())
+        page_html = _render_page(app, runtime, state.values(), reasons=not via_link)
     except AppUnavailable as error:
         context = {"app": app, "reason": str(error), "via_link": via_link}
         return render(request, "runtime/app_unavailable.html", context, status=503)
@@ -79,12 +79,12 @@ def _show_app(
     return render(request, "runtime/app_page.html", context)
 
 
-def _render_page(app: Any, runtime: ReleaseRuntime, values: dict[str, Any]) -> str:
+def _render_page(app: Any, runtime: ReleaseRuntime, values: dict[str, Any], *, reasons: bool) -> str:
     """The page's HTML; a template that fails when shown (a loop over a number, a bad ``include``)
     is the app's fault: its log gets the traceback, its user a 503, never a server error."""
     try:
         with render_deadline(handler_timeout(app)):  # a loop over loops of state ends there
-            return runtime.page.render(values)
+            return runtime.page.render(values, reasons=reasons)
     except Exception as error:
         release = runtime.release
         logger.warning("The page of %s (release %s) failed to render: %r", app, release.pk, error)

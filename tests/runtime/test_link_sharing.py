@@ -176,3 +176,39 @@ async def test_a_visitor_by_link_is_told_of_a_fault_without_the_app_s_insides(la
     assert any("ValueError: the handler failed on purpose" in m for m in messages)
     assert any("slow: timed out" in m for m in messages)
     assert any("nest: state not kept" in m for m in messages)
+
+
+BROKEN_TABLE = """
+def initial_state(session):
+    # Valid when validated; a value the table cannot show once people open it.
+    return {"rows": [] if session.username == "validator" else 5}
+
+
+page = '{% table rows id="t" %}'
+"""
+
+
+async def test_a_shared_link_s_tab_says_a_value_cannot_be_shown_but_not_why(live_world) -> None:
+    """Its page and the whole page a reconnect sends: the exception's words stay out (anyone may
+    hold the link); a member's page shows them."""
+    from tests.support import deploy_test_app
+
+    app = await sync_to_async(deploy_test_app)(live_world.acme, "broken-table", BROKEN_TABLE, access="link")
+    browser, session_id = await sync_to_async(visit)(app.link_token)
+    page = await sync_to_async(lambda: browser.get(f"/l/{app.link_token}/").text)()
+    assert "This table cannot show its value.</span>" in page
+    reconnect = WebsocketCommunicator(
+        application,
+        f"/ws/l/{app.link_token}/?sid={session_id}&fresh=0",
+        headers=link_socket(app.link_token, browser, session_id).scope["headers"],
+    )
+    assert (await reconnect.connect())[0]
+    assert "This table cannot show its value.</span>" in await reconnect.receive_from(timeout=3)
+    await reconnect.disconnect()
+
+    def member_page() -> str:
+        member = Client()
+        member.force_login(live_world.users["avery"])
+        return member.get("/t/acme/apps/broken-table/").text
+
+    assert "This table cannot show its value: " in await sync_to_async(member_page)()

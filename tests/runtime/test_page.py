@@ -208,6 +208,18 @@ def test_a_value_a_component_cannot_show_raises_a_clear_error(source: str, value
     )
 
 
+def test_a_page_for_a_shared_link_says_a_value_cannot_be_shown_but_not_why() -> None:
+    """Anyone may hold a link: the exception's words stay out of the page (the server's log has them)."""
+    page = compile_page('{% table rows id="t" %}')
+    broken = {"rows": 5}
+    for html in (
+        page.render(broken, reasons=False),
+        page.render_components(["t"], broken, lenient=True, reasons=False),
+    ):
+        assert '<span class="dc-error" role="alert">This table cannot show its value.</span>' in html
+    assert "This table cannot show its value: " in page.render(broken)
+
+
 @pytest.mark.parametrize("done", [decimal.Decimal("NaN"), 10**400, -(10**400), "half", float("inf"), [1]])
 def test_progress_shows_any_value_without_failing(done) -> None:
     page = compile_page('{% progress done id="p" %}')
