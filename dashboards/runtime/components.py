@@ -456,6 +456,10 @@ def table_rows(value: Any, columns: Any = None) -> tuple[list[Any], list[list[An
 
 
 CHART_KEYS = "Arrow keys move from point to point, Up and Down from series to series; Enter picks the point."
+CHART_SELECTION_KEYS = (
+    "Arrow keys move from point to point, Up and Down from series to series; Shift with Left, Right,"
+    " Home or End selects a run of points; Enter picks the run, or the point."
+)
 
 
 @_component("chart")
@@ -483,7 +487,7 @@ class ChartNode(ComponentNode):
         plot_id = f"{self.dom_id(context)}-plot"  # focus comes back to it after a swap (keyboard.js)
         described: str = ""
         keys: str = ""
-        if self.literal("on_click"):
+        if self.literal("on_click") or self.literal("on_selected"):
             # Its points are picked from the keyboard too (dashboards.js): a tab stop whose arrow
             # keys reach the page (role "application": a screen reader passes them through).
             described = format_html(
@@ -492,7 +496,8 @@ class ChartNode(ComponentNode):
                 alt or "Chart",
                 plot_id,
             )
-            keys = format_html('<span id="{}-keys" class="visually-hidden">{}</span>', plot_id, CHART_KEYS)
+            said = CHART_SELECTION_KEYS if self.literal("on_selected") else CHART_KEYS
+            keys = format_html('<span id="{}-keys" class="visually-hidden">{}</span>', plot_id, said)
         elif alt:
             described = format_html(' role="figure" aria-label="{}"', alt)
         return format_html(

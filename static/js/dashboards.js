@@ -246,6 +246,8 @@
         plot.textContent = "This chart cannot be drawn.";
         return;
       }
+      // A figure drawn anew has no selection (as after a mouse's): a run of the keys' ends too.
+      if (chartCursors[plot.id]) chartCursors[plot.id].anchor = null;
       if (document.activeElement === plot) showChartPoint(plot, false);  // back after a swap
       if (plot.dataset.bound) return;
       plot.dataset.bound = "1";
@@ -267,12 +269,15 @@
     send(message(plot.dataset[kind + "Event"], handler, plot.dataset.target, { points: points }));
   }
 
-  // --- a chart's points from the keyboard (a chart with on_click is a tab stop) ---
+  // --- a chart's points from the keyboard (a chart with on_click or on_selected is a tab stop) ---
   // Left and Right (Home, End) move along a series, Up and Down from series to series; the point
-  // gets Plotly's hover label and its words go to the live region; Enter or Space sends the same
-  // plotly:click a mouse click on it sends. Where the keys left off is kept by the plot's id, so
-  // it survives the swap the click's answer makes (keyboard.js gives the new plot the focus).
-  var chartCursors = {};
+  // gets Plotly's hover label and its words go to the live region. With Shift, Left, Right, Home
+  // and End select a run of points of the series (on_selected), drawn as Plotly draws a selection.
+  // Enter or Space sends the run as plotly:selected, or else the point as plotly:click (a chart
+  // with on_selected only: the point as a selection of one), the same events a mouse sends.
+  // Escape lets go of the point and the run. Where the keys left off is kept by the plot's id, so
+  // it survives the swap the answer makes (keyboard.js gives the new plot the focus).
+  var chartCursors = {};  // plot id -> {series, index, anchor: where a run began, or null}
   function chartSeries(plot) {  // [curveNumber, number of points] of each series shown
     return (plot.calcdata || []).map(function (points, curve) {
       var trace = (plot.data || [])[curve] || {};
@@ -280,61 +285,103 @@
     }).filter(function (series) { return series[1] > 0; });
   }
   function pick(values, index) { return Array.isArray(values) ? values[index] : values; }
-  function chartPoint(plot, curve, index) {  // the point as a mouse event carries it
-    // Plotly keeps the hovered points, as its click event hands them out, in _hoverdata (its own
-    // field: an upgrade of the vendored Plotly is checked by the keyboard's browser tests).
-    Plotly.Fx.hover(plot, [{ curveNumber: curve, pointNumber: index }]);
-    var hovered = (plot._hoverdata || []).filter(function (p) {
-      return p.curveNumber === curve && p.pointNumber === index;
-    })[0];
-    if (hovered) return hovered;
-    var trace = plot.data[curve] || {};  // a trace type Plotly's hover does not reach this way
-    var x = trace.x ? pick(trace.x, index) : index;
+  // A point as the figure's data has it: the same fields whatever Plotly's hover did (a pie's
+  // slice has its label and value, no x and y; a category's label is its x).
+  function tracePoint(plot, curve, index) {
+    var trace = plot.data[curve] || {};
+    var x = trace.x ? pick(trace.x, index) : trace.y ? index : undefined;
     return {
       curveNumber: curve, pointNumber: index, x: x, y: pick(trace.y, index), label: trace.labels ? pick(trace.labels, index) : x,
       value: pick(trace.values, index), text: pick(trace.text, index), customdata: pick(trace.customdata, index)
     };
   }
+  function chartPoint(plot, curve, index) {  // shown with Plotly's hover label, as a mouse shows it
+    Plotly.Fx.hover(plot, [{ curveNumber: curve, pointNumber: index }]);
+    return tracePoint(plot, curve, index);
+  }
   function words(value) {
     return typeof value === "number" ? value.toLocaleString() : value === undefined || value === null ? "" : String(value);
   }
-  function showChartPoint(plot, say) {
+  function say(text) {
+    var region = document.getElementById("dashboards-announcer");
+    if (region) region.textContent = text;
+  }
+  function showChartPoint(plot, announce) {
     var cursor = chartCursors[plot.id];
     var series = chartSeries(plot);
     if (!cursor || !series.length || !window.Plotly) return null;
-    var at = Math.min(Math.max(cursor.series, 0), series.length - 1);
-    var index = Math.min(Math.max(cursor.index, 0), series[at][1] - 1);
-    chartCursors[plot.id] = { series: at, index: index };
-    var point = chartPoint(plot, series[at][0], index);
-    if (say) {
-      var name = series.length > 1 ? words((plot.data[series[at][0]] || {}).name || "Series " + (at + 1)) + ", " : "";
+    cursor.series = Math.min(Math.max(cursor.series, 0), series.length - 1);
+    cursor.index = Math.min(Math.max(cursor.index, 0), series[cursor.series][1] - 1);
+    var curve = series[cursor.series][0], count = series[cursor.series][1];
+    var point = chartPoint(plot, curve, cursor.index);
+    if (announce) {
+      var name = series.length > 1 ? words((plot.data[curve] || {}).name || "Series " + (cursor.series + 1)) + ", " : "";
       var value = point.value !== undefined ? point.value : point.y;
       var label = point.label !== undefined ? point.label : point.x;
-      var region = document.getElementById("dashboards-announcer");
-      if (region) region.textContent = name + words(label) + ": " + words(value) + " (" + (index + 1) + " of " + series[at][1] + ")";
+      say(name + words(label) + ": " + words(value) + " (" + (cursor.index + 1) + " of " + count + ")");
     }
     return point;
+  }
+  function chartRun(plot) {  // {curve, indices} of the run the keys selected, or null
+    var cursor = chartCursors[plot.id];
+    var series = cursor && cursor.anchor !== null && chartSeries(plot)[cursor.series];
+    if (!series) return null;
+    var last = series[1] - 1, indices = [];
+    var from = Math.min(Math.max(Math.min(cursor.anchor, cursor.index), 0), last);
+    var to = Math.min(Math.max(Math.max(cursor.anchor, cursor.index), 0), last);
+    for (var i = from; i <= to; i++) indices.push(i);
+    return { curve: series[0], indices: indices };
+  }
+  function drawRun(plot, announce) {  // as a mouse's selection is drawn: the other points dimmed
+    var run = chartRun(plot);
+    var selected = (plot.data || []).map(function (trace, curve) { return run && curve === run.curve ? run.indices : null; });
+    var drawn = Plotly.restyle(plot, { selectedpoints: selected });
+    if (run && announce) {
+      var first = tracePoint(plot, run.curve, run.indices[0]), last = tracePoint(plot, run.curve, run.indices[run.indices.length - 1]);
+      var span = run.indices.length > 1 ? words(first.label) + " to " + words(last.label) : words(first.label);
+      say(span + " selected (" + run.indices.length + (run.indices.length > 1 ? " points)" : " point)"));
+    }
+    // Restyling draws the plot again, hover label gone: it comes back once drawn.
+    if (drawn && drawn.then) drawn.then(function () { if (document.activeElement === plot) showChartPoint(plot, false); });
   }
   var CHART_MOVES = {
     ArrowRight: function (c) { c.index += 1; }, ArrowLeft: function (c) { c.index -= 1; },
     ArrowDown: function (c) { c.series += 1; }, ArrowUp: function (c) { c.series -= 1; },
     Home: function (c) { c.index = 0; }, End: function (c) { c.index = Infinity; }
   };
+  var RUN_KEYS = { ArrowRight: true, ArrowLeft: true, Home: true, End: true };
   document.addEventListener("keydown", function (evt) {
     var plot = evt.target;
-    if (!plot.classList || !plot.classList.contains("dc-plot") || !plot.dataset.onClick) return;
-    if (evt.altKey || evt.ctrlKey || evt.metaKey || !window.Plotly || !plot.calcdata) return;
+    if (!plot.classList || !plot.classList.contains("dc-plot")) return;
+    var clicks = !!plot.dataset.onClick, selects = !!plot.dataset.onSelected;
+    if ((!clicks && !selects) || evt.altKey || evt.ctrlKey || evt.metaKey || !window.Plotly || !plot.calcdata) return;
     var move = CHART_MOVES[evt.key];
+    var cursor = chartCursors[plot.id];
     if (move) {
-      var cursor = chartCursors[plot.id];
-      if (cursor) move(cursor);
-      else chartCursors[plot.id] = { series: 0, index: evt.key === "End" ? Infinity : 0 };  // the first key shows the first point
-      showChartPoint(plot, true);
+      var extend = evt.shiftKey && selects && RUN_KEYS[evt.key];
+      var hadRun = !!cursor && cursor.anchor !== null;
+      if (!cursor) {  // the first key shows the first point (the last, with End)
+        cursor = chartCursors[plot.id] = { series: 0, index: evt.key === "End" ? Infinity : 0, anchor: null };
+        if (extend) cursor.anchor = 0;
+      } else {
+        if (extend && cursor.anchor === null) cursor.anchor = cursor.index;
+        if (!extend) cursor.anchor = null;  // a move without Shift lets go of the run
+        move(cursor);
+      }
+      showChartPoint(plot, !extend);
+      if (extend || hadRun) drawRun(plot, extend);
     } else if (evt.key === "Enter" || evt.key === " ") {
+      var run = selects && chartRun(plot);
       var point = showChartPoint(plot, false);
-      if (point) sendChartPoints(plot, "click", [point]);
+      if (run) {
+        sendChartPoints(plot, "selected", run.indices.map(function (i) { return tracePoint(plot, run.curve, i); }));
+      } else if (point) {
+        sendChartPoints(plot, clicks ? "click" : "selected", [point]);
+      }
     } else if (evt.key === "Escape") {
+      var had = cursor && cursor.anchor !== null;
       delete chartCursors[plot.id];
+      if (had) drawRun(plot, false);
       Plotly.Fx.unhover(plot);
       return;
     } else {

@@ -3,6 +3,7 @@ a long toast, and a connection that drops while an answer is on its way."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -248,7 +249,7 @@ def test_the_keyboard_goes_from_series_to_series_and_picks_a_pie_s_slice(page: P
     expect(page.locator("#series .scatterlayer .trace")).to_have_count(2)  # drawn: keys before do nothing
     expect(page.locator("#pie .slice")).to_have_count(2)
     announcer = page.locator("#dashboards-announcer")
-    page.get_by_role("application", name="Costs and sales by quarter").focus()
+    page.get_by_role("application", name="Costs and sales").focus()
     page.keyboard.press("ArrowRight")
     expect(announcer).to_have_text("Costs, Q1: 3 (1 of 3)")
     page.keyboard.press("ArrowDown")  # the same quarter of the next series
@@ -266,4 +267,46 @@ def test_the_keyboard_goes_from_series_to_series_and_picks_a_pie_s_slice(page: P
     expect(announcer).to_have_text("Stout: 3 (2 of 2)")
     page.keyboard.press(" ")
     expect(page.locator("#picked")).to_have_text("pie: 0 1 Stout None")
+    assert errors == []
+
+
+def test_shift_and_the_arrows_select_a_run_of_points_for_on_selected(page: Page) -> None:
+    """What a mouse's box selection sends, from the keyboard; a move without Shift lets go of it."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    open_app(page, app="edges")
+    expect(page.locator("#series .scatterlayer .trace")).to_have_count(2)  # drawn: keys before do nothing
+    expect(page.locator("#bars .point path")).to_have_count(4)
+    announcer = page.locator("#dashboards-announcer")
+    page.get_by_role("application", name="Costs and sales").focus()
+    page.keyboard.press("End")
+    expect(announcer).to_have_text("Costs, Q3: 2 (3 of 3)")
+    page.keyboard.press("Shift+ArrowLeft")  # a run of points, from where the keys are
+    expect(announcer).to_have_text("Q2 to Q3 selected (2 points)")
+    page.keyboard.press("Shift+Home")
+    expect(announcer).to_have_text("Q1 to Q3 selected (3 points)")
+    page.keyboard.press("Enter")
+    expect(page.locator("#picked")).to_have_text("series: selected 0 [0, 1, 2] ['Q1', 'Q2', 'Q3']")
+    page.keyboard.press("ArrowRight")  # a move without Shift lets go of the run: Enter clicks again
+    expect(announcer).to_have_text("Costs, Q2: 4 (2 of 3)")
+    page.keyboard.press("Enter")
+    expect(page.locator("#picked")).to_have_text("series: 0 1 Q2 4")
+
+    bars = page.get_by_role("application", name="Units by month")  # on_selected only
+    expect(bars).to_have_accessible_description(re.compile("Shift with Left, Right, Home or End selects"))
+    bars.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")  # no run: the point, as a selection of one
+    expect(page.locator("#picked")).to_have_text("bars: selected 0 [1] ['Feb']")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    expect(announcer).to_have_text("Feb to Apr selected (3 points)")
+    opacity = "[...document.querySelectorAll('#bars .point path')].map(p => getComputedStyle(p).opacity)"
+    assert page.evaluate(opacity) == ["0.2", "1", "1", "1"]  # drawn as Plotly draws a selection
+    page.keyboard.press(" ")
+    expect(page.locator("#picked")).to_have_text("bars: selected 0 [1, 2, 3] ['Feb', 'Mar', 'Apr']")
+    page.keyboard.press("Escape")
+    expect(page.locator("#bars .hoverlayer .hovertext")).to_have_count(0)
+    page.wait_for_function(f"{opacity}.every(o => o === '1')")  # the run let go of
     assert errors == []

@@ -355,6 +355,10 @@ def test_components_say_what_they_are_to_a_screen_reader() -> None:
         ' aria-label="&lt;b&gt;" aria-describedby="c-plot-keys"></div>'
         '<span id="c-plot-keys" class="visually-hidden">Arrow keys move' in html
     )  # its points are picked from the keyboard too (dashboards.js)
+    selectable = compile_page('{% chart figure id="c" on_selected="pick" %}')
+    html = selectable.render_components(["c"], {"figure": {"data": [], "layout": {}}})
+    assert ' tabindex="0" role="application" aria-roledescription="chart" aria-label="Chart"' in html
+    assert "Shift with Left, Right, Home or End selects a run of points" in html
     named = compile_page('{% table rows id="t" caption="Orders" %}{% table rows id="u" caption=title %}')
     html = named.render_components(["t", "u"], {"rows": [{"n": 1}], "title": "<b>Mine</b>"})
     assert "<table><caption>Orders</caption><thead>" in html

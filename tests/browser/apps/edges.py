@@ -1,6 +1,6 @@
 """A test app at the edges of what a page is sent: large answers, a chart Plotly cannot draw, long
 toasts; an async handler that blocks without awaiting; a job whose status function shows no toast;
-charts of two series and of a pie whose points the keyboard picks."""
+charts of two series, of bars and of a pie whose points the keyboard picks and selects."""
 
 import time
 
@@ -20,6 +20,7 @@ initial_state = {
         ],
         "layout": {},
     },
+    "bars": {"data": [{"type": "bar", "x": ["Jan", "Feb", "Mar", "Apr"], "y": [4, 1, 3, 2]}], "layout": {}},
     "pie": {"data": [{"type": "pie", "labels": ["Ale", "Stout"], "values": [2, 3]}], "layout": {}},
     "picked": "",
 }
@@ -40,7 +41,8 @@ page = """
 {% text stalled id="stalled" %}
 {% text tallied id="tallied" %}
 {% table rows id="rows" %}
-{% chart series on_click="pick_point" id="series" alt="Costs and sales by quarter" %}
+{% chart series on_click="pick_point" on_selected="pick_points" id="series" alt="Costs and sales" %}
+{% chart bars on_selected="pick_points" id="bars" alt="Units by month" %}
 {% chart pie on_click="pick_point" id="pie" alt="Beers sold" %}
 {% text picked id="picked" %}
 """
@@ -96,7 +98,13 @@ def start_tally(state):
 def pick_point(state, payload, context):
     point = payload["points"][0]
     where = f"{point['curveNumber']} {point['pointNumber']}"
-    state.picked = f"{context['target']}: {where} {point['label']} {point.get('y')}"
+    state.picked = f"{context['target']}: {where} {point.get('label')} {point.get('y')}"
+
+
+def pick_points(state, payload, context):
+    points = payload["points"]
+    where = f"{points[0]['curveNumber']} {[point['pointNumber'] for point in points]}"
+    state.picked = f"{context['target']}: selected {where} {[point.get('label') for point in points]}"
 
 
 callbacks = {"edges:export": export}
