@@ -241,15 +241,22 @@ def open_counter_through(
     page.wait_for_function("() => !!window.htmx && document.getElementById('connection-status').hidden")
 
 
-def test_the_keyboard_goes_from_series_to_series_and_picks_a_pie_s_slice(page: Page) -> None:
-    """Up and Down change series, named when there are several; a pie's slices are points too."""
+def open_edges_charts(page: Page) -> tuple[list[str], Locator]:
+    """The edges app with its charts drawn (keys pressed before do nothing), the two-series one
+    focused; the console's errors, and the live region the keys' words go to."""
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     open_app(page, app="edges")
-    expect(page.locator("#series .scatterlayer .trace")).to_have_count(2)  # drawn: keys before do nothing
+    expect(page.locator("#series .scatterlayer .trace")).to_have_count(2)
+    expect(page.locator("#bars .point path")).to_have_count(4)
     expect(page.locator("#pie .slice")).to_have_count(2)
-    announcer = page.locator("#dashboards-announcer")
     page.get_by_role("application", name="Costs and sales").focus()
+    return errors, page.locator("#dashboards-announcer")
+
+
+def test_the_keyboard_goes_from_series_to_series_and_picks_a_pie_s_slice(page: Page) -> None:
+    """Up and Down change series, named when there are several; a pie's slices are points too."""
+    errors, announcer = open_edges_charts(page)
     page.keyboard.press("ArrowRight")
     expect(announcer).to_have_text("Costs, Q1: 3 (1 of 3)")
     page.keyboard.press("ArrowDown")  # the same quarter of the next series
@@ -272,13 +279,7 @@ def test_the_keyboard_goes_from_series_to_series_and_picks_a_pie_s_slice(page: P
 
 def test_shift_and_the_arrows_select_a_run_of_points_for_on_selected(page: Page) -> None:
     """What a mouse's box selection sends, from the keyboard; a move without Shift lets go of it."""
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    open_app(page, app="edges")
-    expect(page.locator("#series .scatterlayer .trace")).to_have_count(2)  # drawn: keys before do nothing
-    expect(page.locator("#bars .point path")).to_have_count(4)
-    announcer = page.locator("#dashboards-announcer")
-    page.get_by_role("application", name="Costs and sales").focus()
+    errors, announcer = open_edges_charts(page)
     page.keyboard.press("End")
     expect(announcer).to_have_text("Costs, Q3: 2 (3 of 3)")
     page.keyboard.press("Shift+ArrowLeft")  # a run of points, from where the keys are
