@@ -474,12 +474,13 @@ class ChartNode(ComponentNode):
             raise ComponentValueError(
                 f"a chart shows a Plotly figure (a dict with data and layout), not {type(figure).__name__}"
             )
+        on_click, on_selected = self.literal("on_click") or "", self.literal("on_selected") or ""
         handlers = format_html(
             ' data-target="{}" data-on-click="{}" data-on-selected="{}"'
             ' data-click-event="{}" data-selected-event="{}"',
             self.dom_id(context),
-            self.literal("on_click") or "",
-            self.literal("on_selected") or "",
+            on_click,
+            on_selected,
             PLOTLY_CLICK,
             PLOTLY_SELECTED,
         )
@@ -487,7 +488,7 @@ class ChartNode(ComponentNode):
         plot_id = f"{self.dom_id(context)}-plot"  # focus comes back to it after a swap (keyboard.js)
         described: str = ""
         keys: str = ""
-        if self.literal("on_click") or self.literal("on_selected"):
+        if on_click or on_selected:
             # Its points are picked from the keyboard too (dashboards.js): a tab stop whose arrow
             # keys reach the page (role "application": a screen reader passes them through).
             described = format_html(
@@ -496,7 +497,7 @@ class ChartNode(ComponentNode):
                 alt or "Chart",
                 plot_id,
             )
-            said = CHART_SELECTION_KEYS if self.literal("on_selected") else CHART_KEYS
+            said = CHART_SELECTION_KEYS if on_selected else CHART_KEYS
             keys = format_html('<span id="{}-keys" class="visually-hidden">{}</span>', plot_id, said)
         elif alt:
             described = format_html(' role="figure" aria-label="{}"', alt)

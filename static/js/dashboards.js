@@ -252,8 +252,7 @@
       if (plot.dataset.bound) return;
       plot.dataset.bound = "1";
       ["click", "selected"].forEach(function (kind) {
-        var handler = plot.dataset["on" + kind.charAt(0).toUpperCase() + kind.slice(1)];
-        if (!handler) return;
+        if (!chartHandler(plot, kind)) return;
         plot.on("plotly_" + kind, function (event) {
           sendChartPoints(plot, kind, (event && event.points) || []);
         });
@@ -261,8 +260,11 @@
     });
   }
 
+  function chartHandler(plot, kind) {  // the handler the chart names for "click" or "selected", or ""
+    return plot.dataset[kind === "click" ? "onClick" : "onSelected"] || "";
+  }
   function sendChartPoints(plot, kind, points) {  // what a mouse's click or selection, or a key, picked
-    var handler = plot.dataset["on" + kind.charAt(0).toUpperCase() + kind.slice(1)];
+    var handler = chartHandler(plot, kind);
     points = points.map(function (p) {
       return { x: p.x, y: p.y, curveNumber: p.curveNumber, pointNumber: p.pointNumber, label: p.label, text: p.text, customdata: p.customdata };
     });
@@ -302,7 +304,7 @@
   function words(value) {
     return typeof value === "number" ? value.toLocaleString() : value === undefined || value === null ? "" : String(value);
   }
-  function say(text) {
+  function say(text) {  // into the page's one live region, which stays: a screen reader reads it out
     var region = document.getElementById("dashboards-announcer");
     if (region) region.textContent = text;
   }
@@ -353,7 +355,7 @@
   document.addEventListener("keydown", function (evt) {
     var plot = evt.target;
     if (!plot.classList || !plot.classList.contains("dc-plot")) return;
-    var clicks = !!plot.dataset.onClick, selects = !!plot.dataset.onSelected;
+    var clicks = !!chartHandler(plot, "click"), selects = !!chartHandler(plot, "selected");
     if ((!clicks && !selects) || evt.altKey || evt.ctrlKey || evt.metaKey || !window.Plotly || !plot.calcdata) return;
     var move = CHART_MOVES[evt.key];
     var cursor = chartCursors[plot.id];
@@ -411,11 +413,10 @@
     if (old.dataset.announce !== elt.dataset.announce && toAnnounce.indexOf(elt) < 0) toAnnounce.push(elt);
   });
   function announce() {
-    var region = document.getElementById("dashboards-announcer");
     var words = toAnnounce.filter(function (elt) { return elt.isConnected; })
       .map(function (elt) { return elt.dataset.announce; });
     toAnnounce = [];
-    if (region && words.length) region.textContent = words.join(". ");
+    if (words.length) say(words.join(". "));
   }
 
   document.addEventListener("htmx:wsAfterMessage", function () {
