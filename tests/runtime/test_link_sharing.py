@@ -33,12 +33,15 @@ def visit(token: str, user=None) -> tuple[Client, str]:
     return client, session_id
 
 
-def link_socket(token: str, client: Client | None, session_id: str) -> WebsocketCommunicator:
+def link_socket(
+    token: str, client: Client | None, session_id: str, *, fresh: bool = True
+) -> WebsocketCommunicator:
     headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     if client is not None and client.cookies:  # the browser's cookies: its sign-in, or its visitor id
         cookies = "; ".join(f"{name}={morsel.coded_value}" for name, morsel in client.cookies.items())
         headers.append((b"cookie", cookies.encode()))
-    return WebsocketCommunicator(application, f"/ws/l/{token}/?sid={session_id}&fresh=1", headers=headers)
+    path = f"/ws/l/{token}/?sid={session_id}&fresh={int(fresh)}"
+    return WebsocketCommunicator(application, path, headers=headers)
 
 
 async def click(socket: WebsocketCommunicator, handler: str = "increment") -> str:
@@ -197,11 +200,7 @@ async def test_a_shared_link_s_tab_says_a_value_cannot_be_shown_but_not_why(live
     browser, session_id = await sync_to_async(visit)(app.link_token)
     page = await sync_to_async(lambda: browser.get(f"/l/{app.link_token}/").text)()
     assert "This table cannot show its value.</span>" in page
-    reconnect = WebsocketCommunicator(
-        application,
-        f"/ws/l/{app.link_token}/?sid={session_id}&fresh=0",
-        headers=link_socket(app.link_token, browser, session_id).scope["headers"],
-    )
+    reconnect = link_socket(app.link_token, browser, session_id, fresh=False)
     assert (await reconnect.connect())[0]
     assert "This table cannot show its value.</span>" in await reconnect.receive_from(timeout=3)
     await reconnect.disconnect()
